@@ -93,9 +93,7 @@ class FieldEngine(ABC):
         w = as_weights(weights, sources.shape[0])
         if targets is None:
             if include_self and self.kernel.singular:
-                raise ValueError(
-                    f"{self.kernel!r} is singular at 0: the self term cannot be included"
-                )
+                raise ValueError(f"{self.kernel!r} is singular at 0: the self term cannot be included")
             self_mode = 2 if include_self else 1
             targets = sources
         else:

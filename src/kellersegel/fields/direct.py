@@ -8,7 +8,7 @@ the inner loop has no branches and vectorises.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numba
 import numpy as np
@@ -23,7 +23,7 @@ __all__ = ["DirectEngine"]
 _FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _gradient_loop(kind: int):
     profile = GRADIENT_PROFILES[kind]
 
@@ -47,7 +47,7 @@ def _gradient_loop(kind: int):
     return loop
 
 
-@lru_cache(maxsize=None)
+@cache
 def _potential_loop(kind: int):
     profile = POTENTIAL_PROFILES[kind]
 

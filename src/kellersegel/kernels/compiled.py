@@ -55,7 +55,8 @@ _K = np.arange(20, dtype=np.float64)
 _INV_K2 = np.concatenate([[0.0], 1.0 / _K[1:] ** 2])
 _INV_KK1 = np.concatenate([[0.0], 1.0 / (_K[1:] * (_K[1:] + 1.0))])
 _HARMONIC = np.concatenate([[0.0], np.cumsum(1.0 / _K[1:])])
-_K1_SERIES = _HARMONIC + np.concatenate([_HARMONIC[1:], [_HARMONIC[-1] + 1.0 / 20]]) - 2 * 0.5772156649015329
+_HARMONIC_NEXT = np.concatenate([_HARMONIC[1:], [_HARMONIC[-1] + 1.0 / 20]])
+_K1_SERIES = _HARMONIC + _HARMONIC_NEXT - 2 * 0.5772156649015329
 
 
 @numba.njit(cache=True, inline="always")

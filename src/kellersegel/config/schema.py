@@ -1,0 +1,160 @@
+"""The run configuration: TOML sections [model], [initial], [particles], [time], [run].
+
+Every section rejects unknown keys and non-finite numbers; values are checked for type and range
+before anything is computed or written.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "BumpsInitial",
+    "DiskInitial",
+    "FileInitial",
+    "GaussianInitial",
+    "InitialConfig",
+    "ModelConfig",
+    "ParticlesConfig",
+    "PointInitial",
+    "RunConfig",
+    "RunSection",
+    "TimeConfig",
+]
+
+Point = tuple[float, float]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class ModelConfig(Section):
+    """[model]: the Keller–Segel model (θ > 0 and other models come in later releases)."""
+
+    name: Literal["classical"] = "classical"
+    chi: float = Field(4 * math.pi, gt=0, description="chemotactic sensitivity χ")
+    theta: float = Field(0.0, ge=0, description="signal relaxation time θ (0: parabolic–elliptic)")
+    lam: float = Field(0.0, ge=0, description="signal degradation λ (0: log kernel)")
+    mass: float = Field(1.0, gt=0, description="total cell mass M")
+
+    @field_validator("theta")
+    @classmethod
+    def _theta_supported(cls, theta: float) -> float:
+        if theta != 0:
+            raise ValueError("only theta = 0 (parabolic–elliptic) is available in this version")
+        return theta
+
+
+class GaussianInitial(Section):
+    kind: Literal["gaussian"]
+    variance: float = Field(1.0, gt=0, description="variance per coordinate")
+    center: Point = (0.0, 0.0)
+
+
+class DiskInitial(Section):
+    kind: Literal["disk"]
+    radius: float = Field(1.0, gt=0)
+    center: Point = (0.0, 0.0)
+
+
+class BumpsInitial(Section):
+    kind: Literal["bumps"]
+    centers: list[Point] = Field(min_length=1)
+    variances: list[Annotated[float, Field(gt=0)]] | Annotated[float, Field(gt=0)] = 1.0
+    weights: list[Annotated[float, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _lengths(self) -> BumpsInitial:
+        k = len(self.centers)
+        if isinstance(self.variances, list) and len(self.variances) != k:
+            raise ValueError(f"variances: give one number or {k} (one per center)")
+        if self.weights is not None and (len(self.weights) != k or sum(self.weights) <= 0):
+            raise ValueError(f"weights: give {k} numbers ≥ 0 (one per center) with a positive sum")
+        return self
+
+
+class PointInitial(Section):
+    kind: Literal["point"]
+    at: Point = (0.0, 0.0)
+
+
+class FileInitial(Section):
+    kind: Literal["file"]
+    path: str = Field(description=".npy or .csv file of shape (K, 2); relative to the config file")
+
+
+InitialConfig = Annotated[
+    GaussianInitial | DiskInitial | BumpsInitial | PointInitial | FileInitial,
+    Field(discriminator="kind"),
+]
+
+
+class ParticlesConfig(Section):
+    """[particles]: number, interaction kernel, mollification scale law, field engine."""
+
+    n: int = Field(10000, ge=2)
+    kernel: Literal["exact", "mollified", "cutoff"] = "exact"
+    epsilon: Literal["algebraic", "logarithmic", "fixed"] = "algebraic"
+    beta: float = Field(0.25, ge=0)
+    eps0: float = Field(1.0, gt=0)
+    engine: Literal["auto", "direct", "numpy"] = "auto"
+
+
+class TimeConfig(Section):
+    """[time]: Euler–Maruyama step, final time, save interval, explosion threshold."""
+
+    t_end: float = Field(1.0, gt=0)
+    dt: float = Field(1e-3, gt=0)
+    save_every: float = Field(0.01, gt=0)
+    max_drift_fraction: float = Field(
+        0.5, gt=0, description="explosion when max|b|·dt exceeds this fraction of the RMS radius"
+    )
+
+
+class RunSection(Section):
+    """[run]: root seed, replicas, saved particles (results do not depend on worker counts)."""
+
+    seed: int = Field(0, ge=0)
+    replicas: int = Field(1, ge=1)
+    save_particles: int = Field(0, ge=0, description="positions saved for this many particles; 0: all")
+
+
+class RunConfig(Section):
+    """A whole run configuration."""
+
+    model: ModelConfig = ModelConfig()
+    initial: InitialConfig = GaussianInitial(kind="gaussian")
+    particles: ParticlesConfig = ParticlesConfig()
+    time: TimeConfig = TimeConfig()
+    run: RunSection = RunSection()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RunConfig:
+        from kellersegel.dynamics.time_grid import TimeGrid
+
+        try:
+            TimeGrid(self.time.t_end, self.time.dt, self.time.save_every)
+        except ValueError as err:
+            raise ValueError(str(err)) from None
+        if isinstance(self.initial, PointInitial) and self.particles.kernel == "exact":
+            raise ValueError(
+                "initial.kind: a point mass puts particles at distance 0, where the exact kernel "
+                "is infinite; use kernel = 'mollified' or 'cutoff'"
+            )
+        if isinstance(self.initial, FileInitial):
+            from kellersegel.initial.file import read_points
+
+            try:
+                k = len(read_points(Path(self.initial.path)))
+            except ValueError as err:
+                raise ValueError(f"initial.path: {err}") from None
+            if k < self.particles.n:
+                raise ValueError(
+                    f"initial.path: file holds {k} points, fewer than particles.n = {self.particles.n}"
+                )
+        return self

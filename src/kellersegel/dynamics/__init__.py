@@ -1,0 +1,21 @@
+"""Particle dynamics: signal fields, Euler–Maruyama steps, simulation with events."""
+
+from kellersegel.dynamics.diagnostics import center_of_mass, min_pair_distance, second_moment
+from kellersegel.dynamics.euler_maruyama import Coefficients, EulerMaruyama
+from kellersegel.dynamics.signal import EllipticSignal, SignalField
+from kellersegel.dynamics.simulate import EVENTS, Trajectory, simulate
+from kellersegel.dynamics.time_grid import TimeGrid
+
+__all__ = [
+    "EVENTS",
+    "Coefficients",
+    "EllipticSignal",
+    "EulerMaruyama",
+    "SignalField",
+    "TimeGrid",
+    "Trajectory",
+    "center_of_mass",
+    "min_pair_distance",
+    "simulate",
+    "second_moment",
+]

@@ -1,0 +1,59 @@
+"""Euler–Maruyama steps of the particle SDE dX = b(X) dt + σ(X) dW (Itô)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kellersegel.dynamics.signal import SignalField
+from kellersegel.models.base import KellerSegelModel
+
+__all__ = ["Coefficients", "EulerMaruyama"]
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """Drift b, shape (n, 2), and noise amplitude σ (scalar or shape (n,)) at one state."""
+
+    drift: NDArray[np.float64]
+    noise: NDArray[np.float64] | float
+
+    def max_drift(self) -> float:
+        """max_i |b_i| (NaN if any drift is not finite)."""
+        speed = np.sqrt(np.einsum("ij,ij->i", self.drift, self.drift))
+        return float(np.max(speed)) if np.all(np.isfinite(speed)) else float("nan")
+
+
+class EulerMaruyama:
+    """X(t+Δt) = X + b(X, t) Δt + σ(X, t) ΔW, with b = (D'(c) + S(c))∇c, σ = √(2D(c)).
+
+    The step is a deterministic function of the state and the Brownian increments ΔW, so that
+    coupled systems (McKean–Vlasov copies) can be driven by the same noise.
+    """
+
+    def __init__(self, model: KellerSegelModel, signal: SignalField) -> None:
+        self.model = model
+        self.signal = signal
+
+    def coefficients(self, x: NDArray[np.float64], t: float) -> Coefficients:
+        """b and σ at the state x, time t."""
+        values = self.signal.at_particles(x, t, potential=self.model.needs_potential)
+        drift = self.model.drift(values.potential, values.gradient)
+        return Coefficients(drift, self.model.noise_amplitude(values.potential))
+
+    def step(
+        self,
+        x: NDArray[np.float64],
+        t: float,
+        dt: float,
+        dw: NDArray[np.float64],
+        coefficients: Coefficients | None = None,
+    ) -> NDArray[np.float64]:
+        """The state at t + dt given the increments dw ~ N(0, dt I), shape (n, 2)."""
+        c = self.coefficients(x, t) if coefficients is None else coefficients
+        noise = c.noise if np.ndim(c.noise) == 0 else np.asarray(c.noise)[:, None]
+        x_new = x + c.drift * dt + noise * dw
+        self.signal.advance(x, x_new, t, dt)
+        return x_new

@@ -1,0 +1,141 @@
+"""Fixed-step simulation of a particle system with saves, diagnostics and stopping events."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kellersegel.dynamics.diagnostics import center_of_mass, min_pair_distance, second_moment
+from kellersegel.dynamics.euler_maruyama import EulerMaruyama
+from kellersegel.dynamics.time_grid import TimeGrid
+
+__all__ = ["EVENTS", "Trajectory", "simulate"]
+
+#: Events that stop a run: none, a non-finite position or drift, an explosion.
+EVENTS = ("none", "nonfinite", "explosion")
+
+
+@dataclass
+class Trajectory:
+    """One run at the save times (NaN after a stopping event).
+
+    Attributes
+    ----------
+    times : (T,)
+    positions : (T, n_saved, 2)
+        The first ``n_saved`` particles (an i.i.d. subsample, since particles are exchangeable).
+    second_moment : (T,)
+        (1/N) Σ|X_i|².
+    center_of_mass : (T, 2)
+    min_distance : (T,)
+        min_{i≠j} |X_i − X_j|.
+    max_drift : (T,)
+        max_i |b_i| at the saved state.
+    event : str
+        One of :data:`EVENTS`.
+    event_time : float
+        Time of the state at which the event was detected (NaN if none).
+    """
+
+    times: NDArray[np.float64]
+    positions: NDArray[np.float64]
+    second_moment: NDArray[np.float64]
+    center_of_mass: NDArray[np.float64]
+    min_distance: NDArray[np.float64]
+    max_drift: NDArray[np.float64]
+    event: str = "none"
+    event_time: float = math.nan
+
+    @classmethod
+    def empty(cls, times: NDArray[np.float64], n_saved: int) -> Trajectory:
+        t = len(times)
+        nan = np.full
+        return cls(
+            times=np.asarray(times, dtype=np.float64),
+            positions=nan((t, n_saved, 2), np.nan),
+            second_moment=nan(t, np.nan),
+            center_of_mass=nan((t, 2), np.nan),
+            min_distance=nan(t, np.nan),
+            max_drift=nan(t, np.nan),
+        )
+
+    def record(self, k: int, x: NDArray[np.float64], max_drift: float) -> None:
+        self.positions[k] = x[: self.positions.shape[1]]
+        self.second_moment[k] = second_moment(x)
+        self.center_of_mass[k] = center_of_mass(x)
+        self.min_distance[k] = min_pair_distance(x)
+        self.max_drift[k] = max_drift
+
+
+def simulate(
+    stepper: EulerMaruyama,
+    x0: NDArray[np.float64],
+    grid: TimeGrid,
+    rng: np.random.Generator,
+    *,
+    save_particles: int | None = None,
+    max_drift_fraction: float = 0.5,
+    progress: Callable[[int], None] | None = None,
+) -> Trajectory:
+    """Euler–Maruyama from x0 over ``grid`` with increments ΔW = √Δt · rng.standard_normal((N, 2)).
+
+    The run stops with an event when a position or a drift is not finite ("nonfinite"), or when
+    one step's largest drift displacement max_i |b_i| Δt exceeds ``max_drift_fraction`` times the
+    cloud's RMS radius ("explosion": the Euler step no longer resolves the dynamics, as when a
+    cluster collapses). Data up to the last save before the event are kept.
+
+    Parameters
+    ----------
+    stepper : EulerMaruyama
+    x0 : array, shape (N, 2)
+    grid : TimeGrid
+    rng : numpy.random.Generator
+        The only source of randomness after x0.
+    save_particles : int, optional
+        Number of particles whose positions are saved (default: all).
+    max_drift_fraction : float
+        Explosion threshold, see above.
+    progress : callable, optional
+        Called with the number of steps done so far (every step).
+    """
+    x = np.array(x0, dtype=np.float64, copy=True)
+    n = x.shape[0]
+    n_saved = n if not save_particles else min(int(save_particles), n)
+    traj = Trajectory.empty(grid.save_times, n_saved)
+    save_at = {int(s): k for k, s in enumerate(grid.save_steps)}
+    sqrt_dt = math.sqrt(grid.dt)
+
+    def detect(x: NDArray[np.float64], coef, step: int) -> str:
+        if not np.all(np.isfinite(x)):
+            return "nonfinite"
+        if coef is None:
+            return "none"
+        max_drift = coef.max_drift()
+        if step in save_at:
+            traj.record(save_at[step], x, max_drift)
+        if not math.isfinite(max_drift):
+            return "nonfinite"
+        radius = math.sqrt(max(second_moment(x) - float(np.sum(center_of_mass(x) ** 2)), 0.0))
+        if max_drift * grid.dt > max_drift_fraction * radius:
+            return "explosion"
+        return "none"
+
+    coef = stepper.coefficients(x, 0.0)
+    event = detect(x, coef, 0)
+    step = 0
+    while event == "none" and step < grid.n_steps:
+        t = step * grid.dt
+        dw = sqrt_dt * rng.standard_normal((n, 2))
+        x = stepper.step(x, t, grid.dt, dw, coef)
+        step += 1
+        coef = stepper.coefficients(x, step * grid.dt) if np.all(np.isfinite(x)) else None
+        event = detect(x, coef, step)
+        if progress is not None:
+            progress(step)
+    if event != "none":
+        traj.event, traj.event_time = event, step * grid.dt
+    return traj

@@ -1,0 +1,26 @@
+"""Experiments: runs of replicas, stored as labelled datasets."""
+
+from kellersegel.experiments.build import (
+    build_initial,
+    build_kernel,
+    build_model,
+    build_stepper,
+    build_time_grid,
+)
+from kellersegel.experiments.dataset import to_dataset, write_netcdf
+from kellersegel.experiments.particle_run import run_particles
+from kellersegel.experiments.replicas import replica_rng, run_replica, run_replicas
+
+__all__ = [
+    "build_initial",
+    "build_kernel",
+    "build_model",
+    "build_stepper",
+    "build_time_grid",
+    "replica_rng",
+    "run_particles",
+    "run_replica",
+    "run_replicas",
+    "to_dataset",
+    "write_netcdf",
+]

@@ -1,0 +1,65 @@
+"""From a validated configuration to the objects of a run: model, initial data, kernel, stepper."""
+
+from __future__ import annotations
+
+from kellersegel.config.schema import (
+    BumpsInitial,
+    DiskInitial,
+    FileInitial,
+    GaussianInitial,
+    PointInitial,
+    RunConfig,
+)
+from kellersegel.dynamics import EllipticSignal, EulerMaruyama, TimeGrid
+from kellersegel.fields import make_engine
+from kellersegel.initial import (
+    GaussianBumps,
+    GaussianData,
+    InitialData,
+    PointMass,
+    PointsFromFile,
+    UniformDisk,
+)
+from kellersegel.kernels import InteractionKernel, make_kernel, make_scaling
+from kellersegel.models import ClassicalModel, KellerSegelModel
+
+__all__ = ["build_initial", "build_kernel", "build_model", "build_stepper", "build_time_grid"]
+
+
+def build_model(config: RunConfig) -> KellerSegelModel:
+    m = config.model
+    return ClassicalModel(chi=m.chi, lam=m.lam, mass=m.mass, theta=m.theta)
+
+
+def build_initial(config: RunConfig) -> InitialData:
+    init = config.initial
+    if isinstance(init, GaussianInitial):
+        return GaussianData(init.variance, init.center)
+    if isinstance(init, DiskInitial):
+        return UniformDisk(init.radius, init.center)
+    if isinstance(init, BumpsInitial):
+        return GaussianBumps(init.centers, init.variances, init.weights)
+    if isinstance(init, PointInitial):
+        return PointMass(init.at)
+    if isinstance(init, FileInitial):
+        return PointsFromFile(init.path)
+    raise TypeError(f"unknown initial data {init!r}")  # pragma: no cover
+
+
+def build_kernel(config: RunConfig) -> InteractionKernel:
+    """The interaction kernel, with ε = ε(N) from the scaling law for non-exact kernels."""
+    p = config.particles
+    if p.kernel == "exact":
+        return make_kernel("exact", config.model.lam)
+    epsilon = make_scaling(p.epsilon, p.eps0, p.beta).epsilon(p.n)
+    return make_kernel(p.kernel, config.model.lam, epsilon)
+
+
+def build_time_grid(config: RunConfig) -> TimeGrid:
+    return TimeGrid(config.time.t_end, config.time.dt, config.time.save_every)
+
+
+def build_stepper(config: RunConfig) -> EulerMaruyama:
+    model = build_model(config)
+    engine = make_engine(config.particles.engine, build_kernel(config), config.particles.n)
+    return EulerMaruyama(model, EllipticSignal(engine, model.mass))

@@ -1,0 +1,117 @@
+"""R independent replicas of one configuration, in parallel worker processes.
+
+Replica k draws everything from ``numpy.random.default_rng(SeedSequence(seed).spawn(R)[k])``:
+first its N initial points, then one (N, 2) standard normal array per step. Every engine sums
+each particle's field in a fixed order, so the numbers do not depend on how many worker
+processes or threads run them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+import numpy as np
+
+from kellersegel.config.schema import RunConfig
+from kellersegel.dynamics import Trajectory, simulate
+from kellersegel.experiments.build import build_initial, build_stepper, build_time_grid
+
+__all__ = ["replica_rng", "run_replica", "run_replicas"]
+
+_PROGRESS_CHUNKS = 100
+
+
+def replica_rng(seed: int, replicas: int, k: int) -> np.random.Generator:
+    """The generator of replica k out of ``replicas`` with root seed ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(replicas)[k])
+
+
+def run_replica(config: RunConfig, k: int, progress: Callable[[int], None] | None = None) -> Trajectory:
+    """Simulate replica k of ``config``; ``progress`` receives the number of steps just done."""
+    rng = replica_rng(config.run.seed, config.run.replicas, k)
+    grid = build_time_grid(config)
+    x0 = build_initial(config).sample(config.particles.n, rng)
+    every = max(1, grid.n_steps // _PROGRESS_CHUNKS)
+    last = [0]
+
+    def report(step: int) -> None:
+        if progress is not None and (step % every == 0 or step == grid.n_steps):
+            progress(step - last[0])
+            last[0] = step
+
+    return simulate(
+        build_stepper(config),
+        x0,
+        grid,
+        rng,
+        save_particles=config.run.save_particles or None,
+        max_drift_fraction=config.time.max_drift_fraction,
+        progress=report,
+    )
+
+
+def _init_worker(threads: int) -> None:
+    import numba
+
+    numba.set_num_threads(threads)
+
+
+def _worker(config_json: str, k: int, progress_queue) -> tuple[int, Trajectory]:
+    config = RunConfig.model_validate_json(config_json)
+    return k, run_replica(config, k, lambda d: progress_queue.put(d))
+
+
+def run_replicas(
+    config: RunConfig,
+    indices: Iterable[int],
+    on_done: Callable[[int, Trajectory], None],
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> None:
+    """Run the replicas ``indices``, calling ``on_done(k, trajectory)`` as each one finishes.
+
+    With one worker everything runs in this process; otherwise in ``workers`` spawned processes
+    (default: one per core, at most one per replica) sharing the cores: numba threads per
+    process = cores // workers.
+    """
+    indices = list(indices)
+    cores = os.cpu_count() or 1
+    workers = min(workers or cores, max(len(indices), 1))
+    if workers <= 1:
+        for k in indices:
+            on_done(k, run_replica(config, k, progress))
+        return
+    threads = max(1, cores // workers)
+    context = multiprocessing.get_context("spawn")
+    with (
+        context.Manager() as manager,
+        ProcessPoolExecutor(workers, context, _init_worker, (threads,)) as pool,
+    ):
+        progress_queue = manager.Queue()
+        text = config.model_dump_json()
+        pending = {pool.submit(_worker, text, k, progress_queue) for k in indices}
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(progress_queue, progress)
+                for future in done:
+                    on_done(*future.result())
+            _drain(progress_queue, progress)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def _drain(progress_queue, progress: Callable[[int], None] | None) -> None:
+    while True:
+        try:
+            steps = progress_queue.get_nowait()
+        except queue.Empty:
+            return
+        if progress is not None:
+            progress(steps)

@@ -1,0 +1,32 @@
+"""Initial cell data: a probability law that can be sampled and has a density."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["InitialData"]
+
+
+class InitialData(ABC):
+    """A probability law ρ0/M on R²: N i.i.d. samples give the initial particles."""
+
+    @abstractmethod
+    def sample(self, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
+        """n points, shape (n, 2)."""
+
+    @abstractmethod
+    def density(self, x: ArrayLike) -> NDArray[np.float64]:
+        """The probability density at points of shape (..., 2); returns shape (...)."""
+
+    @abstractmethod
+    def second_moment(self) -> float:
+        """E|X|² of the law."""
+
+    @staticmethod
+    def _check_n(n: int) -> int:
+        if int(n) != n or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n}")
+        return int(n)

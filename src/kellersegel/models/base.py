@@ -1,0 +1,74 @@
+"""The Keller–Segel family ∂t ρ = ∇·(D(c)∇ρ − ρ S(c)∇c), θ ∂t c = Δc − λc + ρ.
+
+Its particle SDE (Itô), one per particle of mass M/N:
+
+    dX_i = (D'(c_i) + S(c_i)) ∇c_i dt + √(2 D(c_i)) dW_i,      c_i = c^N(t, X_i).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["KellerSegelModel"]
+
+
+def _finite(name: str, value: float, minimum: float | None = None, strict: bool = False) -> float:
+    value = float(value)
+    bad = not np.isfinite(value)
+    if minimum is not None:
+        bad = bad or (value <= minimum if strict else value < minimum)
+    if bad:
+        bound = "" if minimum is None else f" {'>' if strict else '≥'} {minimum:g}"
+        raise ValueError(f"{name} must be a finite number{bound}, got {value}")
+    return value
+
+
+class KellerSegelModel(ABC):
+    """A member of the Keller–Segel family, given by motility D(c) and sensitivity S(c).
+
+    Parameters
+    ----------
+    lam : float
+        Signal degradation λ ≥ 0 (λ = 0: log kernel, λ > 0: Bessel kernel).
+    mass : float
+        Total cell mass M > 0; each of the N particles carries M/N.
+    theta : float
+        Signal relaxation time θ ≥ 0 (θ = 0: parabolic–elliptic).
+    """
+
+    name: str
+    #: True when D or S is not constant, so the particles need c and not only ∇c.
+    needs_potential: bool = True
+
+    def __init__(self, lam: float = 0.0, mass: float = 1.0, theta: float = 0.0) -> None:
+        self.lam = _finite("lam", lam, 0.0)
+        self.mass = _finite("mass", mass, 0.0, strict=True)
+        self.theta = _finite("theta", theta, 0.0)
+
+    @abstractmethod
+    def motility(self, c: NDArray[np.float64]) -> NDArray[np.float64]:
+        """D(c) ≥ 0."""
+
+    @abstractmethod
+    def motility_derivative(self, c: NDArray[np.float64]) -> NDArray[np.float64]:
+        """D'(c)."""
+
+    @abstractmethod
+    def sensitivity(self, c: NDArray[np.float64]) -> NDArray[np.float64]:
+        """S(c)."""
+
+    def drift(self, c: NDArray[np.float64] | None, grad_c: NDArray[np.float64]) -> NDArray[np.float64]:
+        """b = (D'(c) + S(c)) ∇c, shape (n, 2)."""
+        factor = self.motility_derivative(c) + self.sensitivity(c)
+        return np.asarray(factor)[..., None] * grad_c
+
+    def noise_amplitude(self, c: NDArray[np.float64] | None) -> NDArray[np.float64] | float:
+        """√(2 D(c)), with D clipped at 0 so that degenerate motility stays well defined."""
+        return np.sqrt(2.0 * np.maximum(self.motility(c), 0.0))
+
+    def virial_slope(self, n: int | None = None) -> float | None:
+        """d/dt of (1/N) Σ|X_i|² in expectation for the exact log kernel, if known; else None."""
+        return None
