@@ -26,7 +26,7 @@ __all__ = [
     "TimeConfig",
 ]
 
-Point = tuple[float, float]
+Point = Annotated[list[float], Field(min_length=2, max_length=2, description="[x, y]")]
 
 
 class Section(BaseModel):
@@ -53,13 +53,13 @@ class ModelConfig(Section):
 class GaussianInitial(Section):
     kind: Literal["gaussian"]
     variance: float = Field(1.0, gt=0, description="variance per coordinate")
-    center: Point = (0.0, 0.0)
+    center: Point = [0.0, 0.0]
 
 
 class DiskInitial(Section):
     kind: Literal["disk"]
     radius: float = Field(1.0, gt=0)
-    center: Point = (0.0, 0.0)
+    center: Point = [0.0, 0.0]
 
 
 class BumpsInitial(Section):
@@ -80,7 +80,7 @@ class BumpsInitial(Section):
 
 class PointInitial(Section):
     kind: Literal["point"]
-    at: Point = (0.0, 0.0)
+    at: Point = [0.0, 0.0]
 
 
 class FileInitial(Section):

@@ -1,0 +1,5 @@
+import sys
+
+from kellersegel.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,146 @@
+"""The ``kellersegel`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import resources
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+class UserError(Exception):
+    """Bad input from the user: reported as one line, exit status 2, no traceback."""
+
+
+def _examples() -> dict[str, Path]:
+    folder = resources.files("kellersegel") / "examples"
+    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml")}
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from kellersegel.config import load_config
+    from kellersegel.experiments import run_particles
+
+    config = load_config(args.config, args.set)  # validated before anything is written
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers must be ≥ 1, got {args.workers}")
+    outdir = Path(args.output)
+    if outdir.exists() and not outdir.is_dir():
+        raise UserError(f"-o {outdir}: exists and is not a folder")
+    ds = run_particles(config, outdir, resume=args.resume, progress=not args.quiet, workers=args.workers)
+    events = [str(e) for e in ds["event"].values if e != "none"]
+    print(f"wrote {outdir / 'run.nc'} and {outdir / 'config.toml'}")
+    if events:
+        print(
+            f"{len(events)} of {ds.sizes['replica']} replicas stopped early: {', '.join(sorted(set(events)))}"
+        )
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from kellersegel.plotting import plot_run
+
+    outdir = Path(args.outdir)
+    if not (outdir / "run.nc").is_file():
+        raise UserError(f"{outdir}: no run.nc here; make one with `kellersegel run CONFIG -o {outdir}`")
+    for path in plot_run(outdir):
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_example(args: argparse.Namespace) -> int:
+    examples = _examples()
+    if args.name is None:
+        width = max(map(len, examples))
+        for name, path in sorted(examples.items()):
+            first = path.read_text(encoding="utf-8").splitlines()[0].lstrip("# ")
+            print(f"{name:<{width}}  {first}")
+        return 0
+    if args.name not in examples:
+        raise UserError(f"unknown example {args.name!r}; allowed: {', '.join(sorted(examples))}")
+    sys.stdout.write(examples[args.name].read_text(encoding="utf-8"))
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from kellersegel.fields.bench import bench_engines, print_table
+
+    try:
+        sizes = [int(float(s)) for s in args.n.split(",")]
+    except ValueError:
+        raise UserError(f"--n must be comma-separated integers, got {args.n!r}") from None
+    if any(n < 2 for n in sizes):
+        raise UserError("--n: every N must be ≥ 2")
+    print_table(bench_engines(sizes, kernels=args.kernel, repeats=args.repeats))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kellersegel",
+        description="Particle systems of Keller–Segel chemotaxis in the plane.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="simulate a configuration; writes OUTDIR/run.nc")
+    run.add_argument("config", help="TOML configuration (see `kellersegel example`)")
+    run.add_argument("-o", "--output", required=True, help="output folder")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one configuration value (TOML syntax); repeatable",
+    )
+    run.add_argument("--resume", action="store_true", help="keep replicas already finished in OUTDIR")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: one per core); results do not depend on it",
+    )
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
+
+    plot = sub.add_parser("plot", help="figures of a run: snapshots and second moment")
+    plot.add_argument("outdir")
+    plot.set_defaults(func=_cmd_plot)
+
+    example = sub.add_parser("example", help="list the ready configurations, or print one")
+    example.add_argument("name", nargs="?")
+    example.set_defaults(func=_cmd_example)
+
+    bench = sub.add_parser("bench", help="benchmarks")
+    bench_sub = bench.add_subparsers(dest="what", required=True)
+    engines = bench_sub.add_parser("engines", help="field engines against the NumPy reference")
+    engines.add_argument("--n", default="10000,20000", help="comma-separated particle numbers")
+    engines.add_argument(
+        "--kernel",
+        action="append",
+        default=None,
+        choices=["exact", "mollified", "cutoff", "exact-bessel", "mollified-bessel", "cutoff-bessel"],
+        help="kernels to time (repeatable; default: all)",
+    )
+    engines.add_argument("--repeats", type=int, default=3)
+    engines.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from kellersegel.config import ConfigError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UserError, ConfigError) as err:
+        print(f"kellersegel: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kellersegel: interrupted; finished replicas are kept (rerun with --resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
