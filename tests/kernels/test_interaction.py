@@ -1,0 +1,99 @@
+"""Interaction kernels: each profile against an independent formula."""
+
+import numpy as np
+import pytest
+from scipy import integrate, special
+
+from kellersegel.kernels import (
+    CutoffKernel,
+    ExactKernel,
+    GaussianMollifiedKernel,
+    bessel_green,
+    log_green,
+    make_kernel,
+)
+
+ALL_KERNELS = [
+    ExactKernel(0.0),
+    ExactKernel(1.3),
+    GaussianMollifiedKernel(0.2, 0.0),
+    GaussianMollifiedKernel(0.2, 1.3),
+    GaussianMollifiedKernel(0.05, 40.0),
+    CutoffKernel(0.2, 0.0),
+    CutoffKernel(0.2, 1.3),
+]
+R2 = np.concatenate([np.logspace(-6, 0, 30), np.linspace(1.5, 60, 30)])
+
+
+@pytest.mark.parametrize("kernel", ALL_KERNELS, ids=repr)
+def test_gradient_profile_is_minus_twice_the_derivative_of_the_potential_profile(kernel):
+    # K(x) = φ(|x|²) ⇒ ∇K = 2φ'(|x|²) x = −ψ x
+    h = 1e-5 * np.maximum(R2, (kernel.epsilon or 0.0) ** 2)  # the scale on which φ varies
+    dphi = (kernel.potential_profile(R2 + h) - kernel.potential_profile(R2 - h)) / (2 * h)
+    np.testing.assert_allclose(kernel.gradient_profile(R2), -2 * dphi, rtol=1e-7, atol=1e-12)
+
+
+def _gaussian_fourier_radial(eps, lam, r, order):
+    """(1/2π)∫ J_ν(kr) k^{1+ν} e^{−ε²k²/2} / (k² + λ) dk: φ (ν = 0) and ψ·r (ν = 1) by Hankel transform."""
+    f = lambda k: special.jv(order, k * r) * k ** (1 + order) * np.exp(-0.5 * (eps * k) ** 2) / (k * k + lam)  # noqa: E731
+    kmax = 12 / eps
+    return integrate.quad(f, 0, kmax, limit=2000, epsabs=1e-15, epsrel=1e-12)[0] / (2 * np.pi)
+
+
+@pytest.mark.parametrize("lam", [0.5, 4.0])
+@pytest.mark.parametrize("r", [0.0, 0.03, 0.2, 0.7, 2.5])
+def test_mollified_bessel_kernel_equals_its_fourier_representation(lam, r):
+    eps = 0.2
+    kernel = GaussianMollifiedKernel(eps, lam)
+    phi = _gaussian_fourier_radial(eps, lam, r, 0)
+    assert kernel.potential_profile(r * r) == pytest.approx(phi, rel=1e-9)
+    if r > 0:
+        grad = _gaussian_fourier_radial(eps, lam, r, 1)
+        assert kernel.gradient_profile(r * r) * r == pytest.approx(grad, rel=1e-9)
+
+
+@pytest.mark.parametrize("r", [0.01, 0.1, 0.3, 1.0, 4.0])
+def test_mollified_log_gradient_is_newtons_theorem(r):
+    # ∇(G0 * V_ε)(x) = −x/(2π|x|²) · (mass of V_ε inside |x|) for a radial V_ε
+    eps = 0.3
+    density = lambda s: s * np.exp(-s * s / (2 * eps**2)) / eps**2  # 2πs V_ε(s)  # noqa: E731
+    inside = integrate.quad(density, 0, r, epsabs=0, epsrel=1e-13)[0]
+    kernel = GaussianMollifiedKernel(eps, 0.0)
+    x = np.array([r, 0.0])
+    np.testing.assert_allclose(kernel.gradient(x), -x / (2 * np.pi * r * r) * inside, rtol=1e-12)
+    # and the closed form stated in the issue
+    closed = -x / (2 * np.pi * r * r) * (1 - np.exp(-r * r / (2 * eps**2)))
+    np.testing.assert_allclose(kernel.gradient(x), closed, rtol=1e-13)
+
+
+def test_mollified_kernels_tend_to_the_exact_kernel_far_away():
+    x = np.array([[3.0, 4.0]])
+    np.testing.assert_allclose(GaussianMollifiedKernel(0.1).potential(x), log_green(x), rtol=1e-14)
+    np.testing.assert_allclose(
+        GaussianMollifiedKernel(0.1, 2.0).potential(x), np.exp(0.01) * bessel_green(x, 2.0), rtol=1e-12
+    )
+
+
+def test_cutoff_kernel_is_the_regularised_coulomb_force():
+    eps = 0.3
+    x = np.array([[0.2, -0.5], [1e-9, 0.0], [0.0, 0.0]])
+    expected = -x / (2 * np.pi * (np.sum(x**2, axis=1) + eps**2))[:, None]
+    np.testing.assert_allclose(CutoffKernel(eps).gradient(x), expected, rtol=1e-14)
+
+
+def test_exact_kernel_is_singular_and_others_are_finite_at_zero():
+    assert ExactKernel().singular and ExactKernel(1.0).singular
+    for kernel in ALL_KERNELS:
+        if not kernel.singular:
+            assert np.isfinite(kernel.potential_profile(0.0)) and np.isfinite(kernel.gradient_profile(0.0))
+
+
+def test_bad_kernel_parameters_fail_with_the_parameter_name():
+    with pytest.raises(ValueError, match="epsilon"):
+        GaussianMollifiedKernel(-1.0)
+    with pytest.raises(ValueError, match="lam"):
+        ExactKernel(float("nan"))
+    with pytest.raises(ValueError, match="unknown kernel"):
+        make_kernel("gaussian")
+    with pytest.raises(ValueError, match="needs epsilon"):
+        make_kernel("cutoff")

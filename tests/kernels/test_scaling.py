@@ -1,0 +1,20 @@
+import numpy as np
+import pytest
+
+from kellersegel.kernels import AlgebraicScaling, FixedEpsilon, LogarithmicScaling, make_scaling
+
+
+def test_scaling_laws():
+    assert AlgebraicScaling(2.0, 0.5).epsilon(100) == pytest.approx(0.2)
+    assert LogarithmicScaling(1.0).epsilon(1000) == pytest.approx(1 / np.sqrt(np.log(1000)))
+    assert FixedEpsilon(0.3).epsilon(10**6) == 0.3
+    assert make_scaling("algebraic", 1.0, 0.25).epsilon(10**4) == pytest.approx(0.1)
+
+
+def test_bad_scaling_input():
+    with pytest.raises(ValueError, match="beta"):
+        AlgebraicScaling(1.0, -0.1)
+    with pytest.raises(ValueError, match="n must be an integer ≥ 2"):
+        LogarithmicScaling(1.0).epsilon(1)
+    with pytest.raises(ValueError, match="allowed: algebraic, logarithmic, fixed"):
+        make_scaling("cubic")
