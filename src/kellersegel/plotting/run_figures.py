@@ -51,7 +51,6 @@ def plot_snapshots(ds: xr.Dataset, path: str | Path, replica: int = 0, panels: i
         + (f" ({n_saved} shown)" if n_saved < n else "")
         + f", replica {replica}"
     )
-    fig.tight_layout()
     return _save(fig, path)
 
 

@@ -1,0 +1,100 @@
+"""Bad input: one clear message naming the key, exit status 2, nothing written."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from kellersegel.cli.main import main
+
+GOOD = """
+[model]
+chi = 12.0
+[initial]
+kind = "gaussian"
+variance = 1.0
+[particles]
+n = 50
+[time]
+t_end = 0.01
+dt = 0.001
+save_every = 0.005
+"""
+
+
+def write(tmp_path, text, name="config.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+CASES = [
+    ("[particles]\nn = 50\nnn = 3\n", "particles.nn: unknown key; allowed: n, kernel"),
+    ("[particles]\nn = 'many'\n", "particles.n: Input should be a valid integer"),
+    ("[particles]\nn = 1\n", "particles.n: Input should be greater than or equal to 2"),
+    ("[time]\ndt = 0.0\n", "time.dt: Input should be greater than 0"),
+    ("[time]\ndt = -1e-3\n", "time.dt: Input should be greater than 0"),
+    ("[time]\nt_end = 1e-4\ndt = 1e-3\nsave_every = 1e-3\n", "time.t_end: must be ≥ time.dt"),
+    ("[model]\nchi = nan\n", "model.chi: must be a finite number"),
+    ("[model]\nlam = inf\n", "model.lam: must be a finite number"),
+    ("[initial]\nkind = 'gaussian'\nvariance = -1.0\n", "initial.variance: Input should be greater than 0"),
+    ("[initial]\nkind = 'blob'\n", "initial.kind: unknown kind 'blob'; allowed: gaussian, disk"),
+    ("[initial]\nkind = 'file'\npath = 'missing.npy'\n", "initial.path: file"),
+    ("[initial]\nkind = 'file'\npath = 'wrong.npy'\n", "must hold an array of shape (K, 2)"),
+    (
+        "[particles]\nkernel = 'gaussian'\n",
+        "particles.kernel: Input should be 'exact', 'mollified' or 'cutoff'",
+    ),
+    ("[mdoel]\nchi = 1.0\n", "mdoel: unknown key; allowed: model, initial, particles, time, run"),
+    ("[model]\ntheta = 1.0\n", "model.theta: only theta = 0"),
+    ("[particles\n", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), CASES, ids=[c[1][:40] for c in CASES])
+def test_bad_config_gives_one_message_and_exit_2(tmp_path, capsys, text, message):
+    np.save(tmp_path / "wrong.npy", np.zeros((10, 3)))
+    config = write(tmp_path, text)
+    out = tmp_path / "out"
+    assert main(["run", str(config), "-o", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kellersegel: error: ") and message in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "particles.n=1"], "particles.n: Input should be greater than or equal to 2"),
+        (["--set", "particles"], "expected section.key=value"),
+        (["--set", "physics.n=3"], "unknown section 'physics'"),
+        (["--workers", "0"], "--workers must be ≥ 1"),
+    ],
+)
+def test_bad_command_line_values(tmp_path, capsys, args, message):
+    config = write(tmp_path, GOOD)
+    assert main(["run", str(config), "-o", str(tmp_path / "out"), "-q", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_files(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "none.toml"), "-o", str(tmp_path / "out")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["plot", str(tmp_path)]) == 2
+    assert "no run.nc here" in capsys.readouterr().err
+    assert main(["example", "nonesuch"]) == 2
+    assert "unknown example 'nonesuch'; allowed: " in capsys.readouterr().err
+
+
+def test_the_installed_command_prints_no_traceback(tmp_path):
+    config = write(tmp_path, "[particles]\nn = 1\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "kellersegel", "run", str(config), "-o", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "particles.n" in result.stderr

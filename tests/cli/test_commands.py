@@ -1,0 +1,39 @@
+"""`kellersegel run`, `plot`, `example` on every ready configuration (small sizes)."""
+
+import tomllib
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from kellersegel.cli.main import _examples, main
+
+EXAMPLES = sorted(_examples())
+
+
+def test_example_lists_and_prints(capsys):
+    assert main(["example"]) == 0
+    listing = capsys.readouterr().out
+    assert all(name in listing for name in EXAMPLES) and "default" in EXAMPLES
+    assert main(["example", "default"]) == 0
+    assert tomllib.loads(capsys.readouterr().out)["model"]["name"] == "classical"
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_run_and_plot_every_example(tmp_path, name, capsys):
+    config = tmp_path / f"{name}.toml"
+    main(["example", name])
+    config.write_text(capsys.readouterr().out)
+    out = tmp_path / "out"
+    small = ["--set", "particles.n=60", "--set", "run.replicas=2", "--workers", "1", "-q"]
+    assert main(["run", str(config), "-o", str(out), *small]) == 0
+    with xr.open_dataset(out / "run.nc") as ds:
+        assert ds.sizes["replica"] == 2 and ds.sizes["particle"] == 60
+        assert dict(ds.sizes)["dim"] == 2
+        assert np.all(np.isfinite(ds.positions.isel(time=0)))
+        resolved = tomllib.loads(ds.attrs["config"])
+    assert resolved == tomllib.loads((out / "config.toml").read_text())
+    assert resolved["particles"]["n"] == 60
+    assert main(["plot", str(out)]) == 0
+    assert (out / "snapshots.png").stat().st_size > 10_000
+    assert (out / "second_moment.png").stat().st_size > 10_000

@@ -1,0 +1,95 @@
+"""Simulation loop: save times, diagnostics, stopping events."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import pdist
+
+from kellersegel.dynamics import (
+    EllipticSignal,
+    EulerMaruyama,
+    SignalField,
+    TimeGrid,
+    min_pair_distance,
+    simulate,
+)
+from kellersegel.fields import DirectEngine, FieldValues
+from kellersegel.kernels import ExactKernel
+from kellersegel.models import ClassicalModel
+
+
+def make_stepper(chi=4 * math.pi):
+    return EulerMaruyama(ClassicalModel(chi=chi), EllipticSignal(DirectEngine(ExactKernel())))
+
+
+def test_time_grid_steps_and_save_times():
+    grid = TimeGrid(t_end=1.0, dt=0.01, save_every=0.3)
+    assert grid.n_steps == 100
+    np.testing.assert_array_equal(grid.save_steps, [0, 30, 60, 90, 100])
+    for kwargs, message in [
+        ({"t_end": 1.0, "dt": 0.0, "save_every": 0.1}, "time.dt: must be a finite number > 0"),
+        ({"t_end": 1e-4, "dt": 1e-3, "save_every": 1e-3}, "time.t_end: must be ≥ time.dt"),
+        ({"t_end": 1.0, "dt": 0.3, "save_every": 0.3}, "time.t_end: must be a multiple"),
+        ({"t_end": 1.0, "dt": 0.1, "save_every": 0.15}, "time.save_every: must be a multiple"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            TimeGrid(**kwargs)
+
+
+def test_diagnostics_at_save_times(rng):
+    x0 = rng.standard_normal((200, 2))
+    grid = TimeGrid(0.05, 0.01, 0.02)
+    traj = simulate(make_stepper(), x0, grid, np.random.default_rng(1), save_particles=50)
+    assert traj.positions.shape == (4, 50, 2)
+    np.testing.assert_array_equal(traj.positions[0], x0[:50])
+    assert traj.second_moment[0] == pytest.approx(np.mean(np.sum(x0**2, axis=1)))
+    np.testing.assert_allclose(traj.center_of_mass[0], x0.mean(axis=0))
+    assert traj.min_distance[0] == pytest.approx(pdist(x0).min())
+    assert traj.event == "none" and math.isnan(traj.event_time)
+    assert np.all(np.isfinite(traj.positions))
+
+
+def test_min_pair_distance_matches_all_pairs(rng):
+    x = rng.standard_normal((500, 2))
+    assert min_pair_distance(x) == pytest.approx(pdist(x).min(), rel=1e-15)
+
+
+def test_explosion_stops_the_run_and_keeps_the_data_before_it(rng):
+    # two particles 1e-4 apart: the drift χ/(2πN r) moves them far more than the cloud's size
+    x0 = rng.standard_normal((20, 2))
+    x0[1] = x0[0] + 1e-6
+    grid = TimeGrid(0.1, 0.01, 0.02)
+    traj = simulate(make_stepper(chi=50.0), x0, grid, np.random.default_rng(2))
+    assert traj.event == "explosion" and traj.event_time == 0.0
+    np.testing.assert_array_equal(traj.positions[0], x0)  # the state at t = 0 is kept
+    assert np.all(np.isnan(traj.second_moment[1:]))
+
+
+class BrokenField(SignalField):
+    """A field that returns NaN from its third evaluation on."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def at_particles(self, x, t, *, potential):
+        self.calls += 1
+        grad = np.zeros_like(x) if self.calls < 3 else np.full_like(x, np.nan)
+        return FieldValues(None, grad)
+
+
+def test_nonfinite_drift_is_an_event(rng):
+    stepper = EulerMaruyama(ClassicalModel(), BrokenField())
+    grid = TimeGrid(0.1, 0.01, 0.01)
+    traj = simulate(stepper, rng.standard_normal((10, 2)), grid, np.random.default_rng(0))
+    assert traj.event == "nonfinite"
+    assert traj.event_time == pytest.approx(0.02)
+    assert np.all(np.isfinite(traj.positions[:3])) and np.all(np.isnan(traj.positions[3:]))
+
+
+def test_same_generator_state_gives_the_same_trajectory(rng):
+    x0 = rng.standard_normal((100, 2))
+    grid = TimeGrid(0.05, 0.01, 0.01)
+    a = simulate(make_stepper(), x0, grid, np.random.default_rng(5))
+    b = simulate(make_stepper(), x0, grid, np.random.default_rng(5))
+    np.testing.assert_array_equal(a.positions, b.positions)
