@@ -1,0 +1,24 @@
+"""The README's first lines are the two commands, and its Python example runs."""
+
+import re
+from pathlib import Path
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def test_readme_starts_with_the_two_commands():
+    lines = README.read_text().splitlines()
+    assert lines[0] == "```bash"
+    assert "kellersegel run examples/default.toml -o out/default" in lines[1]
+    assert lines[2].endswith('pip install -e ".[test]" && .venv/bin/python -m pytest')
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert lines[2] in ci
+
+
+def test_readme_python_example_runs():
+    block = re.search(r"```python\n(.*?)```", README.read_text(), re.S).group(1)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["ds"].sizes["replica"] == 4
+    assert namespace["trajectory"].event == "none"
+    assert namespace["values"].potential.shape == (1000,)
