@@ -8,7 +8,8 @@ import pytest
 from kellersegel.config import config_from_dict
 from kellersegel.dynamics import EllipticSignal, EulerMaruyama
 from kellersegel.experiments import run_particles
-from kellersegel.fields import DirectEngine
+from kellersegel.fields import DirectEngine, make_engine
+from kellersegel.kernels import ExactKernel, GaussianMollifiedKernel
 from kellersegel.models import ClassicalModel
 from tests.conftest import KERNELS
 
@@ -45,3 +46,31 @@ def test_center_of_mass_is_a_martingale_with_variance_2t_over_n():
     # sample mean: N(0, variance/m); sample variance: relative s.e. √(2/(m−1))
     assert abs(increments.mean()) < 4 * math.sqrt(variance / m)
     assert abs(increments.var(ddof=1) / variance - 1) < 4 * math.sqrt(2 / (m - 1))
+
+
+FAST = [
+    ("fmm", ExactKernel(0.0)),
+    ("fmm", ExactKernel(0.7)),
+    ("fmm", GaussianMollifiedKernel(0.08, 0.0)),
+    ("spectral", GaussianMollifiedKernel(0.08, 0.0)),
+    ("spectral", GaussianMollifiedKernel(0.08, 0.7)),
+]
+
+
+@pytest.mark.parametrize(("engine", "kernel"), FAST, ids=lambda v: repr(v) if not isinstance(v, str) else v)
+def test_fast_engines_move_the_center_of_mass_only_by_their_tolerance(engine, kernel, rng):
+    # a fast engine breaks the pair antisymmetry Σ_i ∇c(X_i) = 0 only up to its tolerance τ
+    n, steps, dt, chi, tol = 2000, 10, 1e-3, 20.0, 1e-7
+    field = make_engine(engine, kernel, tolerance=tol)
+    stepper = EulerMaruyama(ClassicalModel(chi=chi, lam=kernel.lam), EllipticSignal(field))
+    x = rng.standard_normal((n, 2))
+    com0 = x.mean(axis=0)
+    noise_sum = np.zeros(2)
+    largest = 0.0
+    for k in range(steps):
+        largest = max(largest, np.abs(field.evaluate(x, 1 / n).gradient).max())
+        dw = math.sqrt(dt) * rng.standard_normal((n, 2))
+        x = stepper.step(x, k * dt, dt, dw)
+        noise_sum += dw.mean(axis=0)
+    drift_bound = steps * dt * chi * tol * largest
+    np.testing.assert_allclose(x.mean(axis=0) - com0, math.sqrt(2) * noise_sum, rtol=0, atol=drift_bound)

@@ -16,12 +16,16 @@ from kellersegel.experiments import run_particles
 N, T, REPLICAS = 64, 0.1, 400
 
 
-@pytest.mark.parametrize("chi", [4 * math.pi, 10 * math.pi], ids=["chi=4pi", "chi=10pi"])
-def test_second_moment_grows_at_the_virial_slope(chi):
+@pytest.mark.parametrize(
+    ("chi", "engine"),
+    [(4 * math.pi, "direct"), (10 * math.pi, "direct"), (10 * math.pi, "fmm")],
+    ids=["chi=4pi", "chi=10pi", "chi=10pi-fmm"],
+)
+def test_second_moment_grows_at_the_virial_slope(chi, engine):
     config = config_from_dict(
         {
             "model": {"chi": chi},
-            "particles": {"n": N, "kernel": "exact"},
+            "particles": {"n": N, "kernel": "exact", "engine": engine},
             "time": {"t_end": T, "dt": 1e-3, "save_every": T},
             "run": {"replicas": REPLICAS, "seed": 7},
         }

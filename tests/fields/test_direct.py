@@ -76,5 +76,7 @@ def test_singular_self_term_and_bad_shapes_are_refused(rng):
 
 def test_engine_by_name():
     assert isinstance(make_engine("auto", ExactKernel(), 100), DirectEngine)
-    with pytest.raises(ValueError, match="unknown engine 'fmm'; allowed: auto, direct, numpy"):
-        make_engine("fmm", ExactKernel())
+    with pytest.raises(
+        ValueError, match="unknown engine 'tree'; allowed: auto, direct, numpy, fmm, spectral"
+    ):
+        make_engine("tree", ExactKernel())

@@ -64,16 +64,38 @@ def _cmd_example(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_bench(args: argparse.Namespace) -> int:
-    from kellersegel.fields.bench import bench_engines, print_table
-
+def _parse_sizes(text: str) -> list[int]:
     try:
-        sizes = [int(float(s)) for s in args.n.split(",")]
+        sizes = [int(float(s)) for s in text.split(",")]
     except ValueError:
-        raise UserError(f"--n must be comma-separated integers, got {args.n!r}") from None
+        raise UserError(f"--n must be comma-separated integers, got {text!r}") from None
     if any(n < 2 for n in sizes):
         raise UserError("--n: every N must be ≥ 2")
-    print_table(bench_engines(sizes, kernels=args.kernel, repeats=args.repeats))
+    return sizes
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from kellersegel.fields import ENGINES
+    from kellersegel.fields.bench import bench_engines, bench_step, print_steps, print_table
+
+    sizes = _parse_sizes(args.n)
+    if args.repeats < 1:
+        raise UserError("--repeats must be ≥ 1")
+    if args.what == "step":
+        if args.engine not in ("auto", *ENGINES):
+            raise UserError(f"--engine: unknown engine {args.engine!r}; allowed: auto, {', '.join(ENGINES)}")
+        rows = [bench_step(n, args.kernel, args.engine, args.repeats) for n in sizes]
+        print_steps(rows)
+        return 0
+    engines = None if args.engine is None else [e for item in args.engine for e in item.split(",")]
+    unknown = sorted(set(engines or ()) - set(ENGINES))
+    if unknown:
+        raise UserError(f"--engine: unknown engine(s) {', '.join(unknown)}; allowed: {', '.join(ENGINES)}")
+    print_table(
+        bench_engines(
+            sizes, kernels=args.kernel, engines=engines, repeats=args.repeats, direct_max=args.direct_max
+        )
+    )
     return 0
 
 
@@ -114,17 +136,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="what", required=True)
-    engines = bench_sub.add_parser("engines", help="field engines against the NumPy reference")
-    engines.add_argument("--n", default="10000,20000", help="comma-separated particle numbers")
+    kernel_names = ["exact", "mollified", "cutoff", "exact-bessel", "mollified-bessel", "cutoff-bessel"]
+    engines = bench_sub.add_parser("engines", help="every field engine against the direct engine")
+    engines.add_argument("--n", default="20000,100000", help="comma-separated particle numbers")
     engines.add_argument(
         "--kernel",
         action="append",
         default=None,
-        choices=["exact", "mollified", "cutoff", "exact-bessel", "mollified-bessel", "cutoff-bessel"],
-        help="kernels to time (repeatable; default: all)",
+        choices=kernel_names,
+        help="kernels (repeatable; default: all)",
+    )
+    engines.add_argument(
+        "--engine", action="append", default=None, help="engines, comma-separated (default: all)"
     )
     engines.add_argument("--repeats", type=int, default=3)
+    engines.add_argument(
+        "--direct-max",
+        type=int,
+        default=100_000,
+        help="above this N, direct is not timed (error on 1000 targets)",
+    )
     engines.set_defaults(func=_cmd_bench)
+    step = bench_sub.add_parser("step", help="time and peak memory of a full Euler–Maruyama step")
+    step.add_argument("--n", default="1000000", help="comma-separated particle numbers")
+    step.add_argument("--kernel", default="exact", choices=kernel_names)
+    step.add_argument("--engine", default="auto")
+    step.add_argument("--repeats", type=int, default=3)
+    step.set_defaults(func=_cmd_bench)
     return parser
 
 

@@ -102,7 +102,7 @@ class ParticlesConfig(Section):
     epsilon: Literal["algebraic", "logarithmic", "fixed"] = "algebraic"
     beta: float = Field(0.25, ge=0)
     eps0: float = Field(1.0, gt=0)
-    engine: Literal["auto", "direct", "numpy"] = "auto"
+    engine: Literal["auto", "direct", "numpy", "fmm", "spectral"] = "auto"
 
 
 class TimeConfig(Section):

@@ -1,26 +1,68 @@
-"""Field engines: c^N and ∇c^N from particle positions. Choose one by name with :func:`make_engine`."""
+"""Field engines: c^N and ∇c^N from particle positions. Choose one by name with :func:`make_engine`.
+
+=========  ==========================================  ==========================  ==================
+engine     kernels                                     cost per evaluation         accuracy
+=========  ==========================================  ==========================  ==================
+direct     all                                         O(N²), all cores            round-off
+numpy      all                                         O(N²), plain NumPy          round-off
+fmm        exact; Gaussian-mollified (near field)      O(N + N ρ a²), one core     tolerance
+spectral   Gaussian-mollified                          O(N + M log M), M ∝ (P/ε)²  tolerance
+=========  ==========================================  ==========================  ==================
+"""
 
 from __future__ import annotations
 
+import math
+
 from kellersegel.fields.base import FieldEngine, FieldValues
 from kellersegel.fields.direct import DirectEngine
+from kellersegel.fields.multipole import MultipoleEngine
 from kellersegel.fields.numpy_engine import NumpyEngine
-from kellersegel.kernels.interaction import InteractionKernel
+from kellersegel.fields.spectral import SpectralEngine
+from kellersegel.kernels.interaction import ExactKernel, GaussianMollifiedKernel, InteractionKernel
 
-__all__ = ["ENGINES", "DirectEngine", "FieldEngine", "FieldValues", "NumpyEngine", "make_engine"]
+__all__ = [
+    "ENGINES",
+    "DirectEngine",
+    "FieldEngine",
+    "FieldValues",
+    "MultipoleEngine",
+    "NumpyEngine",
+    "SpectralEngine",
+    "choose_engine",
+    "make_engine",
+]
 
-#: Engines by name. ``auto`` picks among those listed in ``_AUTO_ORDER``.
-ENGINES: dict[str, type[FieldEngine]] = {e.name: e for e in (DirectEngine, NumpyEngine)}
-_AUTO_ORDER: tuple[str, ...] = ("direct",)
+#: Engines by name.
+ENGINES: dict[str, type[FieldEngine]] = {
+    e.name: e for e in (DirectEngine, NumpyEngine, MultipoleEngine, SpectralEngine)
+}
+
+# Crossovers measured with `kellersegel bench engines` on 2 cores (benchmarks/README.md).
+_FMM_FROM_N = {True: 20_000, False: 1_000}  # exact kernel: λ = 0, λ > 0
+_SPECTRAL_FROM_N = 1_000
+#: lattice modes per side the spectral engine may use for a cloud of extent ~12 before fmm is preferred
+_SPECTRAL_MAX_SIDE = 8_000
 
 
-def make_engine(name: str, kernel: InteractionKernel, n: int | None = None) -> FieldEngine:
-    """The engine ``name`` for ``kernel``; ``"auto"`` picks the fastest able one for n particles."""
+def choose_engine(kernel: InteractionKernel, n: int | None) -> str:
+    """The engine ``auto`` picks for ``kernel`` and n particles (None: a large n)."""
+    big = math.inf if n is None else n
+    if isinstance(kernel, ExactKernel):
+        return "fmm" if big >= _FMM_FROM_N[kernel.lam == 0] else "direct"
+    if isinstance(kernel, GaussianMollifiedKernel) and big >= _SPECTRAL_FROM_N:
+        side = 2 * 12.0 * math.sqrt(2 * math.log(1e7)) / (math.pi * kernel.epsilon)
+        return "spectral" if side <= _SPECTRAL_MAX_SIDE else "fmm"
+    return "direct"
+
+
+def make_engine(name: str, kernel: InteractionKernel, n: int | None = None, **options) -> FieldEngine:
+    """The engine ``name`` for ``kernel``; ``"auto"`` picks one by kernel and n (:func:`choose_engine`).
+
+    ``options`` go to the engine's constructor (e.g. ``tolerance`` for fmm and spectral).
+    """
     if name == "auto":
-        for candidate in _AUTO_ORDER:
-            if ENGINES[candidate].unsupported_reason(kernel) is None:
-                return ENGINES[candidate](kernel)
-        raise ValueError(f"no engine can evaluate {kernel!r}")  # pragma: no cover
+        name = choose_engine(kernel, n)
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; allowed: auto, {', '.join(ENGINES)}")
-    return ENGINES[name](kernel)
+    return ENGINES[name](kernel, **options)
