@@ -37,3 +37,13 @@ def test_run_and_plot_every_example(tmp_path, name, capsys):
     assert main(["plot", str(out)]) == 0
     assert (out / "snapshots.png").stat().st_size > 10_000
     assert (out / "second_moment.png").stat().st_size > 10_000
+
+
+def test_bench_engines_prints_every_engine_and_bench_step_its_memory(capsys):
+    assert main(["bench", "engines", "--n", "1500", "--kernel", "mollified", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    for engine in ("direct", "numpy", "fmm", "spectral"):
+        assert engine in out
+    assert main(["bench", "step", "--n", "1500", "--kernel", "exact", "--repeats", "1"]) == 0
+    assert "peak RSS" in capsys.readouterr().out
+    assert main(["bench", "engines", "--n", "1500", "--engine", "tree"]) == 2
