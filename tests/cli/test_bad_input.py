@@ -98,3 +98,45 @@ def test_the_installed_command_prints_no_traceback(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "particles.n" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            ["particles.kernel=cutoff", "particles.engine=fmm"],
+            "particles.engine: 'fmm' cannot do the cutoff kernel",
+        ),
+        (["particles.kernel=exact", "particles.engine=spectral"], "'spectral' cannot do the exact kernel"),
+        (
+            [
+                "particles.kernel=mollified",
+                "particles.engine=fmm",
+                "initial.kind=point",
+                "initial.at=[0.0,0.0]",
+            ],
+            "'fmm' cannot start from a point mass",
+        ),
+    ],
+)
+def test_engine_that_cannot_do_the_kernel_is_refused_before_running(settings, message, tmp_path, capsys):
+    args = ["run", str(write(tmp_path, GOOD.replace("variance = 1.0\n", ""))), "-o", str(tmp_path / "out")]
+    for s in settings:
+        args += ["--set", s]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_engine_failure_during_a_run_is_a_one_line_error(tmp_path, capsys):
+    # ε so small that the spectral lattice would need ~10¹⁰ modes: refused at the first evaluation
+    args = ["run", str(write(tmp_path, GOOD)), "-o", str(tmp_path / "out"), "-q"]
+    for s in [
+        "particles.kernel=mollified",
+        "particles.engine=spectral",
+        "particles.epsilon=fixed",
+        "particles.eps0=1e-5",
+    ]:
+        args += ["--set", s]
+    assert main(args) == 2
+    assert "lattice modes" in capsys.readouterr().err

@@ -168,11 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from kellersegel.config import ConfigError
+    from kellersegel.fields.base import EngineError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UserError, ConfigError) as err:
+    except (UserError, ConfigError, EngineError) as err:
         print(f"kellersegel: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -146,6 +146,24 @@ class RunConfig(Section):
                 "initial.kind: a point mass puts particles at distance 0, where the exact kernel "
                 "is infinite; use kernel = 'mollified' or 'cutoff'"
             )
+        engine = self.particles.engine
+        if engine not in ("auto", "direct", "numpy"):
+            from kellersegel.fields import ENGINES
+            from kellersegel.kernels import make_kernel
+
+            kernel = make_kernel(
+                self.particles.kernel, self.model.lam, None if self.particles.kernel == "exact" else 1.0
+            )
+            reason = ENGINES[engine].unsupported_reason(kernel)
+            if reason:
+                raise ValueError(
+                    f"particles.engine: {engine!r} cannot do the {self.particles.kernel} kernel: {reason}"
+                )
+            if engine == "fmm" and isinstance(self.initial, PointInitial):
+                raise ValueError(
+                    "particles.engine: 'fmm' cannot start from a point mass (coincident particles); "
+                    "use 'spectral' or 'direct'"
+                )
         if isinstance(self.initial, FileInitial):
             from kellersegel.initial.file import read_points
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from kellersegel.fields.base import FieldEngine, FieldValues
+from kellersegel.fields.base import EngineError, FieldEngine, FieldValues
 from kellersegel.fields.direct import DirectEngine
 from kellersegel.fields.multipole import MultipoleEngine
 from kellersegel.fields.numpy_engine import NumpyEngine
@@ -24,6 +24,7 @@ from kellersegel.kernels.interaction import ExactKernel, GaussianMollifiedKernel
 __all__ = [
     "ENGINES",
     "DirectEngine",
+    "EngineError",
     "FieldEngine",
     "FieldValues",
     "MultipoleEngine",

@@ -18,7 +18,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from kellersegel.kernels.interaction import InteractionKernel
 
-__all__ = ["FieldEngine", "FieldValues", "as_points", "as_weights"]
+__all__ = ["EngineError", "FieldEngine", "FieldValues", "as_points", "as_weights"]
+
+
+class EngineError(ValueError):
+    """An engine cannot evaluate these points (lattice too large, coincident points, ...)."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import math
 import numpy as np
 import pyfmmlib
 
-from kellersegel.fields.base import FieldEngine, FieldValues
+from kellersegel.fields.base import EngineError, FieldEngine, FieldValues
 from kellersegel.fields.near_field import CellList, difference_sum
 from kellersegel.kernels.interaction import CutoffKernel, ExactKernel, GaussianMollifiedKernel
 
@@ -155,7 +155,7 @@ class MultipoleEngine(FieldEngine):
         pot = None if pot is None else pot + near_pot
         grad = None if grad is None else grad + near_grad
         if not np.all(np.isfinite(pot if potential else grad)):
-            raise ValueError(
+            raise EngineError(
                 "fmm engine: coincident or non-finite points; the mollified kernel is finite "
                 "there but the multipole expansion of G_λ is not: use the spectral or direct engine"
             )

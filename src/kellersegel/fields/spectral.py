@@ -26,7 +26,7 @@ import math
 import finufft
 import numpy as np
 
-from kellersegel.fields.base import FieldEngine, FieldValues
+from kellersegel.fields.base import EngineError, FieldEngine, FieldValues
 from kellersegel.kernels.fourier import gaussian_transform, truncated_green_transform
 from kellersegel.kernels.interaction import GaussianMollifiedKernel
 
@@ -113,7 +113,7 @@ class SpectralEngine(FieldEngine):
         upper = np.maximum(sources.max(axis=0), targets.max(axis=0))
         grid = SpectralGrid(lower, upper, self.kernel.epsilon, self.tolerance)
         if grid.modes**2 > self.max_modes:
-            raise ValueError(
+            raise EngineError(
                 f"spectral engine: the points span {float((upper - lower).max()):.3g} at ε = "
                 f"{self.kernel.epsilon:.3g}, which needs {grid.modes}² lattice modes "
                 f"(more than max_modes = {self.max_modes}); use the fmm or direct engine"
@@ -122,7 +122,7 @@ class SpectralEngine(FieldEngine):
 
     def _evaluate(self, sources, weights, targets, self_mode, potential, gradient):
         if not (np.all(np.isfinite(sources)) and np.all(np.isfinite(targets))):
-            raise ValueError("spectral engine: non-finite positions")
+            raise EngineError("spectral engine: non-finite positions")
         grid = self.grid(sources, targets)
         opts = {"nthreads": self.threads, "eps": self.tolerance}
         sx, sy = grid.scaled(sources)
