@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from kellersegel._validation import finite_number
 from kellersegel.initial.base import InitialData
 
 __all__ = ["GaussianBumps", "GaussianData", "PointMass", "UniformDisk"]
@@ -19,18 +20,11 @@ def _point(name: str, value: ArrayLike) -> NDArray[np.float64]:
     return p
 
 
-def _positive(name: str, value: float) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return value
-
-
 class GaussianData(InitialData):
     """Isotropic Gaussian N(center, variance·I): variance per coordinate."""
 
     def __init__(self, variance: float = 1.0, center: ArrayLike = (0.0, 0.0)) -> None:
-        self.variance = _positive("variance", variance)
+        self.variance = finite_number("variance", variance, 0.0, strict=True)
         self.center = _point("center", center)
 
     def sample(self, n, rng):
@@ -50,7 +44,7 @@ class UniformDisk(InitialData):
     """Uniform law on the disk of given radius and center."""
 
     def __init__(self, radius: float = 1.0, center: ArrayLike = (0.0, 0.0)) -> None:
-        self.radius = _positive("radius", radius)
+        self.radius = finite_number("radius", radius, 0.0, strict=True)
         self.center = _point("center", center)
 
     def sample(self, n, rng):

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from kellersegel._validation import finite_number
 from kellersegel.kernels._mollified_bessel import (
     DEGREE,
     evaluate_table,
@@ -65,20 +66,6 @@ class CompiledSpec:
 _NO_TABLE = np.zeros((2, 1, DEGREE + 1))
 
 
-def _check_nonnegative(name: str, value: float) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number ≥ 0, got {value}")
-    return value
-
-
-def _check_positive(name: str, value: float) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return value
-
-
 class InteractionKernel(ABC):
     """A radial kernel K(x) = φ(|x|²) approximating the Green's function G_λ of −Δ + λ."""
 
@@ -87,8 +74,8 @@ class InteractionKernel(ABC):
     singular: ClassVar[bool] = False
 
     def __init__(self, lam: float = 0.0, epsilon: float | None = None) -> None:
-        self.lam = _check_nonnegative("lam", lam)
-        self.epsilon = None if epsilon is None else _check_positive("epsilon", epsilon)
+        self.lam = finite_number("lam", lam, 0.0)
+        self.epsilon = None if epsilon is None else finite_number("epsilon", epsilon, 0.0, strict=True)
 
     @abstractmethod
     def potential_profile(self, r2: ArrayLike) -> NDArray[np.float64]:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kellersegel._validation import finite_number
+
 __all__ = ["AlgebraicScaling", "EpsilonScaling", "FixedEpsilon", "LogarithmicScaling", "make_scaling"]
 
 
@@ -24,11 +26,6 @@ class EpsilonScaling(ABC):
         return int(n)
 
 
-def _positive(name: str, value: float) -> None:
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-
-
 @dataclass(frozen=True)
 class AlgebraicScaling(EpsilonScaling):
     """ε = ε0 · N^(−β), β ≥ 0 (moderate interaction; arXiv 2602.01138, 2605.15718)."""
@@ -37,9 +34,8 @@ class AlgebraicScaling(EpsilonScaling):
     beta: float = 0.25
 
     def __post_init__(self) -> None:
-        _positive("eps0", self.eps0)
-        if not np.isfinite(self.beta) or self.beta < 0:
-            raise ValueError(f"beta must be a finite number ≥ 0, got {self.beta}")
+        finite_number("eps0", self.eps0, 0.0, strict=True)
+        finite_number("beta", self.beta, 0.0)
 
     def epsilon(self, n: int) -> float:
         return self.eps0 * float(self._check_n(n)) ** (-self.beta)
@@ -52,7 +48,7 @@ class LogarithmicScaling(EpsilonScaling):
     eps0: float = 1.0
 
     def __post_init__(self) -> None:
-        _positive("eps0", self.eps0)
+        finite_number("eps0", self.eps0, 0.0, strict=True)
 
     def epsilon(self, n: int) -> float:
         return self.eps0 / np.sqrt(np.log(self._check_n(n, minimum=2)))
@@ -65,7 +61,7 @@ class FixedEpsilon(EpsilonScaling):
     eps0: float = 1.0
 
     def __post_init__(self) -> None:
-        _positive("eps0", self.eps0)
+        finite_number("eps0", self.eps0, 0.0, strict=True)
 
     def epsilon(self, n: int) -> float:
         self._check_n(n)

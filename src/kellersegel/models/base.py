@@ -12,18 +12,9 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numpy.typing import NDArray
 
+from kellersegel._validation import finite_number
+
 __all__ = ["KellerSegelModel"]
-
-
-def _finite(name: str, value: float, minimum: float | None = None, strict: bool = False) -> float:
-    value = float(value)
-    bad = not np.isfinite(value)
-    if minimum is not None:
-        bad = bad or (value <= minimum if strict else value < minimum)
-    if bad:
-        bound = "" if minimum is None else f" {'>' if strict else '≥'} {minimum:g}"
-        raise ValueError(f"{name} must be a finite number{bound}, got {value}")
-    return value
 
 
 class KellerSegelModel(ABC):
@@ -44,9 +35,9 @@ class KellerSegelModel(ABC):
     needs_potential: bool = True
 
     def __init__(self, lam: float = 0.0, mass: float = 1.0, theta: float = 0.0) -> None:
-        self.lam = _finite("lam", lam, 0.0)
-        self.mass = _finite("mass", mass, 0.0, strict=True)
-        self.theta = _finite("theta", theta, 0.0)
+        self.lam = finite_number("lam", lam, 0.0)
+        self.mass = finite_number("mass", mass, 0.0, strict=True)
+        self.theta = finite_number("theta", theta, 0.0)
 
     @abstractmethod
     def motility(self, c: NDArray[np.float64]) -> NDArray[np.float64]:

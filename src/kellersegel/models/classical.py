@@ -7,7 +7,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from kellersegel.models.base import KellerSegelModel, _finite
+from kellersegel._validation import finite_number
+from kellersegel.models.base import KellerSegelModel
 
 __all__ = ["ClassicalModel"]
 
@@ -30,7 +31,7 @@ class ClassicalModel(KellerSegelModel):
         self, chi: float = 4 * math.pi, lam: float = 0.0, mass: float = 1.0, theta: float = 0.0
     ) -> None:
         super().__init__(lam=lam, mass=mass, theta=theta)
-        self.chi = _finite("chi", chi, 0.0, strict=True)
+        self.chi = finite_number("chi", chi, 0.0, strict=True)
 
     def motility(self, c: NDArray[np.float64] | None) -> NDArray[np.float64]:
         return np.ones_like(c) if c is not None else np.float64(1.0)
