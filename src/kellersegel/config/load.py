@@ -9,7 +9,7 @@ from typing import Any
 import tomli_w
 from pydantic import ValidationError
 
-from kellersegel.config.schema import RunConfig
+from kellersegel.config.schema import INITIAL_KINDS, RunConfig
 
 __all__ = ["ConfigError", "apply_override", "config_from_dict", "config_to_toml", "load_config"]
 
@@ -23,7 +23,7 @@ def _format(err: ValidationError, data: dict[str, Any]) -> str:
     for e in err.errors():
         loc = [str(p) for p in e["loc"]]
         # drop the discriminator tag that pydantic inserts for [initial]
-        if len(loc) >= 2 and loc[0] == "initial" and loc[1] in _INITIAL_KINDS:
+        if len(loc) >= 2 and loc[0] == "initial" and loc[1] in INITIAL_KINDS:
             loc = [loc[0], *loc[2:]]
         key = ".".join(loc)
         msg = e["msg"].removeprefix("Value error, ")
@@ -32,10 +32,10 @@ def _format(err: ValidationError, data: dict[str, Any]) -> str:
             allowed = ", ".join(section.model_fields) if section is not None else ""
             msg = f"unknown key; allowed: {allowed}" if allowed else "unknown key"
         elif e["type"] == "union_tag_invalid":
-            msg = f"unknown kind {e['ctx']['tag']!r}; allowed: {', '.join(_INITIAL_KINDS)}"
+            msg = f"unknown kind {e['ctx']['tag']!r}; allowed: {', '.join(INITIAL_KINDS)}"
             key = "initial.kind"
         elif e["type"] == "union_tag_not_found":
-            msg = f"missing; allowed: {', '.join(_INITIAL_KINDS)}"
+            msg = f"missing; allowed: {', '.join(INITIAL_KINDS)}"
             key = "initial.kind"
         elif e["type"] == "finite_number":
             msg = "must be a finite number"
@@ -45,24 +45,11 @@ def _format(err: ValidationError, data: dict[str, Any]) -> str:
     return "; ".join(dict.fromkeys(lines))
 
 
-_INITIAL_KINDS = ("gaussian", "disk", "bumps", "point", "file")
-
-
 def _section_model(loc: list[str], data: dict[str, Any]):
-    from kellersegel.config import schema
-
     if not loc:
         return RunConfig
     if loc[0] == "initial":
-        kind = data.get("initial", {}).get("kind")
-        classes = {
-            "gaussian": schema.GaussianInitial,
-            "disk": schema.DiskInitial,
-            "bumps": schema.BumpsInitial,
-            "point": schema.PointInitial,
-            "file": schema.FileInitial,
-        }
-        return classes.get(kind)
+        return INITIAL_KINDS.get(data.get("initial", {}).get("kind"))
     field = RunConfig.model_fields.get(loc[0])
     return field.annotation if field is not None and len(loc) == 1 else None
 

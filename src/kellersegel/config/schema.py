@@ -17,6 +17,7 @@ __all__ = [
     "DiskInitial",
     "FileInitial",
     "GaussianInitial",
+    "INITIAL_KINDS",
     "InitialConfig",
     "ModelConfig",
     "ParticlesConfig",
@@ -88,6 +89,15 @@ class FileInitial(Section):
     path: str = Field(description=".npy or .csv file of shape (K, 2); relative to the config file")
 
 
+#: [initial] section model by its ``kind``
+INITIAL_KINDS: dict[str, type[Section]] = {
+    "gaussian": GaussianInitial,
+    "disk": DiskInitial,
+    "bumps": BumpsInitial,
+    "point": PointInitial,
+    "file": FileInitial,
+}
+
 InitialConfig = Annotated[
     GaussianInitial | DiskInitial | BumpsInitial | PointInitial | FileInitial,
     Field(discriminator="kind"),
@@ -147,7 +157,7 @@ class RunConfig(Section):
                 "is infinite; use kernel = 'mollified' or 'cutoff'"
             )
         engine = self.particles.engine
-        if engine not in ("auto", "direct", "numpy"):
+        if engine != "auto":
             from kellersegel.fields import ENGINES
             from kellersegel.kernels import make_kernel
 

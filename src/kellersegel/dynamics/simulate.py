@@ -53,14 +53,13 @@ class Trajectory:
     @classmethod
     def empty(cls, times: NDArray[np.float64], n_saved: int) -> Trajectory:
         t = len(times)
-        nan = np.full
         return cls(
             times=np.asarray(times, dtype=np.float64),
-            positions=nan((t, n_saved, 2), np.nan),
-            second_moment=nan(t, np.nan),
-            center_of_mass=nan((t, 2), np.nan),
-            min_distance=nan(t, np.nan),
-            max_drift=nan(t, np.nan),
+            positions=np.full((t, n_saved, 2), np.nan),
+            second_moment=np.full(t, np.nan),
+            center_of_mass=np.full((t, 2), np.nan),
+            min_distance=np.full(t, np.nan),
+            max_drift=np.full(t, np.nan),
         )
 
     def record(self, k: int, x: NDArray[np.float64], max_drift: float) -> None:

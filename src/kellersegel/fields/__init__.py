@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 
-from kellersegel.fields.base import EngineError, FieldEngine, FieldValues
+from kellersegel.fields.base import DEFAULT_TOLERANCE, EngineError, FieldEngine, FieldValues
 from kellersegel.fields.direct import DirectEngine
 from kellersegel.fields.multipole import MultipoleEngine
 from kellersegel.fields.numpy_engine import NumpyEngine
 from kellersegel.fields.spectral import SpectralEngine
+from kellersegel.kernels.fourier import gaussian_reach
 from kellersegel.kernels.interaction import ExactKernel, GaussianMollifiedKernel, InteractionKernel
 
 __all__ = [
@@ -39,7 +40,9 @@ ENGINES: dict[str, type[FieldEngine]] = {
     e.name: e for e in (DirectEngine, NumpyEngine, MultipoleEngine, SpectralEngine)
 }
 
-# Crossovers measured with `kellersegel bench engines` on 2 cores (benchmarks/README.md).
+# Crossovers on 2 cores (benchmarks/README.md): exact λ = 0, fmm/direct = 1.1× at N = 2·10⁴
+# (measured); exact λ > 0 and spectral from 10³: estimated from the per-particle costs measured
+# at 2·10⁴ (fmm 31 µs, spectral 2 µs) and the direct engine's O(N²) costs, not timed at 10³.
 _FMM_FROM_N = {True: 20_000, False: 1_000}  # exact kernel: λ = 0, λ > 0
 _SPECTRAL_FROM_N = 1_000
 #: lattice modes per side the spectral engine may use for a cloud of extent ~12 before fmm is preferred
@@ -52,7 +55,7 @@ def choose_engine(kernel: InteractionKernel, n: int | None) -> str:
     if isinstance(kernel, ExactKernel):
         return "fmm" if big >= _FMM_FROM_N[kernel.lam == 0] else "direct"
     if isinstance(kernel, GaussianMollifiedKernel) and big >= _SPECTRAL_FROM_N:
-        side = 2 * 12.0 * math.sqrt(2 * math.log(1e7)) / (math.pi * kernel.epsilon)
+        side = 2 * 12.0 * gaussian_reach(DEFAULT_TOLERANCE) / (math.pi * kernel.epsilon)
         return "spectral" if side <= _SPECTRAL_MAX_SIDE else "fmm"
     return "direct"
 

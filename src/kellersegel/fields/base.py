@@ -18,7 +18,18 @@ from numpy.typing import ArrayLike, NDArray
 
 from kellersegel.kernels.interaction import InteractionKernel
 
-__all__ = ["EngineError", "FieldEngine", "FieldValues", "as_points", "as_weights"]
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "EngineError",
+    "FieldEngine",
+    "FieldValues",
+    "as_points",
+    "as_tolerance",
+    "as_weights",
+]
+
+#: Relative accuracy of the fast engines unless asked otherwise (max error / max |∇c|).
+DEFAULT_TOLERANCE = 1e-7
 
 
 class EngineError(ValueError):
@@ -49,6 +60,13 @@ def as_weights(weights: float | ArrayLike, n: int) -> NDArray[np.float64]:
     if w.shape != (n,):
         raise ValueError(f"weights must be a scalar or have shape ({n},), got {w.shape}")
     return np.ascontiguousarray(w)
+
+
+def as_tolerance(tolerance: float) -> float:
+    """A fast engine's requested relative accuracy, in [1e-14, 0.1)."""
+    if not 1e-14 <= tolerance < 1e-1:
+        raise ValueError(f"tolerance must be in [1e-14, 0.1), got {tolerance}")
+    return float(tolerance)
 
 
 class FieldEngine(ABC):

@@ -22,8 +22,9 @@ import math
 import numpy as np
 import pyfmmlib
 
-from kellersegel.fields.base import EngineError, FieldEngine, FieldValues
+from kellersegel.fields.base import DEFAULT_TOLERANCE, EngineError, FieldEngine, FieldValues, as_tolerance
 from kellersegel.fields.near_field import CellList, difference_sum
+from kellersegel.kernels.fourier import gaussian_reach
 from kellersegel.kernels.interaction import CutoffKernel, ExactKernel, GaussianMollifiedKernel
 
 __all__ = ["MultipoleEngine"]
@@ -57,11 +58,9 @@ class MultipoleEngine(FieldEngine):
 
     name = "fmm"
 
-    def __init__(self, kernel, tolerance: float = 1e-7) -> None:
+    def __init__(self, kernel, tolerance: float = DEFAULT_TOLERANCE) -> None:
         super().__init__(kernel)
-        if not 1e-14 <= tolerance < 1e-1:
-            raise ValueError(f"tolerance must be in [1e-14, 0.1), got {tolerance}")
-        self.tolerance = float(tolerance)
+        self.tolerance = as_tolerance(tolerance)
         self.singular_part = ExactKernel(kernel.lam)
 
     @classmethod
@@ -80,7 +79,7 @@ class MultipoleEngine(FieldEngine):
         """Radius a of the short-range correction (0 for the exact kernel)."""
         if self.kernel.epsilon is None:
             return 0.0
-        return self.kernel.epsilon * math.sqrt(2.0 * math.log(1.0 / self.tolerance))
+        return self.kernel.epsilon * gaussian_reach(self.tolerance)
 
     def _fmm(self, sources, weights, targets, on_sources, potential, gradient, tolerance):
         """Σ_j w_j G_λ(y − x_j) and its gradient (self term excluded when ``on_sources``)."""

@@ -26,8 +26,8 @@ import math
 import finufft
 import numpy as np
 
-from kellersegel.fields.base import EngineError, FieldEngine, FieldValues
-from kellersegel.kernels.fourier import gaussian_transform, truncated_green_transform
+from kellersegel.fields.base import DEFAULT_TOLERANCE, EngineError, FieldEngine, FieldValues, as_tolerance
+from kellersegel.kernels.fourier import gaussian_reach, gaussian_transform, truncated_green_transform
 from kellersegel.kernels.interaction import GaussianMollifiedKernel
 
 __all__ = ["SpectralEngine", "SpectralGrid"]
@@ -40,7 +40,7 @@ class SpectralGrid:
         width = np.asarray(upper, dtype=np.float64) - np.asarray(lower, dtype=np.float64)
         self.center = 0.5 * (np.asarray(lower) + np.asarray(upper))
         diameter = float(np.hypot(*width))
-        reach = math.sqrt(2.0 * math.log(1.0 / tolerance))
+        reach = gaussian_reach(tolerance)
         margin = epsilon * reach
         self.radius = diameter + margin  # L
         self.period = float(width.max()) + diameter + 2.0 * margin  # P
@@ -87,14 +87,12 @@ class SpectralEngine(FieldEngine):
     def __init__(
         self,
         kernel,
-        tolerance: float = 1e-7,
+        tolerance: float = DEFAULT_TOLERANCE,
         threads: int = 1,
         max_modes: int = 400_000_000,
     ) -> None:
         super().__init__(kernel)
-        if not 1e-14 <= tolerance < 1e-1:
-            raise ValueError(f"tolerance must be in [1e-14, 0.1), got {tolerance}")
-        self.tolerance = float(tolerance)
+        self.tolerance = as_tolerance(tolerance)
         self.threads = int(threads)
         self.max_modes = int(max_modes)
 

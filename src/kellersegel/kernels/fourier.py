@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-__all__ = ["gaussian_transform", "truncated_green_transform"]
+__all__ = ["gaussian_reach", "gaussian_transform", "truncated_green_transform"]
 
 
 def truncated_green_transform(k: ArrayLike, lam: float, radius: float) -> NDArray[np.float64]:
@@ -43,3 +43,8 @@ def gaussian_transform(k: ArrayLike, epsilon: float) -> NDArray[np.float64]:
     """V̂_ε(|k|) = e^{−ε²k²/2}, the transform of the Gaussian of variance ε² per coordinate."""
     k = np.asarray(k, dtype=np.float64)
     return np.exp(-0.5 * (epsilon * k) ** 2)
+
+
+def gaussian_reach(tolerance: float) -> float:
+    """√(2 log(1/τ)): where the Gaussian tail e^{−x²/2} falls to τ (x = ε|k| or |x|/ε)."""
+    return float(np.sqrt(2.0 * np.log(1.0 / tolerance)))
