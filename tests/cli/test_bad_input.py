@@ -104,19 +104,10 @@ def test_the_installed_command_prints_no_traceback(tmp_path):
     ("settings", "message"),
     [
         (
-            ["particles.kernel=cutoff", "particles.engine=fmm"],
-            "particles.engine: 'fmm' cannot do the cutoff kernel",
+            ["particles.kernel=cutoff", "particles.engine=spectral"],
+            "particles.engine: 'spectral' cannot do the cutoff kernel",
         ),
         (["particles.kernel=exact", "particles.engine=spectral"], "'spectral' cannot do the exact kernel"),
-        (
-            [
-                "particles.kernel=mollified",
-                "particles.engine=fmm",
-                "initial.kind=point",
-                "initial.at=[0.0,0.0]",
-            ],
-            "'fmm' cannot start from a point mass",
-        ),
     ],
 )
 def test_engine_that_cannot_do_the_kernel_is_refused_before_running(settings, message, tmp_path, capsys):

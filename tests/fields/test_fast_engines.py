@@ -24,6 +24,8 @@ FAST_KERNELS = {
         ExactKernel(1.0),
         GaussianMollifiedKernel(EPS, 0.0),
         GaussianMollifiedKernel(EPS, 1.0),
+        CutoffKernel(EPS, 0.0),
+        CutoffKernel(EPS, 1.0),
     ],
     "spectral": [GaussianMollifiedKernel(EPS, 0.0), GaussianMollifiedKernel(EPS, 1.0)],
 }
@@ -98,8 +100,8 @@ def test_spectral_is_bitwise_reproducible(rng):
 
 
 def test_unsupported_kernels_and_oversized_lattices_fail_clearly(rng):
-    with pytest.raises(ValueError, match="cannot evaluate CutoffKernel.*use the direct engine"):
-        MultipoleEngine(CutoffKernel(0.1))
+    with pytest.raises(ValueError, match="spectral.*cannot evaluate CutoffKernel.*Gaussian-mollified"):
+        SpectralEngine(CutoffKernel(0.1))
     with pytest.raises(ValueError, match="spectral.*cannot evaluate ExactKernel.*Gaussian-mollified"):
         SpectralEngine(ExactKernel())
     engine = SpectralEngine(GaussianMollifiedKernel(1e-3), max_modes=10**6)
@@ -109,15 +111,26 @@ def test_unsupported_kernels_and_oversized_lattices_fail_clearly(rng):
         MultipoleEngine(ExactKernel(), tolerance=0.5)
 
 
-def test_fmm_refuses_coincident_points_with_a_mollified_kernel():
-    x = np.zeros((10, 2))
-    x[5:] = 1.0
-    with pytest.raises(ValueError, match="coincident"):
-        MultipoleEngine(GaussianMollifiedKernel(0.1)).evaluate(x, 0.1)
-    # the spectral engine has no trouble there
-    out = SpectralEngine(GaussianMollifiedKernel(0.1)).evaluate(x, 0.1)
-    ref = DirectEngine(GaussianMollifiedKernel(0.1)).evaluate(x, 0.1)
-    assert rel_error(out.gradient, ref.gradient) < 1e-6
+@pytest.mark.parametrize(
+    ("engine", "kernel"),
+    [
+        ("fmm", GaussianMollifiedKernel(0.1)),
+        ("fmm", CutoffKernel(0.1, 1.0)),
+        ("spectral", GaussianMollifiedKernel(0.1)),
+    ],
+)
+def test_coincident_points_with_a_finite_kernel(engine, kernel, rng):
+    x = rng.standard_normal((60, 2))
+    x[:20] = 0.0  # a point mass of 20 particles, and a pair
+    x[30] = x[31]
+    w = rng.uniform(0.5, 1.5, 60)
+    for include_self in (False, True):
+        ours = make_engine(engine, kernel).evaluate(x, w, potential=True, include_self=include_self)
+        ref = DirectEngine(kernel).evaluate(x, w, potential=True, include_self=include_self)
+        assert rel_error(ours.gradient, ref.gradient) < 1e-6
+        assert rel_error(ours.potential, ref.potential) < 1e-6
+    with pytest.raises(ValueError, match="target coincides with a source"):
+        MultipoleEngine(kernel).evaluate(x, w, targets=x[:3])
 
 
 def test_auto_picks_by_kernel_and_size():
@@ -127,5 +140,6 @@ def test_auto_picks_by_kernel_and_size():
     assert choose_engine(GaussianMollifiedKernel(0.03), 10**6) == "spectral"
     assert choose_engine(GaussianMollifiedKernel(1e-4), 10**6) == "fmm"  # lattice too fine
     assert choose_engine(GaussianMollifiedKernel(0.1), 100) == "direct"
-    assert choose_engine(CutoffKernel(0.03), 10**6) == "direct"
+    assert choose_engine(CutoffKernel(0.03), 10**6) == "fmm"
+    assert choose_engine(CutoffKernel(0.03), 1000) == "direct"
     assert isinstance(make_engine("auto", ExactKernel(), 10**6), MultipoleEngine)

@@ -74,11 +74,36 @@ def test_mollified_kernels_tend_to_the_exact_kernel_far_away():
     )
 
 
-def test_cutoff_kernel_is_the_regularised_coulomb_force():
+@pytest.mark.parametrize("lam", [0.0, 1.3])
+def test_cutoff_kernel_is_green_outside_epsilon_with_a_linear_force_inside(lam):
     eps = 0.3
-    x = np.array([[0.2, -0.5], [1e-9, 0.0], [0.0, 0.0]])
-    expected = -x / (2 * np.pi * (np.sum(x**2, axis=1) + eps**2))[:, None]
-    np.testing.assert_allclose(CutoffKernel(eps).gradient(x), expected, rtol=1e-14)
+    kernel, green = CutoffKernel(eps, lam), ExactKernel(lam)
+    outside = np.array([[0.3, 0.0], [0.2, -0.5], [3.0, 4.0]])
+    np.testing.assert_allclose(kernel.potential(outside), green.potential(outside), rtol=1e-14)
+    np.testing.assert_allclose(kernel.gradient(outside), green.gradient(outside), rtol=1e-14)
+    inside = np.array([[0.1, -0.2], [1e-9, 0.0], [0.0, 0.0]])
+    at_eps = green.gradient(np.array([eps, 0.0]))[0] / eps
+    np.testing.assert_allclose(kernel.gradient(inside), at_eps * inside, rtol=1e-14, atol=1e-300)
+    # the potential is continuous at ε and its radial derivative is the force
+    r = np.array([eps * (1 - 1e-12), eps * (1 + 1e-12)])
+    np.testing.assert_allclose(*kernel.potential_profile(r**2), rtol=1e-10)
+    h, r0 = 1e-6, 0.17
+    slope = (kernel.potential_profile((r0 + h) ** 2) - kernel.potential_profile((r0 - h) ** 2)) / (2 * h)
+    np.testing.assert_allclose(slope, -r0 * kernel.gradient_profile(r0**2), rtol=1e-8)
+
+
+def test_log_cutoff_kernel_is_green_convolved_with_the_uniform_disk():
+    """Newton's theorem: K = G * U_ε, U_ε = 1/(πε²) on the disk of radius ε, inside and outside it."""
+    eps = 0.3
+    kernel = CutoffKernel(eps)
+    for x in (0.1, 0.25, 0.45):
+
+        def integrand(theta, r, x=x):
+            d2 = (x - r * np.cos(theta)) ** 2 + (r * np.sin(theta)) ** 2
+            return -np.log(d2) / (4 * np.pi) * r / (np.pi * eps**2)
+
+        value = integrate.dblquad(integrand, 0, eps, 0, 2 * np.pi, epsabs=1e-11, epsrel=1e-10)[0]
+        np.testing.assert_allclose(kernel.potential_profile(x**2), value, rtol=1e-8)
 
 
 def test_exact_kernel_is_singular_and_others_are_finite_at_zero():

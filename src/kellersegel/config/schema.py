@@ -169,11 +169,6 @@ class RunConfig(Section):
                 raise ValueError(
                     f"particles.engine: {engine!r} cannot do the {self.particles.kernel} kernel: {reason}"
                 )
-            if engine == "fmm" and isinstance(self.initial, PointInitial):
-                raise ValueError(
-                    "particles.engine: 'fmm' cannot start from a point mass (coincident particles); "
-                    "use 'spectral' or 'direct'"
-                )
         if isinstance(self.initial, FileInitial):
             from kellersegel.initial.file import read_points
 

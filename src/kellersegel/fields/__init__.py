@@ -5,7 +5,7 @@ engine     kernels                                     cost per evaluation      
 =========  ==========================================  ==========================  ==================
 direct     all                                         O(N²), all cores            round-off
 numpy      all                                         O(N²), plain NumPy          round-off
-fmm        exact; Gaussian-mollified (near field)      O(N + N ρ a²), one core     tolerance
+fmm        all (cut-off, mollified: near field)       O(N + N ρ a²), one core     tolerance
 spectral   Gaussian-mollified                          O(N + M log M), M ∝ (P/ε)²  tolerance
 =========  ==========================================  ==========================  ==================
 """
@@ -20,7 +20,12 @@ from kellersegel.fields.multipole import MultipoleEngine
 from kellersegel.fields.numpy_engine import NumpyEngine
 from kellersegel.fields.spectral import SpectralEngine
 from kellersegel.kernels.fourier import gaussian_reach
-from kellersegel.kernels.interaction import ExactKernel, GaussianMollifiedKernel, InteractionKernel
+from kellersegel.kernels.interaction import (
+    CutoffKernel,
+    ExactKernel,
+    GaussianMollifiedKernel,
+    InteractionKernel,
+)
 
 __all__ = [
     "ENGINES",
@@ -43,7 +48,8 @@ ENGINES: dict[str, type[FieldEngine]] = {
 # Crossovers on 2 cores (benchmarks/README.md): exact λ = 0, fmm/direct = 1.1× at N = 2·10⁴
 # (measured); exact λ > 0 and spectral from 10³: estimated from the per-particle costs measured
 # at 2·10⁴ (fmm 31 µs, spectral 2 µs) and the direct engine's O(N²) costs, not timed at 10³.
-_FMM_FROM_N = {True: 20_000, False: 1_000}  # exact kernel: λ = 0, λ > 0
+# The cut-off kernels use the exact kernel's thresholds (fmm plus a near field within ε).
+_FMM_FROM_N = {True: 20_000, False: 1_000}  # λ = 0, λ > 0
 _SPECTRAL_FROM_N = 1_000
 #: lattice modes per side the spectral engine may use for a cloud of extent ~12 before fmm is preferred
 _SPECTRAL_MAX_SIDE = 8_000
@@ -52,7 +58,7 @@ _SPECTRAL_MAX_SIDE = 8_000
 def choose_engine(kernel: InteractionKernel, n: int | None) -> str:
     """The engine ``auto`` picks for ``kernel`` and n particles (None: a large n)."""
     big = math.inf if n is None else n
-    if isinstance(kernel, ExactKernel):
+    if isinstance(kernel, (ExactKernel, CutoffKernel)):
         return "fmm" if big >= _FMM_FROM_N[kernel.lam == 0] else "direct"
     if isinstance(kernel, GaussianMollifiedKernel) and big >= _SPECTRAL_FROM_N:
         side = 2 * 12.0 * gaussian_reach(DEFAULT_TOLERANCE) / (math.pi * kernel.epsilon)

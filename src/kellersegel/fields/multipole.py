@@ -9,8 +9,7 @@ Gaussian-mollified kernels K_ε = G_λ * V_ε: the FMM of s G_λ plus the short-
 Σ_{r < a} w_j (K_ε − s G_λ), a = ε √(2 log(1/τ)) (:mod:`~kellersegel.fields.near_field`), with
 s = e^{λε²/2}: far away K_ε ≈ s G_λ, since (K_ε − s G_λ)^ = s (1 − e^{−ε²(k²+λ)/2})/(k² + λ) is
 entire in k²; beyond a the difference is below τ times the pair's own term.
-The cut-off kernel differs from G_λ by a term decaying only like ε²/r³, which no short-range
-correction can bound: use ``direct``.
+Cut-off kernels equal G_λ beyond ε: the FMM of G_λ plus the difference over pairs closer than ε.
 
 pyfmmlib runs on one core (measured: about 10 µs per particle for the gradient at 1e-6).
 """
@@ -50,7 +49,7 @@ class MultipoleEngine(FieldEngine):
 
     Parameters
     ----------
-    kernel : ExactKernel or GaussianMollifiedKernel
+    kernel : ExactKernel, GaussianMollifiedKernel or CutoffKernel
         Any λ ≥ 0.
     tolerance : float
         Requested relative accuracy τ (sets FMMLIB2D's precision and the near-field radius).
@@ -65,21 +64,23 @@ class MultipoleEngine(FieldEngine):
 
     @classmethod
     def unsupported_reason(cls, kernel) -> str | None:
-        if isinstance(kernel, CutoffKernel):
-            return (
-                "the cut-off kernel differs from G_λ by a term decaying like ε²/r³, too slowly for "
-                "a short-range correction; use the direct engine"
-            )
-        if not isinstance(kernel, (ExactKernel, GaussianMollifiedKernel)):
+        if not isinstance(kernel, (ExactKernel, GaussianMollifiedKernel, CutoffKernel)):
             return f"unknown kernel type {type(kernel).__name__}"
         return None
 
     @property
     def near_radius(self) -> float:
-        """Radius a of the short-range correction (0 for the exact kernel)."""
-        if self.kernel.epsilon is None:
-            return 0.0
-        return self.kernel.epsilon * gaussian_reach(self.tolerance)
+        """Radius a of the short-range correction (0 for the exact kernel, ε for the cut-off)."""
+        if isinstance(self.kernel, GaussianMollifiedKernel):
+            return self.kernel.epsilon * gaussian_reach(self.tolerance)
+        return self.kernel.epsilon or 0.0
+
+    @property
+    def far_scale(self) -> float:
+        """s such that K ≈ s G_λ beyond the near radius (e^{λε²/2} for the Gaussian mollifier)."""
+        if isinstance(self.kernel, GaussianMollifiedKernel):
+            return math.exp(0.5 * self.kernel.lam * self.kernel.epsilon**2)
+        return 1.0
 
     def _fmm(self, sources, weights, targets, on_sources, potential, gradient, tolerance):
         """Σ_j w_j G_λ(y − x_j) and its gradient (self term excluded when ``on_sources``)."""
@@ -131,7 +132,7 @@ class MultipoleEngine(FieldEngine):
     def _evaluate(self, sources, weights, targets, self_mode, potential, gradient):
         on_sources = self_mode != 0
         eps = self.kernel.epsilon
-        far_scale = 1.0 if eps is None else math.exp(0.5 * self.kernel.lam * eps**2)
+        far_scale = self.far_scale
         fmm_args = (sources, far_scale * weights, targets, on_sources, potential, gradient)
         pot, grad = self._fmm(*fmm_args, self.tolerance)
         if eps is None:
@@ -154,10 +155,28 @@ class MultipoleEngine(FieldEngine):
         pot = None if pot is None else pot + near_pot
         grad = None if grad is None else grad + near_grad
         if not np.all(np.isfinite(pot if potential else grad)):
-            raise EngineError(
-                "fmm engine: coincident or non-finite points; the mollified kernel is finite "
-                "there but the multipole expansion of G_λ is not: use the spectral or direct engine"
-            )
+            if not on_sources or not np.all(np.isfinite(sources)):
+                raise EngineError(
+                    "fmm engine: a target coincides with a source (or a point is not finite); the "
+                    "kernel is finite there but the multipole expansion of G_λ is not: use the "
+                    "spectral or direct engine"
+                )
+            pot, grad = self._merged(sources, weights, potential, gradient)
         if self_mode == 2 and potential:
             pot = pot + weights * float(self.kernel.potential_profile(0.0))
         return FieldValues(pot, grad)
+
+    def _merged(self, sources, weights, potential, gradient):
+        """Σ_{j≠i} over sources with coincident points: the FMM over distinct points (merged
+        weights), plus K(0) times the weight of the other points at the same place (∇K(0) = 0)."""
+        unique, inverse = np.unique(sources, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        merged = np.bincount(inverse, weights=weights, minlength=unique.shape[0])
+        values = self._evaluate(unique, merged, unique, 1, potential, gradient)
+        pot = grad = None
+        if potential:
+            partners = merged[inverse] - weights
+            pot = values.potential[inverse] + partners * float(self.kernel.potential_profile(0.0))
+        if gradient:
+            grad = values.gradient[inverse]
+        return pot, grad

@@ -101,7 +101,7 @@ class SpectralEngine(FieldEngine):
         if not isinstance(kernel, GaussianMollifiedKernel):
             return (
                 "it needs a Gaussian-mollified kernel "
-                "(the exact and cut-off kernels have no fast-decaying transform)"
+                "(the transforms of the exact and cut-off kernels do not decay fast; use fmm)"
             )
         return None
 

@@ -191,22 +191,28 @@ def _psi_mollified_bessel(params, table, r2):
 
 @numba.njit(cache=True, inline="always")
 def _phi_cutoff_log(params, table, r2):
-    return -math.log(r2 + params[3]) / _FOUR_PI
+    if r2 >= params[3]:
+        return -math.log(r2) / _FOUR_PI
+    return -(math.log(params[3]) + r2 / params[3] - 1.0) / _FOUR_PI
 
 
 @numba.njit(cache=True, inline="always")
 def _psi_cutoff_log(params, table, r2):
-    return 1.0 / (_TWO_PI * (r2 + params[3]))
+    return 1.0 / (_TWO_PI * max(r2, params[3]))
 
 
 @numba.njit(cache=True)
 def _phi_cutoff_bessel(params, table, r2):
-    return bessel_k0(params[1] * math.sqrt(r2 + params[3])) / _TWO_PI
+    if r2 >= params[3]:
+        return bessel_k0(params[1] * math.sqrt(r2)) / _TWO_PI
+    eps = params[2]
+    psi_eps = params[1] * bessel_k1(params[1] * eps) / (_TWO_PI * eps)
+    return bessel_k0(params[1] * eps) / _TWO_PI + 0.5 * psi_eps * (params[3] - r2)
 
 
 @numba.njit(cache=True)
 def _psi_cutoff_bessel(params, table, r2):
-    rho = math.sqrt(r2 + params[3])
+    rho = math.sqrt(max(r2, params[3]))
     return params[1] * bessel_k1(params[1] * rho) / (_TWO_PI * rho)
 
 

@@ -219,29 +219,31 @@ class GaussianMollifiedKernel(InteractionKernel):
 
 
 class CutoffKernel(InteractionKernel):
-    """G_λ evaluated at the regularised distance ρ = √(r² + ε²).
+    """G_λ outside the radius ε; inside, the force continues linearly (ψ frozen at its value at ε).
 
-    λ = 0: φ = −log(r² + ε²)/(4π), ∇K = −x / (2π(|x|² + ε²)).
-    λ > 0: φ = K_0(√λ ρ)/(2π),     ψ = √λ K_1(√λ ρ)/(2π ρ).
+    ψ(r²) = ψ_G(max(r², ε²)), and φ = φ_G(r²) for r ≥ ε, φ_G(ε²) + ψ_G(ε²)(ε² − r²)/2 for r < ε
+    (φ and ∇K continuous). λ = 0: ∇K = −x / (2π max(|x|, ε)²), and K = G * U_ε with U_ε the
+    uniform density on the disk of radius ε (Newton's theorem: equal to G outside the disk,
+    −ΔK = 1/(πε²) inside). Since K − G_λ vanishes for r ≥ ε, fast engines need a near-field
+    correction over pairs closer than ε only.
     """
 
     name = "cutoff"
 
     def __init__(self, epsilon: float, lam: float = 0.0) -> None:
         super().__init__(lam, epsilon)
+        self._green = ExactKernel(lam)
 
     def potential_profile(self, r2: ArrayLike) -> NDArray[np.float64]:
-        rho2 = np.asarray(r2, dtype=np.float64) + self.epsilon**2
-        if self.lam == 0:
-            return -np.log(rho2) / _FOUR_PI
-        return special.k0(np.sqrt(self.lam * rho2)) / _TWO_PI
+        r2 = np.asarray(r2, dtype=np.float64)
+        eps2 = self.epsilon**2
+        outside = self._green.potential_profile(np.maximum(r2, eps2))
+        inside = 0.5 * self._green.gradient_profile(eps2) * np.maximum(eps2 - r2, 0.0)
+        return outside + inside
 
     def gradient_profile(self, r2: ArrayLike) -> NDArray[np.float64]:
-        rho2 = np.asarray(r2, dtype=np.float64) + self.epsilon**2
-        if self.lam == 0:
-            return 1.0 / (_TWO_PI * rho2)
-        rho = np.sqrt(rho2)
-        return np.sqrt(self.lam) * special.k1(np.sqrt(self.lam) * rho) / (_TWO_PI * rho)
+        r2 = np.asarray(r2, dtype=np.float64)
+        return self._green.gradient_profile(np.maximum(r2, self.epsilon**2))
 
     def compiled_spec(self) -> CompiledSpec:
         kind = KernelKind.CUTOFF_LOG if self.lam == 0 else KernelKind.CUTOFF_BESSEL
