@@ -46,8 +46,8 @@ CASES = [
         "[particles]\nkernel = 'gaussian'\n",
         "particles.kernel: Input should be 'exact', 'mollified' or 'cutoff'",
     ),
-    ("[mdoel]\nchi = 1.0\n", "mdoel: unknown key; allowed: model, initial, particles, time, run"),
-    ("[model]\ntheta = 1.0\n", "model.theta: only theta = 0"),
+    ("[mdoel]\nchi = 1.0\n", "mdoel: unknown key; allowed: model, initial, particles, time, run, pde"),
+    ("[model]\ntheta = 1.0\n", "model.theta: particles with memory (theta > 0) are not available yet"),
     ("[particles\n", "not valid TOML"),
 ]
 

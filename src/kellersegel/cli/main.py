@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -35,6 +37,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if events:
         print(
             f"{len(events)} of {ds.sizes['replica']} replicas stopped early: {', '.join(sorted(set(events)))}"
+        )
+    return 0
+
+
+def _cmd_pde(args: argparse.Namespace) -> int:
+    from kellersegel.config import load_config
+    from kellersegel.experiments import choose_pde_solver, solve_pde
+
+    config = load_config(args.config, args.set)
+    outdir = Path(args.output)
+    if outdir.exists() and not outdir.is_dir():
+        raise UserError(f"-o {outdir}: exists and is not a folder")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = solve_pde(config, outdir, progress=not args.quiet)
+    for warning in caught:
+        print(f"kellersegel: warning: {warning.message}", file=sys.stderr)
+    print(f"{choose_pde_solver(config)} solver: wrote {outdir / 'pde.nc'}, {outdir / 'pde.png'}")
+    m2 = ds["second_moment"].values
+    print(f"mass {float(ds['mass'].values[-1]):.12g}, second moment {m2[0]:.6g} -> {m2[-1]:.6g}")
+    if math.isfinite(ds.attrs.get("blowup_time", math.nan)):
+        print(
+            f"numerical blow-up at t = {ds.attrs['blowup_time']:.6g} "
+            f"(peak density passed {ds.attrs['blowup_threshold']:.3g})"
         )
     return 0
 
@@ -125,6 +151,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)
+
+    pde = sub.add_parser("pde", help="solve the mean-field PDE of a configuration; writes OUTDIR/pde.nc")
+    pde.add_argument("config", help="TOML configuration: [model], [initial], [time] and [pde]")
+    pde.add_argument("-o", "--output", required=True, help="output folder")
+    pde.add_argument(
+        "--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a value"
+    )
+    pde.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    pde.set_defaults(func=_cmd_pde)
 
     plot = sub.add_parser("plot", help="figures of a run: snapshots and second moment")
     plot.add_argument("outdir")

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "BumpsInitial",
@@ -20,6 +20,7 @@ __all__ = [
     "INITIAL_KINDS",
     "InitialConfig",
     "ModelConfig",
+    "PDESection",
     "ParticlesConfig",
     "PointInitial",
     "RunConfig",
@@ -35,20 +36,13 @@ class Section(BaseModel):
 
 
 class ModelConfig(Section):
-    """[model]: the Keller–Segel model (θ > 0 and other models come in later releases)."""
+    """[model]: the Keller–Segel model (θ > 0: the PDE solver only, for now)."""
 
     name: Literal["classical"] = "classical"
     chi: float = Field(4 * math.pi, gt=0, description="chemotactic sensitivity χ")
     theta: float = Field(0.0, ge=0, description="signal relaxation time θ (0: parabolic–elliptic)")
     lam: float = Field(0.0, ge=0, description="signal degradation λ (0: log kernel)")
     mass: float = Field(1.0, gt=0, description="total cell mass M")
-
-    @field_validator("theta")
-    @classmethod
-    def _theta_supported(cls, theta: float) -> float:
-        if theta != 0:
-            raise ValueError("only theta = 0 (parabolic–elliptic) is available in this version")
-        return theta
 
 
 class GaussianInitial(Section):
@@ -126,6 +120,24 @@ class TimeConfig(Section):
     )
 
 
+class PDESection(Section):
+    """[pde]: the mean-field PDE solver (`kellersegel pde`); [time] gives t_end and save_every."""
+
+    solver: Literal["auto", "radial", "grid"] = Field(
+        "auto", description="auto: radial for the classical model (θ = 0, λ = 0) on centred radial data"
+    )
+    n: int = Field(128, ge=8, description="grid solver: cells per side")
+    half_width: float | None = Field(
+        None, gt=0, description="grid solver: domain [−w, w]²; default from the data"
+    )
+    cfl: float = Field(0.8, gt=0, le=1, description="grid solver: fraction of the positivity step bound")
+    radial_n: int = Field(2000, ge=8, description="radial solver: intervals in s = r²")
+    s_max: float | None = Field(
+        None, gt=0, description="radial solver: outer end in s = r²; default from the data"
+    )
+    blowup_density: float | None = Field(None, gt=0, description="stop when the peak density passes this")
+
+
 class RunSection(Section):
     """[run]: root seed, replicas, saved particles (results do not depend on worker counts)."""
 
@@ -142,6 +154,7 @@ class RunConfig(Section):
     particles: ParticlesConfig = ParticlesConfig()
     time: TimeConfig = TimeConfig()
     run: RunSection = RunSection()
+    pde: PDESection = PDESection()
 
     @model_validator(mode="after")
     def _consistent(self) -> RunConfig:

@@ -9,9 +9,12 @@ from kellersegel.experiments.build import (
 )
 from kellersegel.experiments.dataset import to_dataset, write_netcdf
 from kellersegel.experiments.particle_run import run_particles
+from kellersegel.experiments.pde_run import choose_pde_solver, solve_pde
 from kellersegel.experiments.replicas import replica_rng, run_replica, run_replicas
 
 __all__ = [
+    "choose_pde_solver",
+    "solve_pde",
     "build_initial",
     "build_kernel",
     "build_model",

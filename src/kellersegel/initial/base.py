@@ -13,6 +13,9 @@ __all__ = ["InitialData"]
 class InitialData(ABC):
     """A probability law ρ0/M on R²: N i.i.d. samples give the initial particles."""
 
+    #: False for laws without a bounded density (a point mass): the PDE solvers refuse them.
+    has_density: bool = True
+
     @abstractmethod
     def sample(self, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
         """n points, shape (n, 2)."""
@@ -24,6 +27,10 @@ class InitialData(ABC):
     @abstractmethod
     def second_moment(self) -> float:
         """E|X|² of the law."""
+
+    @abstractmethod
+    def mean(self) -> NDArray[np.float64]:
+        """E X, shape (2,)."""
 
     @staticmethod
     def _check_n(n: int) -> int:

@@ -65,3 +65,6 @@ class PointsFromFile(InitialData):
 
     def second_moment(self):
         return float(np.mean(np.sum(self.points**2, axis=1)))
+
+    def mean(self):
+        return self.points.mean(axis=0)

@@ -39,6 +39,9 @@ class GaussianData(InitialData):
     def second_moment(self):
         return 2 * self.variance + float(self.center @ self.center)
 
+    def mean(self):
+        return self.center.copy()
+
 
 class UniformDisk(InitialData):
     """Uniform law on the disk of given radius and center."""
@@ -60,6 +63,9 @@ class UniformDisk(InitialData):
 
     def second_moment(self):
         return 0.5 * self.radius**2 + float(self.center @ self.center)
+
+    def mean(self):
+        return self.center.copy()
 
 
 class GaussianBumps(InitialData):
@@ -102,12 +108,17 @@ class GaussianBumps(InitialData):
     def second_moment(self):
         return float(np.sum(self.weights * (2 * self.variances + np.sum(self.centers**2, axis=1))))
 
+    def mean(self):
+        return self.weights @ self.centers
+
 
 class PointMass(InitialData):
     """A Dirac mass at one point: every particle starts there (density: +∞ at the point, else 0).
 
     Only non-singular kernels can start from it (the exact kernel is infinite at distance 0).
     """
+
+    has_density = False
 
     def __init__(self, at: ArrayLike = (0.0, 0.0)) -> None:
         self.at = _point("at", at)
@@ -121,3 +132,6 @@ class PointMass(InitialData):
 
     def second_moment(self):
         return float(self.at @ self.at)
+
+    def mean(self):
+        return self.at.copy()

@@ -155,7 +155,7 @@ class FiniteVolumeSolver:
         frames_rho, frames_c, frames_t = [], [], []
         t, steps, k_save = 0.0, 0, 0
         c = current_signal(rho, c_hat)
-        warned = False
+        warned = collapse_warned = False
         blowup_time = None
         started = wallclock.perf_counter()
         last_report = started
@@ -165,6 +165,15 @@ class FiniteVolumeSolver:
                 frames_c.append(c.copy())
                 frames_t.append(t)
                 k_save += 1
+                peak_share = float(rho.max()) * grid.h**2 / model.mass
+                if not collapse_warned and peak_share > 0.05:
+                    warnings.warn(
+                        f"one cell holds {peak_share:.0%} of the mass at t = {t:.3g}: the grid no longer "
+                        "resolves the concentration (the scheme spreads it over cells); refine n",
+                        UnderResolvedWarning,
+                        stacklevel=2,
+                    )
+                    collapse_warned = True
                 if not warned and grid.boundary_mass(rho) > 1e-6 * model.mass:
                     warnings.warn(
                         f"mass {grid.boundary_mass(rho):.2g} reached the outer cells at t = {t:.3g}: "
@@ -200,7 +209,9 @@ class FiniteVolumeSolver:
                 raise RuntimeError(f"more than {max_steps} steps before t = {t_end:g} (t = {t:.3g})")
             if progress and wallclock.perf_counter() - last_report > 5:
                 last_report = wallclock.perf_counter()
-                print(f"pde: t = {t:.4g} / {t_end:g}, dt = {dt:.2e}, steps = {steps}, max ρ = {rho.max():.3g}")
+                print(
+                    f"pde: t = {t:.4g} / {t_end:g}, dt = {dt:.2e}, steps = {steps}, max ρ = {rho.max():.3g}"
+                )
         if blowup_time is not None:
             frames_rho.append(rho.copy())
             frames_c.append(c.copy())

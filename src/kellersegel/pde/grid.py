@@ -76,6 +76,8 @@ class Grid2D:
         outside the domain; warns (:class:`UnderResolvedWarning`) when the midpoint rule differs
         from the Gauss average by more than 1 % in L1, i.e. when the cells do not resolve the data.
         """
+        if not initial.has_density:
+            raise ValueError(f"{type(initial).__name__} has no bounded density; the PDE needs one")
         offsets = 0.5 * self.h * _NODES
         gx = self.x[:, None] + offsets[None, :]
         gy = self.y[:, None] + offsets[None, :]

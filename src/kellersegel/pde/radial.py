@@ -127,7 +127,9 @@ class RadialSolution:
     def _m(self, t: float) -> NDArray[np.float64]:
         t = float(t)
         if not self.times[0] <= t <= self.times[-1]:
-            raise ValueError(f"t = {t:g} is outside the solved interval [{self.times[0]:g}, {self.times[-1]:g}]")
+            raise ValueError(
+                f"t = {t:g} is outside the solved interval [{self.times[0]:g}, {self.times[-1]:g}]"
+            )
         inner = self._dense(t) if self._dense is not None else None
         if inner is None:
             k = int(np.argmin(np.abs(self.times - t)))
@@ -173,7 +175,9 @@ class RadialSolution:
         s = np.asarray(r, dtype=np.float64) ** 2
         inside = np.minimum(s, s_grid[-1])
         mass = self.model.mass
-        c_in = -mass * math.log(s_grid[-1]) / (4 * math.pi) + (primitive(s_grid[-1]) - primitive(inside)) / (4 * math.pi)
+        c_in = -mass * math.log(s_grid[-1]) / (4 * math.pi) + (primitive(s_grid[-1]) - primitive(inside)) / (
+            4 * math.pi
+        )
         with np.errstate(divide="ignore"):
             c_out = -mass * np.log(s) / (4 * math.pi)
         return np.where(s > s_grid[-1], c_out, c_in)
@@ -237,7 +241,9 @@ class RadialSolver:
         Radau tolerances (relative; absolute in units of the mass M).
     """
 
-    def __init__(self, model: ClassicalModel, grid: RadialGrid | None = None, rtol: float = 1e-9, atol: float = 1e-12):
+    def __init__(
+        self, model: ClassicalModel, grid: RadialGrid | None = None, rtol: float = 1e-9, atol: float = 1e-12
+    ):
         if not isinstance(model, ClassicalModel) or model.theta != 0 or model.lam != 0:
             raise ValueError(
                 f"the radial solver covers the classical model with theta = 0 and lam = 0, got {model!r}; "
@@ -301,7 +307,11 @@ class RadialSolver:
         rho0 = float(_central_density(m0, self.grid))
         if not rho0 > 0:
             raise ValueError("the initial central density must be positive for the radial solver")
-        threshold = 1e4 * rho0 if blowup_density is None else finite_number("blowup_density", blowup_density, rho0, strict=True)
+        threshold = (
+            1e4 * rho0
+            if blowup_density is None
+            else finite_number("blowup_density", blowup_density, rho0, strict=True)
+        )
         coef = 1.0 / (2.0 * self.grid.xi_step * self.grid.ds_dxi[0] * math.pi)
 
         def blowup(t, y):

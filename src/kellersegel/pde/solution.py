@@ -73,14 +73,18 @@ class GridSolution:
         lower = np.array(g.center) - g.half_width + 0.5 * g.h
         index = (points - lower) / g.h
         coords = np.moveaxis(index, -1, 0).reshape(2, -1)
-        values = ndimage.map_coordinates(self._spline(k, what), coords, order=3, mode="nearest", prefilter=False)
+        values = ndimage.map_coordinates(
+            self._spline(k, what), coords, order=3, mode="nearest", prefilter=False
+        )
         return values.reshape(points.shape[:-1])
 
     def _interpolate(self, t: float, what: str, points: ArrayLike) -> NDArray[np.float64]:
         points = np.asarray(points, dtype=np.float64)
         t = float(t)
         if not self.times[0] - 1e-12 <= t <= self.times[-1] + 1e-12:
-            raise ValueError(f"t = {t:g} is outside the solved interval [{self.times[0]:g}, {self.times[-1]:g}]")
+            raise ValueError(
+                f"t = {t:g} is outside the solved interval [{self.times[0]:g}, {self.times[-1]:g}]"
+            )
         k = int(np.clip(np.searchsorted(self.times, t) - 1, 0, max(len(self.times) - 2, 0)))
         if len(self.times) == 1:
             return self._at_frame(0, what, points)

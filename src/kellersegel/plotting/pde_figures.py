@@ -1,0 +1,73 @@
+"""Figure of a PDE solution: density snapshots, second moment against the virial law, peak density."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+__all__ = ["plot_pde"]
+
+
+def plot_pde(ds: xr.Dataset, path: str | Path, panels: int = 4) -> Path:
+    """One row: ρ at ``panels`` times (profiles in r, or images), m₂(t), and the peak density."""
+    times = ds["time"].values
+    picks = np.unique(np.linspace(0, len(times) - 1, panels).round().astype(int))
+    radial = "r" in ds.dims
+    ncols = (1 if radial else len(picks)) + 2
+    fig, axes = plt.subplots(1, ncols, figsize=(3.6 * ncols, 3.4))
+    if radial:
+        ax = axes[0]
+        r = ds["r"].values
+        reach = r[np.searchsorted(ds["cumulative_mass"].isel(time=0).values, 0.999 * ds["mass"].values[0])]
+        keep = r <= reach
+        for k in picks:
+            ax.plot(r[keep], ds["density"].isel(time=k).values[keep], label=f"t = {times[k]:.3g}")
+        ax.set(xlabel="r", ylabel="ρ(r, t)", yscale="log", title="radial density")
+        ax.legend(fontsize=7)
+    else:
+        x, y = ds["x"].values, ds["y"].values
+        frames = ds["density"].isel(time=picks).values
+        vmax = float(frames.max())
+        # zoom on the cells above 10⁻³ of the peak at any shown time, with a margin
+        ix, iy = np.nonzero(np.any(frames > 1e-3 * vmax, axis=0))
+        margin = max(2, (ix.max() - ix.min()) // 8)
+        xs = slice(max(ix.min() - margin, 0), min(ix.max() + margin + 1, x.size))
+        ys = slice(max(iy.min() - margin, 0), min(iy.max() + margin + 1, y.size))
+        for ax, frame, k in zip(axes[: len(picks)], frames, picks, strict=True):
+            image = ax.imshow(
+                frame[xs, ys].T,
+                origin="lower",
+                extent=(x[xs][0], x[xs][-1], y[ys][0], y[ys][-1]),
+                vmin=0,
+                vmax=vmax,
+                cmap="magma",
+            )
+            ax.set(title=f"ρ at t = {times[k]:.3g}", xlabel="x", ylabel="y")
+        fig.colorbar(image, ax=axes[len(picks) - 1], fraction=0.046)
+    ax = axes[-2]
+    ax.plot(times, ds["second_moment"].values, label="solver")
+    if "virial_slope" in ds.attrs:
+        m2 = ds["second_moment"].values[0] + ds.attrs["virial_slope"] * times
+        ax.plot(times, m2, "k--", lw=1, label="virial law")
+    ax.set(xlabel="t", ylabel="∫|x|²ρ dx", title="second moment")
+    ax.legend(fontsize=7)
+    ax = axes[-1]
+    peak = ds["central_density"] if radial else ds["max_density"]
+    ax.semilogy(times, peak.values)
+    title = "central density" if radial else "max density"
+    blowup = ds.attrs.get("blowup_time", np.nan)
+    if np.isfinite(blowup):
+        ax.axvline(blowup, color="r", lw=1, ls=":")
+        title += f" (blow-up t ≈ {blowup:.4g})"
+    ax.set(xlabel="t", title=title)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path

@@ -1,0 +1,191 @@
+"""The 2-D finite-volume solver: conservation, positivity, free-space signal, orders, limits, bad input."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from kellersegel.initial.laws import GaussianBumps, GaussianData, PointMass
+from kellersegel.models import ClassicalModel
+from kellersegel.pde import (
+    FiniteVolumeSolver,
+    FreeSpaceSignal,
+    Grid2D,
+    HeatSignal,
+    RadialGrid,
+    RadialSolver,
+    UnderResolvedWarning,
+)
+from kellersegel.pde.signal import cell_average_green
+
+BUMPS = GaussianBumps([[-1.5, 0.0], [1.5, 0.0], [0.0, 2.0]], [0.3, 0.3, 0.5], [1.0, 1.0, 2.0])
+
+
+def radius(grid):
+    return np.hypot(*np.moveaxis(grid.points, -1, 0))
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnderResolvedWarning)
+        yield
+
+
+def test_mass_is_conserved_to_round_off_and_density_stays_non_negative():
+    grid = Grid2D(n=48, half_width=6.0, center=(0.0, 0.5))
+    sol = FiniteVolumeSolver(ClassicalModel(chi=7 * math.pi), grid).solve(BUMPS, 0.3, 0.05)
+    assert np.max(np.abs(sol.mass() - sol.mass()[0])) < 1e-14
+    assert sol.density.min() >= 0.0
+
+
+def test_cell_average_of_the_log_kernel():
+    h = 0.3
+    # average of −log|x|/(2π) over [−h/2, h/2]² by a fine midpoint rule away from the singularity
+    m = 2000
+    u = (np.arange(m) + 0.5) / m - 0.5
+    r = np.hypot(u[:, None], u[None, :]) * h
+    approx = np.mean(-np.log(r) / (2 * np.pi))
+    assert abs(cell_average_green(h, 0.0) - approx) < 1e-5
+    # λ > 0 tends to λ = 0 plus the constant of K0's expansion, −(log(√λ/2) + γ)/(2π), as λ → 0
+    lam = 1e-8
+    offset = -(math.log(math.sqrt(lam) / 2) + np.euler_gamma) / (2 * np.pi)
+    assert abs(cell_average_green(h, lam) - (cell_average_green(h, 0.0) + offset)) < 1e-6
+
+
+@pytest.mark.parametrize("lam", [0.0, 1.0])
+def test_free_space_signal_of_a_gaussian_converges_at_second_order(lam):
+    # ∇c for ρ = Gaussian(σ² = 1): λ = 0 closed form ∂r c = −(1 − e^{−r²/2})/(2πr); λ > 0: the
+    # radial convolution ∂r c(r) = −√λ K1(√λ r) ∫_0^r I0(√λ s) ρ s ds − √λ I1(√λ r) ∫_r^∞ K0 ρ s ds
+    from scipy import integrate, special
+
+    def exact(r):
+        if lam == 0:
+            return np.expm1(-(r**2) / 2) / (2 * np.pi * r)
+        k = math.sqrt(lam)
+        rho = lambda s: np.exp(-(s**2) / 2) / (2 * np.pi)  # noqa: E731
+        inner = integrate.quad(lambda s: special.i0(k * s) * rho(s) * s, 0, r)[0]
+        outer = integrate.quad(lambda s: special.k0(k * s) * rho(s) * s, r, 40)[0]
+        return -k * special.k1(k * r) * inner + k * special.i1(k * r) * outer
+
+    probe = np.array([0.5, 1.0, 2.0])
+    expected = np.array([exact(r) for r in probe])
+    errors = []
+    for n in (40, 80, 160):
+        grid = Grid2D(n=n, half_width=8.0)
+        field = FreeSpaceSignal(grid, lam)
+        c = field.potential(grid.cell_averages(GaussianData(1.0)))
+        from kellersegel.pde.solution import GridSolution
+
+        sol = GridSolution(grid, None, np.array([0.0]), c[None], c[None])
+        points = np.stack([probe, np.zeros_like(probe)], axis=-1)
+        errors.append(np.max(np.abs(sol.signal_gradient(0.0, points)[:, 0] - expected)))
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert errors[-1] < 2e-4 and np.all(orders > 1.7), (errors, orders)
+
+
+def test_agrees_with_the_radial_solver_at_second_order():
+    model = ClassicalModel(chi=6 * math.pi)
+    radial = RadialSolver(model, RadialGrid(n=2000)).solve(GaussianData(1.0), 0.3, 0.3)
+    errors = []
+    for n in (32, 64, 128):
+        grid = Grid2D(n=n, half_width=6.0)
+        sol = FiniteVolumeSolver(model, grid).solve(GaussianData(1.0), 0.3, 0.3)
+        errors.append(float(grid.integrate(np.abs(sol.density[-1] - radial.density(0.3, radius(grid))))))
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert errors[-1] < 3e-3 and np.all(orders > 1.7), (errors, orders)
+
+
+def test_virial_identity_to_second_order():
+    # d/dt m₂ = 4M − χM²/(2π) = 1 for χ = 6π, M = 1; the error is O(h²)
+    gaps = []
+    for n in (48, 96):
+        grid = Grid2D(n=n, half_width=6.0, center=(0.0, 0.5))
+        sol = FiniteVolumeSolver(ClassicalModel(chi=6 * math.pi), grid).solve(BUMPS, 0.2, 0.2)
+        m2 = sol.second_moment()
+        gaps.append(abs((m2[-1] - m2[0]) / 0.2 - 1.0))
+    assert gaps[1] < 0.03 and gaps[0] / gaps[1] > 3.0, gaps
+
+
+def test_heat_signal_relaxes_to_the_elliptic_signal():
+    # ρ frozen: θ ∂t c = Δc − λc + ρ from c = 0 tends to G_λ * ρ (up to e^{−λt/θ} = e^{−15});
+    # the two discretisations (spectral on a periodic grid, free-space midpoint convolution) differ
+    # by the second-order error of the latter
+    gaps = []
+    for n in (48, 96):
+        grid = Grid2D(n=n, half_width=6.0)
+        rho = grid.cell_averages(GaussianData(1.0))
+        heat = HeatSignal(grid, theta=0.2, lam=1.0, t_end=3.0)
+        assert heat.image_bound() <= 1e-8
+        c_hat = heat.c_hat
+        for _ in range(60):
+            c_hat = heat.advance(c_hat, rho, rho, 0.05)
+        elliptic = FreeSpaceSignal(grid, 1.0).potential(rho)
+        gaps.append(np.max(np.abs(heat.on_grid(c_hat) - elliptic)) / np.max(elliptic))
+    assert gaps[0] < 1e-2 and gaps[0] / gaps[1] > 3.5, gaps
+
+
+def test_small_theta_approaches_the_parabolic_elliptic_solution():
+    grid = Grid2D(n=40, half_width=6.0)
+    ref = FiniteVolumeSolver(ClassicalModel(chi=6 * math.pi), grid).solve(GaussianData(1.0), 0.3, 0.3)
+    distances = []
+    for theta in (1.0, 0.1, 0.01):
+        sol = FiniteVolumeSolver(ClassicalModel(chi=6 * math.pi, theta=theta), grid).solve(
+            GaussianData(1.0), 0.3, 0.3
+        )
+        assert abs(sol.mass()[-1] - sol.mass()[0]) < 1e-14
+        distances.append(float(grid.integrate(np.abs(sol.density[-1] - ref.density[-1]))))
+    assert distances[0] > distances[1] > distances[2]
+    assert distances[2] < 0.2 * distances[0]
+
+
+def test_interpolation_reproduces_grid_values_and_is_linear_in_time():
+    grid = Grid2D(n=40, half_width=6.0)
+    sol = FiniteVolumeSolver(ClassicalModel(), grid).solve(GaussianData(1.0), 0.2, 0.1)
+    pts = grid.points[5:30:6, 7:33:5]
+    np.testing.assert_allclose(sol.signal(0.1, pts), sol.signal_frames[1][5:30:6, 7:33:5], rtol=1e-12)
+    np.testing.assert_allclose(
+        sol.signal_gradient(0.1, pts), sol.gradient_frame(1)[5:30:6, 7:33:5], rtol=1e-10
+    )
+    mid = sol.signal(0.15, pts)
+    np.testing.assert_allclose(mid, 0.5 * (sol.signal(0.1, pts) + sol.signal(0.2, pts)), rtol=1e-12)
+    with pytest.raises(ValueError, match="outside the solved interval"):
+        sol.signal(0.5, pts)
+
+
+def test_supercritical_data_concentrate_before_the_virial_time():
+    # χ = 12π, M = 1, variance 0.5: m₂(0) = 1, d/dt m₂ = 4 − 6 = −2, T* = 0.5. A fixed grid cannot
+    # follow the collapse to infinity, but the peak passes 10× its initial value before T*
+    # (and a warning says when one cell holds a large share of the mass); subcritical data spread.
+    grid = Grid2D(n=96, half_width=5.0)
+    rho0 = GaussianData(0.5).density(np.zeros(2))
+    model = ClassicalModel(chi=12 * math.pi)
+    sol = FiniteVolumeSolver(model, grid, blowup_density=10 * rho0).solve(GaussianData(0.5), 1.0, 0.05)
+    assert sol.blowup_time is not None and sol.blowup_time < 0.5
+    with pytest.warns(UnderResolvedWarning, match="no longer resolves"):
+        FiniteVolumeSolver(model, Grid2D(n=32, half_width=5.0)).solve(GaussianData(0.5), 1.0, 0.1)
+    calm = FiniteVolumeSolver(ClassicalModel(chi=4 * math.pi), grid).solve(GaussianData(0.5), 0.5, 0.25)
+    assert calm.blowup_time is None and calm.density[-1].max() < rho0
+
+
+def test_bad_input_fails_or_warns_clearly():
+    model = ClassicalModel()
+    with pytest.raises(ValueError, match="increase half_width"):
+        FiniteVolumeSolver(model, Grid2D(n=32, half_width=2.0)).solve(GaussianData(1.0), 0.1, 0.1)
+    with pytest.raises(ValueError, match="PointMass has no bounded density"):
+        FiniteVolumeSolver(model, Grid2D(n=32)).solve(PointMass(), 0.1, 0.1)
+    bad = np.ones((32, 32))
+    bad[3, 3] = -1.0
+    with pytest.raises(ValueError, match="non-negative"):
+        FiniteVolumeSolver(model, Grid2D(n=32)).solve(bad, 0.1, 0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnderResolvedWarning)
+        with pytest.raises(UnderResolvedWarning, match="grid too coarse"):
+            Grid2D(n=16, half_width=6.0).cell_averages(GaussianData(0.05))
+        with pytest.raises(UnderResolvedWarning, match="domain is too small"):
+            FiniteVolumeSolver(model, Grid2D(n=32, half_width=5.5)).solve(GaussianData(1.0), 0.5, 0.25)
+    with pytest.raises(ValueError, match="max_cells"):
+        HeatSignal(Grid2D(n=64), theta=1e-6, lam=0.0, t_end=1.0)
+    with pytest.raises(ValueError, match="cfl"):
+        FiniteVolumeSolver(model, Grid2D(n=32), cfl=1.5)
