@@ -1,9 +1,10 @@
-"""Fast multipole engine (pyfmmlib, the FMMLIB2D library of Greengard and Gimbutas).
+"""Fast multipole engine.
 
-λ = 0: the Laplace FMM gives Σ_j q_j log|y − x_j| and its gradient, so
-    c = −(1/2π) Σ_j w_j log|y − x_j|.
-λ > 0: the Helmholtz FMM at the imaginary wavenumber i√λ gives Σ_j q_j (i/4) H_0^{(1)}(i√λ r),
-which is Σ_j q_j K_0(√λ r)/(2π) = c exactly (the Yukawa kernel).
+λ = 0: our compiled parallel Laplace FMM (:mod:`~kellersegel.fields.laplace_fmm`) gives
+Σ_j q_j log|y − x_j| and its gradient, so c = −(1/2π) Σ_j w_j log|y − x_j|.
+λ > 0: pyfmmlib (FMMLIB2D of Greengard and Gimbutas): the Helmholtz FMM at the imaginary
+wavenumber i√λ gives Σ_j q_j (i/4) H_0^{(1)}(i√λ r), which is Σ_j q_j K_0(√λ r)/(2π) = c exactly
+(the Yukawa kernel).
 
 Gaussian-mollified kernels K_ε = G_λ * V_ε: the FMM of s G_λ plus the short-range difference
 Σ_{r < a} w_j (K_ε − s G_λ), a = ε √(2 log(1/τ)) (:mod:`~kellersegel.fields.near_field`), with
@@ -11,7 +12,8 @@ s = e^{λε²/2}: far away K_ε ≈ s G_λ, since (K_ε − s G_λ)^ = s (1 − 
 entire in k²; beyond a the difference is below τ times the pair's own term.
 Cut-off kernels equal G_λ beyond ε: the FMM of G_λ plus the difference over pairs closer than ε.
 
-pyfmmlib runs on one core (measured: about 10 µs per particle for the gradient at 1e-6).
+pyfmmlib runs on one core (measured: about 10 µs per particle for the Laplace gradient at 1e-6,
+where the compiled FMM takes about 2.5 µs on 2 cores, benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 import pyfmmlib
 
 from kellersegel.fields.base import DEFAULT_TOLERANCE, EngineError, FieldEngine, FieldValues, as_tolerance
+from kellersegel.fields.laplace_fmm import laplace_fmm, order_for_tolerance
 from kellersegel.fields.near_field import CellList, difference_sum
 from kellersegel.kernels.fourier import gaussian_reach
 from kellersegel.kernels.interaction import CutoffKernel, ExactKernel, GaussianMollifiedKernel
@@ -82,8 +85,33 @@ class MultipoleEngine(FieldEngine):
             return math.exp(0.5 * self.kernel.lam * self.kernel.epsilon**2)
         return 1.0
 
+    def _precision(self, tolerance: float) -> int:
+        """The FMM's precision setting for a tolerance (expansion order, or FMMLIB2D's iprec)."""
+        return order_for_tolerance(tolerance) if self.kernel.lam == 0 else _precision_flag(tolerance)
+
     def _fmm(self, sources, weights, targets, on_sources, potential, gradient, tolerance):
         """Σ_j w_j G_λ(y − x_j) and its gradient (self term excluded when ``on_sources``)."""
+        if self.kernel.lam == 0:
+            return self._laplace(sources, weights, targets, on_sources, potential, gradient, tolerance)
+        return self._yukawa(
+            self.kernel.lam, sources, weights, targets, on_sources, potential, gradient, tolerance
+        )
+
+    @staticmethod
+    def _laplace(sources, weights, targets, on_sources, potential, gradient, tolerance):
+        n = sources.shape[0]
+        points, w = sources, weights
+        if not on_sources:  # targets join the tree with weight 0
+            points = np.concatenate([sources, targets])
+            w = np.concatenate([weights, np.zeros(targets.shape[0])])
+        f, df = laplace_fmm(points, w, order=order_for_tolerance(tolerance), potential=potential)
+        part = slice(None) if on_sources else slice(n, None)
+        c = None if f is None else -f[part] / _TWO_PI
+        grad = np.stack([-df.real[part], df.imag[part]], axis=1) / _TWO_PI if gradient else None
+        return c, grad
+
+    @staticmethod
+    def _yukawa(lam, sources, weights, targets, on_sources, potential, gradient, tolerance):
         n = sources.shape[0]
         m = targets.shape[0]
         src = np.asfortranarray(sources.T)
@@ -114,19 +142,14 @@ class MultipoleEngine(FieldEngine):
             )
             flags = (0, 0, 0)
         iprec = _precision_flag(tolerance)
-        if self.kernel.lam == 0:
-            out = pyfmmlib.lfmm2dparttarg(iprec, src, 1, charge, 0, *no_dip, *flags, *tgt_args)
-            scale = -1.0 / _TWO_PI
-        else:
-            zk = 1j * math.sqrt(self.kernel.lam)
-            out = pyfmmlib.hfmm2dparttarg(iprec, zk, src, 1, charge, 0, *no_dip, *flags, *tgt_args)
-            scale = 1.0
+        zk = 1j * math.sqrt(lam)
+        out = pyfmmlib.hfmm2dparttarg(iprec, zk, src, 1, charge, 0, *no_dip, *flags, *tgt_args)
         ier = out[0]
         if ier != 0:
             raise RuntimeError(f"FMMLIB2D failed with error code {ier}")
         pot, fld = (out[1], out[2]) if on_sources else (out[4], out[5])
-        c = scale * pot.real if potential else None
-        grad = np.ascontiguousarray(scale * fld.real.T) if gradient else None
+        c = pot.real if potential else None
+        grad = np.ascontiguousarray(fld.real.T) if gradient else None
         return c, grad
 
     def _evaluate(self, sources, weights, targets, self_mode, potential, gradient):
@@ -150,7 +173,7 @@ class MultipoleEngine(FieldEngine):
             if far is not None and np.all(np.isfinite(far)):
                 total = np.max(np.abs(far + close))
                 ratio = max(ratio, np.max(np.abs(far)) / total if total > 0 else 1.0)
-        if ratio > 10 and _precision_flag(self.tolerance / ratio) > _precision_flag(self.tolerance):
+        if ratio > 10 and self._precision(self.tolerance / ratio) > self._precision(self.tolerance):
             pot, grad = self._fmm(*fmm_args, max(self.tolerance / ratio, 1e-15))
         pot = None if pot is None else pot + near_pot
         grad = None if grad is None else grad + near_grad
