@@ -5,7 +5,7 @@ engine     kernels                                     cost per evaluation      
 =========  ==========================================  ==========================  ==================
 direct     all                                         O(N²), all cores            round-off
 numpy      all                                         O(N²), plain NumPy          round-off
-fmm        all (cut-off, mollified: near field)       O(N + N ρ a²), one core     tolerance
+fmm        all (cut-off, mollified: near field)       O(N + N ρ a²)               tolerance
 spectral   Gaussian-mollified                          O(N + M log M), M ∝ (P/ε)²  tolerance
 =========  ==========================================  ==========================  ==================
 """
@@ -45,11 +45,11 @@ ENGINES: dict[str, type[FieldEngine]] = {
     e.name: e for e in (DirectEngine, NumpyEngine, MultipoleEngine, SpectralEngine)
 }
 
-# Crossovers on 2 cores (benchmarks/README.md): exact λ = 0, fmm/direct = 1.1× at N = 2·10⁴
-# (measured); exact λ > 0 and spectral from 10³: estimated from the per-particle costs measured
-# at 2·10⁴ (fmm 31 µs, spectral 2 µs) and the direct engine's O(N²) costs, not timed at 10³.
-# The cut-off kernels use the exact kernel's thresholds (fmm plus a near field within ε).
-_FMM_FROM_N = {True: 20_000, False: 1_000}  # λ = 0, λ > 0
+# Crossovers on 2 cores (benchmarks/README.md): λ = 0, fmm/direct = 1.3× at N = 5000 and 0.5× at
+# 2000 for the exact kernel, 1.1× and 0.6× for the cut-off (measured); λ > 0 and spectral from
+# 10³: estimated from the per-particle costs measured at 2·10⁴ (fmm 31 µs, spectral 2 µs) and
+# the direct engine's O(N²) costs, not timed at 10³.
+_FMM_FROM_N = {True: 5_000, False: 1_000}  # λ = 0, λ > 0
 _SPECTRAL_FROM_N = 1_000
 #: lattice modes per side the spectral engine may use for a cloud of extent ~12 before fmm is preferred
 _SPECTRAL_MAX_SIDE = 8_000
