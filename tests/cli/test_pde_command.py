@@ -76,3 +76,32 @@ def test_bad_pde_settings_are_one_line_errors(tmp_path, capsys):
     )
     assert main(["pde", str(write(tmp_path)), "-o", str(out), "--set", "pde.cfl=2.0"]) == 2
     assert "pde.cfl: Input should be less than or equal to 1" in capsys.readouterr().err
+
+
+def test_interrupted_grid_solver_keeps_the_frames_saved_so_far(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    bumps = "centers = [[-1.0, 0.0], [1.0, 0.5]]\nvariances = 0.4"
+    config = write(tmp_path, kind="bumps", initial=bumps)
+    out = tmp_path / "out"
+    args = ["--set", "pde.n=200", "--set", "time.t_end=5.0", "--set", "time.save_every=0.01"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kellersegel", "pde", str(config), "-o", str(out), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()  # the first progress line: the solver is stepping
+    assert line.startswith("pde: t ="), line
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted; saved the solution up to t =" in err
+    with xr.open_dataset(out / "pde.nc") as ds:
+        assert ds.attrs["interrupted"] == 1
+        assert 0 < float(ds["time"][-1]) < 5.0
+        assert abs(float(ds["mass"][-1] - ds["mass"][0])) < 1e-14

@@ -55,6 +55,10 @@ def _cmd_pde(args: argparse.Namespace) -> int:
     for warning in caught:
         print(f"kellersegel: warning: {warning.message}", file=sys.stderr)
     print(f"{choose_pde_solver(config)} solver: wrote {outdir / 'pde.nc'}, {outdir / 'pde.png'}")
+    if ds.attrs.get("interrupted"):
+        t_last = float(ds["time"].values[-1])
+        print(f"kellersegel: interrupted; saved the solution up to t = {t_last:.6g}", file=sys.stderr)
+        return 130
     m2 = ds["second_moment"].values
     print(f"mass {float(ds['mass'].values[-1]):.12g}, second moment {m2[0]:.6g} -> {m2[-1]:.6g}")
     if math.isfinite(ds.attrs.get("blowup_time", math.nan)):

@@ -114,6 +114,48 @@ class FiniteVolumeSolver:
         return 1.0 / (a + d) if a + d > 0 else math.inf
 
     # --- time stepping ----------------------------------------------------------------------
+    def _step(self, rho, c_hat, c, field, dt):
+        """One SSP-RK2 step from (ρ, c); halves dt until the result is non-negative.
+
+        Returns (ρ, ĉ or None, dt taken). θ > 0: the first stage advances ĉ with ρ constant,
+        the final ĉ with ρ linear between the two ends of the step.
+        """
+        faces = self._velocities(c)
+        while True:
+            rho1 = rho + dt * self._rhs(rho, faces)
+            c1 = (
+                field.potential(rho1) if c_hat is None else field.on_grid(field.advance(c_hat, rho, None, dt))
+            )
+            rho2 = 0.5 * (rho + rho1 + dt * self._rhs(rho1, self._velocities(c1)))
+            if np.all(rho2 >= 0):
+                break
+            dt *= 0.5
+            if dt < 1e-300:
+                raise RuntimeError("pde: no step size keeps the density non-negative")
+        return rho2, None if c_hat is None else field.advance(c_hat, rho, rho2, dt), dt
+
+    def _warn_if_unresolved(self, rho, t, warned: set[str]) -> None:
+        """Warnings (once each): mass at the walls, a collapse that one cell holds."""
+        grid, mass = self.grid, self.model.mass
+        share = float(rho.max()) * grid.h**2 / mass
+        if "collapse" not in warned and share > 0.05:
+            warned.add("collapse")
+            warnings.warn(
+                f"one cell holds {share:.0%} of the mass at t = {t:.3g}: the grid no longer resolves "
+                "the concentration (the scheme spreads it over cells); refine n",
+                UnderResolvedWarning,
+                stacklevel=3,
+            )
+        outer = grid.boundary_mass(rho)
+        if "walls" not in warned and outer > 1e-6 * mass:
+            warned.add("walls")
+            warnings.warn(
+                f"mass {outer:.2g} reached the outer cells at t = {t:.3g}: the domain is too small "
+                "(zero-flux walls hold it in); increase half_width",
+                UnderResolvedWarning,
+                stacklevel=3,
+            )
+
     def solve(
         self,
         initial: InitialData | NDArray[np.float64],
@@ -127,103 +169,72 @@ class FiniteVolumeSolver:
 
         ``initial``: a law (cell averages times M are taken) or an (n, n) array of densities.
         ``initial_signal``: c(0) on the grid for θ > 0 (default 0).
+        Interrupted (Ctrl-C), it returns the frames saved so far with ``interrupted = True``.
         """
         t_end = finite_number("t_end", t_end, 0.0, strict=True)
         save_every = finite_number("save_every", save_every, 0.0, strict=True)
         grid, model = self.grid, self.model
-        if isinstance(initial, InitialData):
-            rho = grid.cell_averages(initial, model.mass)
-        else:
-            rho = np.array(initial, dtype=np.float64)
-            if rho.shape != (grid.n, grid.n):
-                raise ValueError(f"initial density must have shape {(grid.n, grid.n)}, got {rho.shape}")
-            if not np.all(np.isfinite(rho)) or np.any(rho < 0) or not rho.sum() > 0:
-                raise ValueError("initial density must be finite, non-negative and not all zero")
+        rho = self._initial_density(initial)
         threshold = self.blowup_density or 1e4 * float(rho.max())
         if model.theta == 0:
-            field = FreeSpaceSignal(grid, model.lam)
-            c_hat = None
+            field, c_hat = FreeSpaceSignal(grid, model.lam), None
         else:
             field = HeatSignal(grid, model.theta, model.lam, t_end)
             field.set_initial(initial_signal)
             c_hat = field.c_hat
-
-        def current_signal(rho_now, c_hat_now):
-            return field.potential(rho_now) if c_hat_now is None else field.on_grid(c_hat_now)
-
+        c = field.potential(rho) if c_hat is None else field.on_grid(c_hat)
         times = save_times(t_end, save_every)
-        frames_rho, frames_c, frames_t = [], [], []
-        t, steps, k_save = 0.0, 0, 0
-        c = current_signal(rho, c_hat)
-        warned = collapse_warned = False
-        blowup_time = None
-        started = wallclock.perf_counter()
-        last_report = started
-        while True:
-            if k_save < len(times) and t >= times[k_save] - 1e-12 * max(t_end, 1.0):
-                frames_rho.append(rho.copy())
-                frames_c.append(c.copy())
-                frames_t.append(t)
-                k_save += 1
-                peak_share = float(rho.max()) * grid.h**2 / model.mass
-                if not collapse_warned and peak_share > 0.05:
-                    warnings.warn(
-                        f"one cell holds {peak_share:.0%} of the mass at t = {t:.3g}: the grid no longer "
-                        "resolves the concentration (the scheme spreads it over cells); refine n",
-                        UnderResolvedWarning,
-                        stacklevel=2,
-                    )
-                    collapse_warned = True
-                if not warned and grid.boundary_mass(rho) > 1e-6 * model.mass:
-                    warnings.warn(
-                        f"mass {grid.boundary_mass(rho):.2g} reached the outer cells at t = {t:.3g}: "
-                        "the domain is too small (zero-flux walls hold it in); increase half_width",
-                        UnderResolvedWarning,
-                        stacklevel=2,
-                    )
-                    warned = True
-            if k_save >= len(times):
-                break
-            if float(rho.max()) > threshold:
-                blowup_time = t
-                break
-            faces = self._velocities(c)
-            dt = min(self.cfl * self._bound(faces), times[k_save] - t)
+        frames: list[tuple[float, NDArray, NDArray]] = []
+        t, steps, blowup_time, interrupted = 0.0, 0, None, False
+        warned: set[str] = set()
+        started = last_report = wallclock.perf_counter()
+        try:
             while True:
-                rho1 = rho + dt * self._rhs(rho, faces)
-                c_hat1 = None if c_hat is None else field.advance(c_hat, rho, None, dt)
-                faces1 = self._velocities(current_signal(rho1, c_hat1))
-                rho2 = 0.5 * (rho + rho1 + dt * self._rhs(rho1, faces1))
-                if np.all(rho2 >= 0):
+                if len(frames) < len(times) and t >= times[len(frames)] - 1e-12 * max(t_end, 1.0):
+                    frames.append((t, rho.copy(), c.copy()))
+                    self._warn_if_unresolved(rho, t, warned)
+                if len(frames) == len(times):
                     break
-                dt *= 0.5
-                if dt < 1e-14 * max(t, 1.0):
-                    raise RuntimeError(f"pde: no positive step found at t = {t:.6g}")
-            if c_hat is not None:
-                c_hat = field.advance(c_hat, rho, rho2, dt)
-            rho = rho2
-            t += dt
-            steps += 1
-            c = current_signal(rho, c_hat)
-            if steps >= max_steps:
-                raise RuntimeError(f"more than {max_steps} steps before t = {t_end:g} (t = {t:.3g})")
-            if progress and wallclock.perf_counter() - last_report > 5:
-                last_report = wallclock.perf_counter()
-                print(
-                    f"pde: t = {t:.4g} / {t_end:g}, dt = {dt:.2e}, steps = {steps}, max ρ = {rho.max():.3g}"
-                )
-        if blowup_time is not None:
-            frames_rho.append(rho.copy())
-            frames_c.append(c.copy())
-            frames_t.append(t)
+                if float(rho.max()) > threshold:
+                    blowup_time = t
+                    frames.append((t, rho.copy(), c.copy()))
+                    break
+                dt = min(self.cfl * self._bound(self._velocities(c)), times[len(frames)] - t)
+                rho, c_hat, dt = self._step(rho, c_hat, c, field, dt)
+                c = field.potential(rho) if c_hat is None else field.on_grid(c_hat)
+                t += dt
+                steps += 1
+                if steps >= max_steps:
+                    raise RuntimeError(f"more than {max_steps} steps before t = {t_end:g} (t = {t:.3g})")
+                if progress and wallclock.perf_counter() - last_report > 5:
+                    last_report = wallclock.perf_counter()
+                    print(
+                        f"pde: t = {t:.4g} / {t_end:g}, dt = {dt:.2e}, steps = {steps}, "
+                        f"max ρ = {rho.max():.3g}",
+                        flush=True,
+                    )
+        except KeyboardInterrupt:  # keep the frames saved so far
+            interrupted = True
         return GridSolution(
             grid,
             model,
-            np.array(frames_t),
-            np.stack(frames_rho),
-            np.stack(frames_c),
+            np.array([f[0] for f in frames]),
+            np.stack([f[1] for f in frames]),
+            np.stack([f[2] for f in frames]),
             blowup_time=blowup_time,
             blowup_threshold=threshold,
             steps=steps,
             wall_time=wallclock.perf_counter() - started,
+            interrupted=interrupted,
         )
+
+    def _initial_density(self, initial) -> NDArray[np.float64]:
+        grid = self.grid
+        if isinstance(initial, InitialData):
+            return grid.cell_averages(initial, self.model.mass)
+        rho = np.array(initial, dtype=np.float64)
+        if rho.shape != (grid.n, grid.n):
+            raise ValueError(f"initial density must have shape {(grid.n, grid.n)}, got {rho.shape}")
+        if not np.all(np.isfinite(rho)) or np.any(rho < 0) or not rho.sum() > 0:
+            raise ValueError("initial density must be finite, non-negative and not all zero")
+        return rho

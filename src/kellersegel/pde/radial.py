@@ -191,14 +191,17 @@ class RadialSolution:
         return _central_density(self.mass_profile, self.grid)
 
     def to_dataset(self, radii: ArrayLike | None = None) -> xr.Dataset:
-        """``density(time, r)``, ``cumulative_mass(time, r)``, ``second_moment(time)``, ``mass(time)``."""
+        """``density``, ``cumulative_mass``, ``signal`` (time, r); ``second_moment``, ``mass``,
+        ``central_density`` (time)."""
         r = np.sqrt(self.grid.s) if radii is None else np.asarray(radii, dtype=np.float64)
         density = np.stack([self.density(t, r) for t in self.times])
         cumulative = np.stack([self.cumulative_mass(t, r) for t in self.times])
+        signal = np.stack([self.signal(t, r) for t in self.times])
         data = xr.Dataset(
             {
                 "density": (("time", "r"), density, {"long_name": "ρ(r, t)"}),
                 "cumulative_mass": (("time", "r"), cumulative, {"long_name": "mass within radius r"}),
+                "signal": (("time", "r"), signal, {"long_name": "c = G_0 * ρ"}),
                 "second_moment": ("time", self.second_moment(), {"long_name": "∫|x|²ρ dx"}),
                 "mass": ("time", self.mass_profile[:, -1], {"long_name": "∫ρ dx"}),
                 "central_density": ("time", self.central_density()),

@@ -32,6 +32,7 @@ class GridSolution:
         blowup_threshold: float | None = None,
         steps: int = 0,
         wall_time: float = 0.0,
+        interrupted: bool = False,
     ) -> None:
         self.grid = grid
         self.model = model
@@ -42,6 +43,7 @@ class GridSolution:
         self.blowup_threshold = blowup_threshold
         self.steps = steps
         self.wall_time = wall_time
+        self.interrupted = interrupted
         self._coefficients: dict[tuple[int, str], NDArray[np.float64]] = {}
 
     # --- frames ---------------------------------------------------------------------------
@@ -124,5 +126,6 @@ class GridSolution:
                 "wall_time_s": self.wall_time,
                 "blowup_threshold": np.nan if self.blowup_threshold is None else self.blowup_threshold,
                 "blowup_time": np.nan if self.blowup_time is None else self.blowup_time,
+                "interrupted": int(self.interrupted),
             },
         )
