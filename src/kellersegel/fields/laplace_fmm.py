@@ -268,6 +268,17 @@ def _evaluate(
 
 
 @numba.njit(cache=True)
+def _append_pair(first, second, count, a, b):
+    """Store (a, b) at ``count`` in two growing arrays; returns them and count + 1."""
+    if count >= first.shape[0]:
+        first = np.concatenate((first, np.empty(first.shape[0], np.int64)))
+        second = np.concatenate((second, np.empty(second.shape[0], np.int64)))
+    first[count] = a
+    second[count] = b
+    return first, second, count + 1
+
+
+@numba.njit(cache=True)
 def _traverse(child, centre, side, is_leaf, theta):
     """Dual-tree traversal: lists of (target, source) pairs for M2L and for P2P."""
     cap = 1024
@@ -282,45 +293,24 @@ def _traverse(child, centre, side, is_leaf, theta):
     stack_t[0] = 0
     stack_s[0] = 0
     top = 1
-    r2 = math.sqrt(2.0) / 2.0
+    half_diagonal = math.sqrt(2.0) / 2.0  # per unit of box side
     while top > 0:
         top -= 1
         t = stack_t[top]
         s = stack_s[top]
         dist = abs(centre[t] - centre[s])
-        if (side[t] + side[s]) * r2 <= theta * dist:
-            if nm >= m2l_t.shape[0]:
-                m2l_t = np.concatenate((m2l_t, np.empty(nm, np.int64)))
-                m2l_s = np.concatenate((m2l_s, np.empty(nm, np.int64)))
-            m2l_t[nm] = t
-            m2l_s[nm] = s
-            nm += 1
-            continue
-        if is_leaf[t] and is_leaf[s]:
-            if npp >= p2p_t.shape[0]:
-                p2p_t = np.concatenate((p2p_t, np.empty(npp, np.int64)))
-                p2p_s = np.concatenate((p2p_s, np.empty(npp, np.int64)))
-            p2p_t[npp] = t
-            p2p_s[npp] = s
-            npp += 1
-            continue
-        split_target = (not is_leaf[t]) and (is_leaf[s] or side[t] >= side[s])
-        if top + 4 >= stack_t.shape[0]:
-            stack_t = np.concatenate((stack_t, np.empty(stack_t.shape[0], np.int64)))
-            stack_s = np.concatenate((stack_s, np.empty(stack_s.shape[0], np.int64)))
-        for q in range(3, -1, -1):
-            if split_target:
-                ch = child[t, q]
-                if ch >= 0:
-                    stack_t[top] = ch
-                    stack_s[top] = s
-                    top += 1
-            else:
-                ch = child[s, q]
-                if ch >= 0:
-                    stack_t[top] = t
-                    stack_s[top] = ch
-                    top += 1
+        if (side[t] + side[s]) * half_diagonal <= theta * dist:
+            m2l_t, m2l_s, nm = _append_pair(m2l_t, m2l_s, nm, t, s)
+        elif is_leaf[t] and is_leaf[s]:
+            p2p_t, p2p_s, npp = _append_pair(p2p_t, p2p_s, npp, t, s)
+        elif (not is_leaf[t]) and (is_leaf[s] or side[t] >= side[s]):
+            for q in range(3, -1, -1):
+                if child[t, q] >= 0:
+                    stack_t, stack_s, top = _append_pair(stack_t, stack_s, top, child[t, q], s)
+        else:
+            for q in range(3, -1, -1):
+                if child[s, q] >= 0:
+                    stack_t, stack_s, top = _append_pair(stack_t, stack_s, top, t, child[s, q])
     return m2l_t[:nm], m2l_s[:nm], p2p_t[:npp], p2p_s[:npp]
 
 
