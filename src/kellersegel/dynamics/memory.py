@@ -1,0 +1,290 @@
+"""Signals with memory (θ > 0): the doubly parabolic particle system.
+
+    c^N(t, x) = e^{−λt/θ} (g^θ_t * c0)(x) + (M/N) Σ_j ∫_0^t (K^{θ,λ}_{t−s} * V_ε)(x − X_j(s)) ds.
+
+Between steps the positions are constant (Euler–Maruyama), so the history is a sum over time slabs
+[t_k, t_{k+1}) with the slab integrals of :mod:`kellersegel.kernels.memory`. Two fields:
+
+- :class:`ExactHistorySignal` keeps every past position and sums all slabs exactly: the reference,
+  O(N² × steps) per step, memory O(N × steps). Exact or mollified kernel.
+- :class:`SpectralMemorySignal` keeps ĉ on a Fourier lattice of period P and advances it over each
+  slab with the exact semigroup, ĉ ← e^{−(k²+λ)Δt/θ} ĉ + (1 − e^{−(k²+λ)Δt/θ})/(k²+λ) ρ̂_ε, with
+  ρ̂_ε(k) = (M/N) Σ_j e^{−ik·X_j} e^{−ε²k²/2} from a type-1 NUFFT; ∇c at the particles is a type-2
+  NUFFT. The slab update is the exact integral of the same slabs, so the two fields differ only by
+  the lattice truncation (ε k_max = √(2 log 1/τ)) and the periodic images, which are kept below
+  the tolerance for the run's horizon (distance d to an image with e^{−θd²/(4T)} ≤ τ).
+  Memory and cost per step do not grow with the number of steps: O(N + M log M).
+
+Self term: the exact-history field leaves each particle's own past out by default (j ≠ i, as in
+the particle system of the talk slides in ../shared/seeds, which normalise by N − 1 where we use
+M/N; the difference is O(1/N)); ``include_self=True`` keeps it. The spectral field is a field of
+all particles and always contains it: it is the exact-history field with ``include_self=True``,
+and differs from the j ≠ i system by O(1/N) in the drift.
+Both fields give ∇c only (the classical model's drift); c itself is not provided yet.
+"""
+
+from __future__ import annotations
+
+import math
+
+import finufft
+import numba
+import numpy as np
+from numba import prange
+from numpy.typing import NDArray
+
+from kellersegel.dynamics.signal import SignalField
+from kellersegel.fields.base import EngineError, FieldValues
+from kellersegel.kernels.fourier import gaussian_reach
+from kellersegel.kernels.memory import SlabKernel, slab_psi
+
+__all__ = ["ExactHistorySignal", "SpectralMemorySignal"]
+
+
+def _no_potential(potential: bool) -> None:
+    if potential:
+        raise ValueError(
+            "the memory fields (theta > 0) give ∇c only; models whose drift needs c itself are not "
+            "available with theta > 0 yet"
+        )
+
+
+@numba.njit(cache=True, parallel=True)
+def _history_gradient(x, history, a, b, theta, lam, eps2, include_self, nodes, weights, out):
+    n = x.shape[0]
+    for i in prange(n):
+        gx = 0.0
+        gy = 0.0
+        for k in range(a.shape[0]):
+            for j in range(history.shape[1]):
+                if j == i and not include_self:
+                    continue
+                dx = x[i, 0] - history[k, j, 0]
+                dy = x[i, 1] - history[k, j, 1]
+                r2 = dx * dx + dy * dy
+                if r2 == 0.0:
+                    continue
+                psi = slab_psi(r2, a[k], b[k], theta, lam, eps2, nodes, weights)
+                gx -= psi * dx
+                gy -= psi * dy
+        out[i, 0] = gx
+        out[i, 1] = gy
+
+
+class _Slabs:
+    """Past positions X(t_k) and slab start/end times, in growing arrays."""
+
+    def __init__(self) -> None:
+        self.positions: NDArray[np.float64] | None = None
+        self.starts = np.empty(0)
+        self.ends = np.empty(0)
+        self.count = 0
+
+    def append(self, x: NDArray[np.float64], t: float, dt: float) -> None:
+        if self.positions is None:
+            self.positions = np.empty((16, *x.shape))
+            self.starts = np.empty(16)
+            self.ends = np.empty(16)
+        if self.count == self.positions.shape[0]:
+            grow = self.positions.shape[0]
+            self.positions = np.concatenate([self.positions, np.empty_like(self.positions[:grow])])
+            self.starts = np.concatenate([self.starts, np.empty(grow)])
+            self.ends = np.concatenate([self.ends, np.empty(grow)])
+        self.positions[self.count] = x
+        self.starts[self.count] = t
+        self.ends[self.count] = t + dt
+        self.count += 1
+
+    @property
+    def nbytes(self) -> int:
+        return 0 if self.positions is None else self.positions[: self.count].nbytes
+
+
+class ExactHistorySignal(SignalField):
+    """∇c^N from every past slab (the reference field for θ > 0).
+
+    Parameters
+    ----------
+    kernel : SlabKernel
+        θ, λ and ε (ε = 0: the singular kernel).
+    mass : float
+        Total mass M (each particle M/N).
+    include_self : bool
+        Keep the particle's own past in its drift (default False: j ≠ i).
+    initial_signal : callable or None
+        (x, t) ↦ ∇[e^{−λt/θ} g^θ_t * c0](x), shape (n, 2); None: c0 = 0.
+    """
+
+    def __init__(
+        self, kernel: SlabKernel, mass: float = 1.0, include_self: bool = False, initial_signal=None
+    ):
+        self.kernel = kernel
+        self.mass = float(mass)
+        self.include_self = bool(include_self)
+        self.initial_signal = initial_signal
+        self.slabs = _Slabs()
+
+    def at_particles(self, x, t, *, potential):
+        _no_potential(potential)
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.zeros_like(x)
+        k = self.slabs.count
+        if k:
+            if abs(self.slabs.ends[k - 1] - t) > 1e-9 * max(1.0, abs(t)):
+                raise ValueError(f"history recorded up to t = {self.slabs.ends[k - 1]:g}, asked at t = {t:g}")
+            nodes, weights = self.kernel.quadrature
+            _history_gradient(
+                x,
+                self.slabs.positions[:k],
+                t - self.slabs.ends[:k],
+                t - self.slabs.starts[:k],
+                self.kernel.theta,
+                self.kernel.lam,
+                self.kernel.epsilon**2,
+                self.include_self,
+                nodes,
+                weights,
+                out,
+            )
+            out *= self.mass / x.shape[0]
+        if self.initial_signal is not None:
+            out += self.initial_signal(x, t)
+        return FieldValues(None, out)
+
+    def advance(self, x_old, x_new, t, dt):
+        self.slabs.append(x_old, t, dt)
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes held for the history (grows with the number of steps)."""
+        return self.slabs.nbytes
+
+
+class SpectralMemorySignal(SignalField):
+    """∇c^N from ĉ on a Fourier lattice advanced by the exact heat semigroup (no history kept).
+
+    Parameters
+    ----------
+    kernel : SlabKernel
+        θ, λ and ε > 0 (the lattice resolves the mollified field).
+    mass : float
+    horizon : float
+        Longest time of the run T: sets the image distance d with e^{−θd²/(4T)} ≤ tolerance.
+    tolerance : float
+        Lattice truncation (e^{−ε²k²/2} ≤ τ), images, and the NUFFT accuracy.
+    margin : float or None
+        Room left around the initial cloud for its spreading (default 5 √(2T) + 2).
+    max_modes : int
+        Largest number of lattice modes (per side, squared) allowed.
+    threads : int
+        finufft threads (1: bitwise reproducible).
+    initial_signal_hat : callable or None
+        (k_x, k_y, center) ↦ ĉ0 on the lattice (the transform of c0 about ``center``); None: c0 = 0.
+    """
+
+    def __init__(
+        self,
+        kernel: SlabKernel,
+        mass: float = 1.0,
+        horizon: float = 1.0,
+        tolerance: float = 1e-7,
+        margin: float | None = None,
+        max_modes: int = 4096**2,
+        threads: int = 1,
+        initial_signal_hat=None,
+    ) -> None:
+        if kernel.singular:
+            raise ValueError("the spectral memory field needs a mollified kernel (epsilon > 0)")
+        self.kernel = kernel
+        self.mass = float(mass)
+        self.horizon = float(horizon)
+        self.tolerance = float(tolerance)
+        self.margin = 5.0 * math.sqrt(2.0 * self.horizon) + 2.0 if margin is None else float(margin)
+        self.max_modes = int(max_modes)
+        self.threads = int(threads)
+        self.initial_signal_hat = initial_signal_hat
+        self.c_hat: NDArray[np.complex128] | None = None
+        self._factors: dict[float, tuple[NDArray, NDArray]] = {}
+
+    # --- lattice ------------------------------------------------------------------------------
+    def _setup(self, x: NDArray[np.float64]) -> None:
+        lower, upper = x.min(axis=0), x.max(axis=0)
+        self.center = 0.5 * (lower + upper)
+        theta, tau = self.kernel.theta, self.tolerance
+        self.image_distance = math.sqrt(4.0 * self.horizon * math.log(1.0 / tau) / theta)
+        self.safe_half_width = 0.5 * float((upper - lower).max()) + self.margin
+        self.period = 2.0 * self.safe_half_width + self.image_distance
+        k_max = gaussian_reach(tau) / self.kernel.epsilon
+        half = math.ceil(k_max * self.period / (2.0 * math.pi))
+        self.modes = 2 * half + 1
+        if self.modes**2 > self.max_modes:
+            raise EngineError(
+                f"spectral memory field: {self.modes}² lattice modes (period {self.period:.3g}, "
+                f"ε = {self.kernel.epsilon:.3g}, images {self.image_distance:.3g} away for θ = {theta:g} "
+                f"over T = {self.horizon:g}) exceed max_modes = {self.max_modes}; use a larger ε, a "
+                "larger θ, a shorter run, or the exact-history field"
+            )
+        k1 = np.arange(-half, half + 1) * (2.0 * math.pi / self.period)
+        self.kx, self.ky = k1[:, None], k1[None, :]
+        self.k2 = self.kx**2 + self.ky**2
+        self.mollifier = np.exp(-0.5 * self.kernel.epsilon**2 * self.k2)
+        if self.initial_signal_hat is None:
+            self.c_hat = np.zeros((self.modes, self.modes), np.complex128)
+        else:
+            self.c_hat = np.asarray(self.initial_signal_hat(self.kx, self.ky, self.center), np.complex128)
+
+    def image_bound(self) -> float:
+        """e^{−θd²/(4T)}: the size of the nearest periodic image's field relative to its own."""
+        return math.exp(-self.kernel.theta * self.image_distance**2 / (4.0 * self.horizon))
+
+    def _scaled(self, x):
+        y = 2.0 * math.pi * (x - self.center) / self.period
+        return np.ascontiguousarray(y[:, 0]), np.ascontiguousarray(y[:, 1])
+
+    def _check_inside(self, x) -> None:
+        if np.max(np.abs(x - self.center)) > self.safe_half_width:
+            raise EngineError(
+                f"spectral memory field: a particle left the lattice's safe region (half width "
+                f"{self.safe_half_width:.3g} around {self.center}); give a larger margin"
+            )
+
+    def _step_factors(self, dt: float):
+        if dt not in self._factors:
+            rate = self.k2 + self.kernel.lam
+            z = rate * dt / self.kernel.theta
+            decay = np.exp(-z)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                gain = np.where(
+                    z > 1e-12, -np.expm1(-z) / np.where(rate > 0, rate, 1.0), dt / self.kernel.theta
+                )
+            self._factors = {dt: (decay, gain * self.mollifier)}
+        return self._factors[dt]
+
+    # --- SignalField ------------------------------------------------------------------------
+    def at_particles(self, x, t, *, potential):
+        _no_potential(potential)
+        x = np.asarray(x, dtype=np.float64)
+        if self.c_hat is None:
+            self._setup(x)
+        self._check_inside(x)
+        opts = {"nthreads": self.threads, "eps": self.tolerance}
+        vectors = np.stack([1j * self.kx * self.c_hat, 1j * self.ky * self.c_hat])
+        gx, gy = self._scaled(x)
+        out = finufft.nufft2d2(gx, gy, vectors, isign=1, **opts).real / self.period**2
+        return FieldValues(None, np.ascontiguousarray(out.T))
+
+    def advance(self, x_old, x_new, t, dt):
+        if self.c_hat is None:
+            self._setup(x_old)
+        self._check_inside(x_old)
+        decay, gain = self._step_factors(float(dt))
+        gx, gy = self._scaled(x_old)
+        weights = np.full(x_old.shape[0], self.mass / x_old.shape[0], np.complex128)
+        opts = {"nthreads": self.threads, "eps": self.tolerance}
+        rho_hat = finufft.nufft2d1(gx, gy, weights, self.c_hat.shape, isign=-1, **opts)
+        self.c_hat = decay * self.c_hat + gain * rho_hat
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes held for the field (independent of the number of steps)."""
+        return 0 if self.c_hat is None else self.c_hat.nbytes

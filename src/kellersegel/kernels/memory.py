@@ -1,0 +1,151 @@
+"""Time-slab integrals of the doubly parabolic kernel (θ > 0), exact or Gaussian-mollified.
+
+The signal of the doubly parabolic system feels each particle's past through
+K^{θ,λ}_τ = e^{−λτ/θ} g^θ_τ / θ, g^θ_τ the heat kernel of variance 2τ/θ per coordinate. With the
+Gaussian mollifier V_ε (variance ε²; ε = 0: no mollifier), K_τ * V_ε is a Gaussian of variance
+σ²(τ) = 2τ/θ + ε² times e^{−λτ/θ}/θ, and
+
+    ∫_a^b ∇(K_τ * V_ε)(x) dτ = −ψ(r²; a, b) x,      r = |x|.
+
+λ = 0 (exact): with u(τ) = r²/(2σ²(τ)) and Ψ(τ) = e^{−u(τ)}/(2πr²), ψ = Ψ(b) − Ψ(a). As a → 0 and
+b → ∞ it tends to the mollified Coulomb kernel (1 − e^{−r²/(2ε²)})/(2πr²), and for ε = 0 to 1/(2πr²).
+λ > 0: in the variable s = σ², ψ = ∫_{σ_a²}^{σ_b²} e^{−λ(s − ε²)/2} e^{−r²/(2s)} / (4πs²) ds, by
+24-point Gauss–Legendre on the pieces [s, 2s] (b = ∞: up to e^{−λs/2} = e^{−45}). When σ_a² = 0
+(ε = 0 and a = 0, the singular last slab) the integrand is not integrable at 0 and ψ is written
+ψ = e^{−λb/θ} Ψ(b) + (λ/θ) ∫_0^b e^{−λτ/θ} Ψ(τ) dτ (by parts; Ψ(0) = 0), the last integrand bounded
+and smooth, on pieces [0, θr²/4], then doubling. Over 0 ≤ τ < ∞ the result is the (mollified)
+Bessel kernel of the parabolic–elliptic system.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from kellersegel._validation import finite_number
+
+__all__ = ["SlabKernel", "slab_psi"]
+
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
+_TWO_PI = 2.0 * math.pi
+
+
+@numba.njit(cache=True, inline="always")
+def _big_psi(r2, sigma2):
+    """Ψ = e^{−r²/(2σ²)} / (2π r²) (σ² = 0: 0)."""
+    if sigma2 <= 0.0:
+        return 0.0
+    return math.exp(-r2 / (2.0 * sigma2)) / (_TWO_PI * r2)
+
+
+@numba.njit(cache=True, inline="always")
+def _psi_heat(r2, s_a, s_b):
+    """Ψ(b) − Ψ(a) for σ² = s_a, s_b (λ = 0), stable as r → 0; s_b = inf allowed."""
+    if math.isinf(s_b):
+        if s_a <= 0.0:
+            return 1.0 / (_TWO_PI * r2)
+        return -math.expm1(-r2 / (2.0 * s_a)) / (_TWO_PI * r2)
+    if s_a <= 0.0:
+        return math.exp(-r2 / (2.0 * s_b)) / (_TWO_PI * r2)
+    q = 0.5 * (1.0 / s_a - 1.0 / s_b)
+    return math.exp(-r2 / (2.0 * s_b)) * (-math.expm1(-r2 * q)) / (_TWO_PI * r2)
+
+
+@numba.njit(cache=True)
+def _gauss(lo, hi, nodes, weights, r2, lam, eps2, theta, by_parts):
+    half = 0.5 * (hi - lo)
+    mid = 0.5 * (hi + lo)
+    acc = 0.0
+    for q in range(nodes.shape[0]):
+        v = mid + half * nodes[q]
+        if by_parts:  # v = τ: e^{−λτ/θ} Ψ(τ), σ² = 2τ/θ
+            acc += weights[q] * math.exp(-lam * v / theta) * _big_psi(r2, 2.0 * v / theta)
+        else:  # v = σ²: e^{−λ(σ² − ε²)/2} e^{−r²/(2σ²)} / (4π σ⁴)
+            acc += weights[q] * math.exp(-0.5 * lam * (v - eps2) - r2 / (2.0 * v)) / (2.0 * _TWO_PI * v * v)
+    return half * acc
+
+
+@numba.njit(cache=True)
+def slab_psi(r2, a, b, theta, lam, eps2, nodes, weights):
+    """ψ(r²; a, b) (see the module docstring); r² > 0, 0 ≤ a < b ≤ ∞."""
+    s_a = 2.0 * a / theta + eps2
+    s_b = 2.0 * b / theta + eps2 if not math.isinf(b) else math.inf
+    if lam == 0.0:
+        return _psi_heat(r2, s_a, s_b)
+    if s_a > 0.0:
+        # ψ = ∫_{σ_a²}^{σ_b²} e^{−λ(s − ε²)/2} e^{−r²/(2s)} / (4π s²) ds on pieces [s, 2s]
+        top = s_b if not math.isinf(s_b) else eps2 + 90.0 / lam
+        total = 0.0
+        lo = s_a
+        while lo < top:
+            hi = min(top, 2.0 * lo)
+            total += _gauss(lo, hi, nodes, weights, r2, lam, eps2, theta, False)
+            lo = hi
+        return total
+    # ε = 0 and a = 0: ψ = e^{−λb/θ} Ψ(b) + (λ/θ) ∫_0^b e^{−λτ/θ} Ψ(τ) dτ (Ψ(0) = 0), on pieces
+    # [0, θr²/4], then doubling
+    rate = lam / theta
+    upper = b if not math.isinf(b) else 45.0 / rate
+    ends = 0.0 if math.isinf(b) else math.exp(-rate * b) * _big_psi(r2, s_b)
+    total = 0.0
+    lo = 0.0
+    hi = min(upper, 0.25 * theta * r2)
+    while lo < upper:
+        total += _gauss(lo, hi, nodes, weights, r2, lam, eps2, theta, True)
+        lo = hi
+        hi = min(upper, 2.0 * lo)
+    return ends + rate * total
+
+
+class SlabKernel:
+    """ψ(r²; a, b) for the doubly parabolic system: ∫_a^b ∇(K^{θ,λ}_τ * V_ε)(x) dτ = −ψ x.
+
+    Parameters
+    ----------
+    theta : float
+        θ > 0.
+    lam : float
+        λ ≥ 0.
+    epsilon : float or None
+        Gaussian mollification scale (None or 0: the exact, singular kernel).
+    """
+
+    def __init__(self, theta: float, lam: float = 0.0, epsilon: float | None = None) -> None:
+        self.theta = finite_number("theta", theta, 0.0, strict=True)
+        self.lam = finite_number("lam", lam, 0.0)
+        self.epsilon = 0.0 if epsilon is None else finite_number("epsilon", epsilon, 0.0)
+
+    @property
+    def singular(self) -> bool:
+        return self.epsilon == 0.0
+
+    def gradient_profile(self, r2: ArrayLike, a: float, b: float) -> NDArray[np.float64]:
+        """ψ(r²; a, b) at every r² (> 0), 0 ≤ a < b ≤ ∞."""
+        if not 0 <= a < b:
+            raise ValueError(f"need 0 ≤ a < b, got a = {a}, b = {b}")
+        r2 = np.asarray(r2, dtype=np.float64)
+        flat = np.array(
+            [
+                slab_psi(
+                    float(v), float(a), float(b), self.theta, self.lam, self.epsilon**2, _NODES, _WEIGHTS
+                )
+                for v in r2.ravel()
+            ]
+        )
+        return flat.reshape(r2.shape)
+
+    def gradient(self, x: ArrayLike, a: float, b: float) -> NDArray[np.float64]:
+        """∫_a^b ∇(K_τ * V_ε)(x) dτ at points of shape (..., 2)."""
+        x = np.asarray(x, dtype=np.float64)
+        return -self.gradient_profile(np.einsum("...i,...i->...", x, x), a, b)[..., None] * x
+
+    @property
+    def quadrature(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Gauss–Legendre nodes and weights used for λ > 0."""
+        return _NODES, _WEIGHTS
+
+    def __repr__(self) -> str:
+        return f"SlabKernel(theta={self.theta:g}, lam={self.lam:g}, epsilon={self.epsilon:g})"

@@ -1,0 +1,114 @@
+"""The doubly parabolic signal (θ > 0): exact history against the spectral field, and limits."""
+
+import math
+
+import numpy as np
+import pytest
+
+from kellersegel.dynamics import EllipticSignal, EulerMaruyama
+from kellersegel.dynamics.memory import ExactHistorySignal, SpectralMemorySignal
+from kellersegel.fields import DirectEngine, EngineError
+from kellersegel.kernels import GaussianMollifiedKernel
+from kellersegel.kernels.memory import SlabKernel
+from kellersegel.models import ClassicalModel
+
+EPS = 0.2
+
+
+def run(stepper, x0, dws, dt):
+    """Positions and the drift at every step, driven by the increments dws."""
+    x, t, drifts = x0.copy(), 0.0, []
+    for dw in dws:
+        c = stepper.coefficients(x, t)
+        drifts.append(c.drift)
+        x = stepper.step(x, t, dt, dw, c)
+        t += dt
+    return x, np.array(drifts)
+
+
+@pytest.fixture
+def noise(rng):
+    n, steps, dt = 200, 30, 0.01
+    return rng.standard_normal((n, 2)), math.sqrt(dt) * rng.standard_normal((steps, n, 2)), dt
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5])
+def test_spectral_field_agrees_with_exact_history_and_improves_with_the_lattice(lam, noise):
+    x0, dws, dt = noise
+    model, kernel = ClassicalModel(chi=8 * math.pi), SlabKernel(1.0, lam, EPS)
+    exact_x, exact_b = run(EulerMaruyama(model, ExactHistorySignal(kernel, include_self=True)), x0, dws, dt)
+    gaps = []
+    for tol in (1e-4, 1e-7):
+        field = SpectralMemorySignal(kernel, horizon=len(dws) * dt, tolerance=tol)
+        x, b = run(EulerMaruyama(model, field), x0, dws, dt)
+        gaps.append(np.max(np.abs(b - exact_b)) / np.max(np.abs(exact_b)))
+        assert field.image_bound() <= tol
+    assert gaps[1] < 1e-6 and gaps[1] < 1e-2 * gaps[0], gaps
+    assert np.max(np.abs(x - exact_x)) < 1e-8
+
+
+def test_own_past_changes_the_drift_by_order_one_over_n(noise):
+    x0, dws, dt = noise
+    model, kernel = ClassicalModel(chi=8 * math.pi), SlabKernel(1.0, 0.0, EPS)
+    _, with_self = run(EulerMaruyama(model, ExactHistorySignal(kernel, include_self=True)), x0, dws[:10], dt)
+    _, without = run(EulerMaruyama(model, ExactHistorySignal(kernel)), x0, dws[:10], dt)
+    # the own term of one slab is at most χ (M/N) max ψ, with max ψ = 1/(4πε²) for the mollified kernel
+    gap = np.max(np.abs(with_self - without))
+    assert 0 < gap <= 10 * 8 * math.pi / len(x0) / (4 * math.pi * EPS**2)
+
+
+def test_frozen_particles_feel_the_integrated_kernel(rng):
+    # positions that never move: the sum over slabs is the single slab [0, t] (exact, singular)
+    x = rng.standard_normal((50, 2))
+    kernel = SlabKernel(0.3, 0.0, None)
+    field = ExactHistorySignal(kernel)
+    for k in range(20):
+        field.advance(x, x, 0.05 * k, 0.05)
+    got = field.at_particles(x, 1.0, potential=False).gradient
+    d = x[:, None, :] - x[None, :, :]
+    r2 = np.einsum("ijk,ijk->ij", d, d)
+    np.fill_diagonal(r2, 1.0)
+    psi = kernel.gradient_profile(r2, 0.0, 1.0)
+    np.fill_diagonal(psi, 0.0)
+    np.testing.assert_allclose(got, -(psi[..., None] * d).sum(axis=1) / 50, rtol=1e-11)
+
+
+def test_small_theta_approaches_the_parabolic_elliptic_system(noise):
+    x0, dws, dt = noise
+    model = ClassicalModel(chi=8 * math.pi)
+    elliptic = EulerMaruyama(model, EllipticSignal(DirectEngine(GaussianMollifiedKernel(EPS))))
+    ref, _ = run(elliptic, x0, dws, dt)
+    distances = []
+    for theta in (1.0, 0.1, 0.01):
+        field = ExactHistorySignal(SlabKernel(theta, 0.0, EPS))
+        x, _ = run(EulerMaruyama(model, field), x0, dws, dt)
+        distances.append(np.max(np.abs(x - ref)))
+    assert distances[0] > distances[1] > distances[2], distances
+
+
+def test_history_grows_and_the_spectral_field_does_not(noise):
+    x0, dws, dt = noise
+    model, kernel = ClassicalModel(), SlabKernel(1.0, 0.0, EPS)
+    fields = ExactHistorySignal(kernel), SpectralMemorySignal(kernel, horizon=1.0)
+    sizes = []
+    for field in fields:
+        stepper, x = EulerMaruyama(model, field), x0.copy()
+        for k in range(10):
+            x = stepper.step(x, k * dt, dt, dws[k])
+            if k in (4, 9):
+                sizes.append(field.memory_bytes)
+    assert sizes[1] == 2 * sizes[0] and sizes[3] == sizes[2] > 0
+
+
+def test_bad_use_fails_clearly(rng):
+    with pytest.raises(ValueError, match="mollified kernel"):
+        SpectralMemorySignal(SlabKernel(1.0))
+    field = SpectralMemorySignal(SlabKernel(1.0, 0.0, EPS), horizon=0.1, margin=0.5)
+    x = rng.standard_normal((20, 2))
+    field.at_particles(x, 0.0, potential=False)
+    with pytest.raises(EngineError, match="left the lattice's safe region"):
+        field.at_particles(x + 5.0, 0.0, potential=False)
+    with pytest.raises(ValueError, match="give ∇c only"):
+        ExactHistorySignal(SlabKernel(1.0)).at_particles(x, 0.0, potential=True)
+    with pytest.raises(EngineError, match="lattice modes"):
+        SpectralMemorySignal(SlabKernel(1e-4, 0.0, 0.01), horizon=10.0).at_particles(x, 0.0, potential=False)
