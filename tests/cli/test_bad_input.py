@@ -46,8 +46,16 @@ CASES = [
         "[particles]\nkernel = 'gaussian'\n",
         "particles.kernel: Input should be 'exact', 'mollified' or 'cutoff'",
     ),
-    ("[mdoel]\nchi = 1.0\n", "mdoel: unknown key; allowed: model, initial, particles, time, run, pde"),
-    ("[model]\ntheta = 1.0\n", "model.theta: particles with memory (theta > 0) are not available yet"),
+    (
+        "[mdoel]\nchi = 1.0\n",
+        "mdoel: unknown key; allowed: model, initial, particles, time, run, pde, initial_signal",
+    ),
+    (
+        "[model]\ntheta = 1.0\n[particles]\nkernel = 'cutoff'\n",
+        "theta > 0 needs kernel = 'exact' or 'mollified'",
+    ),
+    ("[model]\ntheta = 1.0\n[particles]\nengine = 'fmm'\n", "'fmm' is not available for theta > 0"),
+    ("[initial_signal]\nkind = 'gaussian'\n", "initial_signal: only for theta > 0"),
     ("[particles\n", "not valid TOML"),
 ]
 

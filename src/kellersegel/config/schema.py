@@ -19,6 +19,7 @@ __all__ = [
     "GaussianInitial",
     "INITIAL_KINDS",
     "InitialConfig",
+    "InitialSignalConfig",
     "ModelConfig",
     "PDESection",
     "ParticlesConfig",
@@ -98,6 +99,26 @@ InitialConfig = Annotated[
 ]
 
 
+class InitialSignalConfig(Section):
+    """[initial_signal]: c0 for θ > 0, a Gaussian or a Gaussian mixture of total ``mass`` (or zero)."""
+
+    kind: Literal["zero", "gaussian", "bumps"] = "zero"
+    mass: float = Field(1.0, ge=0, description="∫c0 dx")
+    variance: float = Field(1.0, gt=0, description="gaussian: variance per coordinate")
+    center: Point = [0.0, 0.0]
+    centers: list[Point] | None = Field(None, min_length=1, description="bumps: centres")
+    variances: list[Annotated[float, Field(gt=0)]] | Annotated[float, Field(gt=0)] = 1.0
+    weights: list[Annotated[float, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _bumps(self) -> InitialSignalConfig:
+        if self.kind == "bumps":
+            if self.centers is None:
+                raise ValueError("centers: required for kind = 'bumps'")
+            BumpsInitial(kind="bumps", centers=self.centers, variances=self.variances, weights=self.weights)
+        return self
+
+
 class ParticlesConfig(Section):
     """[particles]: number, interaction kernel, mollification scale law, field engine."""
 
@@ -107,6 +128,11 @@ class ParticlesConfig(Section):
     beta: float = Field(0.25, ge=0)
     eps0: float = Field(1.0, gt=0)
     engine: Literal["auto", "direct", "numpy", "fmm", "spectral"] = "auto"
+    include_self: bool | None = Field(
+        None,
+        description="θ > 0: the particle's own past in its drift (default: direct leaves it out, "
+        "spectral keeps it)",
+    )
 
 
 class TimeConfig(Section):
@@ -155,6 +181,7 @@ class RunConfig(Section):
     time: TimeConfig = TimeConfig()
     run: RunSection = RunSection()
     pde: PDESection = PDESection()
+    initial_signal: InitialSignalConfig = InitialSignalConfig()
 
     @model_validator(mode="after")
     def _consistent(self) -> RunConfig:
@@ -170,7 +197,9 @@ class RunConfig(Section):
                 "is infinite; use kernel = 'mollified' or 'cutoff'"
             )
         engine = self.particles.engine
-        if engine != "auto":
+        if self.model.theta > 0:
+            self._check_memory()
+        elif engine != "auto":
             from kellersegel.fields import ENGINES
             from kellersegel.kernels import make_kernel
 
@@ -182,6 +211,10 @@ class RunConfig(Section):
                 raise ValueError(
                     f"particles.engine: {engine!r} cannot do the {self.particles.kernel} kernel: {reason}"
                 )
+        if self.model.theta == 0 and self.initial_signal.kind != "zero":
+            raise ValueError(
+                "initial_signal: only for theta > 0 (for theta = 0 the signal solves an elliptic equation)"
+            )
         if isinstance(self.initial, FileInitial):
             from kellersegel.initial.file import read_points
 
@@ -194,3 +227,23 @@ class RunConfig(Section):
                     f"initial.path: file holds {k} points, fewer than particles.n = {self.particles.n}"
                 )
         return self
+
+    def _check_memory(self) -> None:
+        """θ > 0: the exact-history field ('direct') or the spectral field, mollified or exact kernel."""
+        p = self.particles
+        if p.kernel == "cutoff":
+            raise ValueError("particles.kernel: theta > 0 needs kernel = 'exact' or 'mollified'")
+        if p.engine in ("numpy", "fmm"):
+            raise ValueError(
+                f"particles.engine: {p.engine!r} is not available for theta > 0; use 'direct' (exact "
+                "history), 'spectral' (history-free field, mollified kernel) or 'auto'"
+            )
+        if p.engine == "spectral" and p.kernel == "exact":
+            raise ValueError("particles.engine: 'spectral' needs kernel = 'mollified' for theta > 0")
+        if p.include_self is False and (
+            p.engine == "spectral" or (p.engine == "auto" and p.kernel == "mollified")
+        ):
+            raise ValueError(
+                "particles.include_self: the spectral field keeps each particle's own past; "
+                "use engine = 'direct' to leave it out"
+            )

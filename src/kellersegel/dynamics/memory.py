@@ -38,7 +38,7 @@ from kellersegel.fields.base import EngineError, FieldValues
 from kellersegel.kernels.fourier import gaussian_reach
 from kellersegel.kernels.memory import SlabKernel, slab_psi
 
-__all__ = ["ExactHistorySignal", "SpectralMemorySignal"]
+__all__ = ["ExactHistorySignal", "GaussianMixtureSignal", "SpectralMemorySignal"]
 
 
 def _no_potential(potential: bool) -> None:
@@ -69,6 +69,47 @@ def _history_gradient(x, history, a, b, theta, lam, eps2, include_self, nodes, w
                 gy -= psi * dy
         out[i, 0] = gx
         out[i, 1] = gy
+
+
+class GaussianMixtureSignal:
+    """An initial signal c0 = A Σ_k w_k N(c_k, v_k I) (Σ w_k = 1) and its heat-semigroup evolution.
+
+    e^{−λt/θ} (g^θ_t * c0) = A e^{−λt/θ} Σ_k w_k N(c_k, (v_k + 2t/θ) I): closed forms for the gradient
+    (exact-history field) and the transform ĉ0(k) = A Σ_k w_k e^{−ik·(c_k − x_c)} e^{−v_k|k|²/2}
+    (spectral field, about the lattice centre x_c).
+    """
+
+    def __init__(self, mass: float, centers, variances, weights=None) -> None:
+        self.mass = float(mass)
+        self.centers = np.atleast_2d(np.asarray(centers, dtype=np.float64))
+        k = self.centers.shape[0]
+        self.variances = np.broadcast_to(np.asarray(variances, dtype=np.float64), (k,)).copy()
+        w = np.ones(k) if weights is None else np.asarray(weights, dtype=np.float64)
+        self.weights = w / w.sum()
+
+    def gradient(self, x: NDArray[np.float64], t: float, theta: float, lam: float) -> NDArray[np.float64]:
+        """∇[e^{−λt/θ} g^θ_t * c0](x), shape (n, 2)."""
+        out = np.zeros_like(x)
+        for c, v, w in zip(self.centers, self.variances, self.weights, strict=True):
+            var = v + 2.0 * t / theta
+            d = x - c
+            density = np.exp(-np.einsum("ij,ij->i", d, d) / (2 * var)) / (2 * math.pi * var)
+            out -= (w * density / var)[:, None] * d
+        return self.mass * math.exp(-lam * t / theta) * out
+
+    def transform(self, kx, ky, center) -> NDArray[np.complex128]:
+        """ĉ0 on the lattice kx (m, 1), ky (1, m), about ``center``."""
+        out = np.zeros(np.broadcast_shapes(kx.shape, ky.shape), np.complex128)
+        for c, v, w in zip(self.centers, self.variances, self.weights, strict=True):
+            shift = c - center
+            out += w * np.exp(-1j * (kx * shift[0] + ky * shift[1]) - 0.5 * v * (kx**2 + ky**2))
+        return self.mass * out
+
+    def law(self):
+        """The normalised mixture as initial data (for cell averages on a PDE grid)."""
+        from kellersegel.initial.laws import GaussianBumps
+
+        return GaussianBumps(self.centers, self.variances, self.weights)
 
 
 class _Slabs:
@@ -148,7 +189,7 @@ class ExactHistorySignal(SignalField):
             )
             out *= self.mass / x.shape[0]
         if self.initial_signal is not None:
-            out += self.initial_signal(x, t)
+            out += self.initial_signal.gradient(x, t, self.kernel.theta, self.kernel.lam)
         return FieldValues(None, out)
 
     def advance(self, x_old, x_new, t, dt):
@@ -178,8 +219,8 @@ class SpectralMemorySignal(SignalField):
         Largest number of lattice modes (per side, squared) allowed.
     threads : int
         finufft threads (1: bitwise reproducible).
-    initial_signal_hat : callable or None
-        (k_x, k_y, center) ↦ ĉ0 on the lattice (the transform of c0 about ``center``); None: c0 = 0.
+    initial_signal : GaussianMixtureSignal or None
+        c0 (None: 0); its variances must be at least ε² for the lattice to resolve it.
     """
 
     def __init__(
@@ -191,10 +232,16 @@ class SpectralMemorySignal(SignalField):
         margin: float | None = None,
         max_modes: int = 4096**2,
         threads: int = 1,
-        initial_signal_hat=None,
+        initial_signal: GaussianMixtureSignal | None = None,
     ) -> None:
         if kernel.singular:
             raise ValueError("the spectral memory field needs a mollified kernel (epsilon > 0)")
+        if initial_signal is not None and initial_signal.variances.min() < kernel.epsilon**2:
+            raise ValueError(
+                f"initial_signal: variance {initial_signal.variances.min():g} is below ε² = "
+                f"{kernel.epsilon**2:.3g}, finer than the spectral lattice resolves; use the "
+                "exact-history field (engine = 'direct') or a wider c0"
+            )
         self.kernel = kernel
         self.mass = float(mass)
         self.horizon = float(horizon)
@@ -202,7 +249,7 @@ class SpectralMemorySignal(SignalField):
         self.margin = 5.0 * math.sqrt(2.0 * self.horizon) + 2.0 if margin is None else float(margin)
         self.max_modes = int(max_modes)
         self.threads = int(threads)
-        self.initial_signal_hat = initial_signal_hat
+        self.initial_signal = initial_signal
         self.c_hat: NDArray[np.complex128] | None = None
         self._factors: dict[float, tuple[NDArray, NDArray]] = {}
 
@@ -228,10 +275,10 @@ class SpectralMemorySignal(SignalField):
         self.kx, self.ky = k1[:, None], k1[None, :]
         self.k2 = self.kx**2 + self.ky**2
         self.mollifier = np.exp(-0.5 * self.kernel.epsilon**2 * self.k2)
-        if self.initial_signal_hat is None:
+        if self.initial_signal is None:
             self.c_hat = np.zeros((self.modes, self.modes), np.complex128)
         else:
-            self.c_hat = np.asarray(self.initial_signal_hat(self.kx, self.ky, self.center), np.complex128)
+            self.c_hat = self.initial_signal.transform(self.kx, self.ky, self.center)
 
     def image_bound(self) -> float:
         """e^{−θd²/(4T)}: the size of the nearest periodic image's field relative to its own."""

@@ -10,7 +10,8 @@ from kellersegel.config.schema import (
     PointInitial,
     RunConfig,
 )
-from kellersegel.dynamics import EllipticSignal, EulerMaruyama, TimeGrid
+from kellersegel.dynamics import EllipticSignal, EulerMaruyama, SignalField, TimeGrid
+from kellersegel.dynamics.memory import ExactHistorySignal, GaussianMixtureSignal, SpectralMemorySignal
 from kellersegel.fields import make_engine
 from kellersegel.initial import (
     GaussianBumps,
@@ -21,9 +22,18 @@ from kellersegel.initial import (
     UniformDisk,
 )
 from kellersegel.kernels import InteractionKernel, make_kernel, make_scaling
+from kellersegel.kernels.memory import SlabKernel
 from kellersegel.models import ClassicalModel, KellerSegelModel
 
-__all__ = ["build_initial", "build_kernel", "build_model", "build_stepper", "build_time_grid"]
+__all__ = [
+    "build_initial",
+    "build_initial_signal",
+    "build_kernel",
+    "build_model",
+    "build_signal",
+    "build_stepper",
+    "build_time_grid",
+]
 
 
 def build_model(config: RunConfig) -> KellerSegelModel:
@@ -59,7 +69,31 @@ def build_time_grid(config: RunConfig) -> TimeGrid:
     return TimeGrid(config.time.t_end, config.time.dt, config.time.save_every)
 
 
+def build_initial_signal(config: RunConfig) -> GaussianMixtureSignal | None:
+    """c0 for θ > 0 (None: zero)."""
+    s = config.initial_signal
+    if s.kind == "zero":
+        return None
+    if s.kind == "gaussian":
+        return GaussianMixtureSignal(s.mass, [s.center], s.variance)
+    return GaussianMixtureSignal(s.mass, s.centers, s.variances, s.weights)
+
+
+def build_signal(config: RunConfig, model: KellerSegelModel) -> SignalField:
+    """θ = 0: the elliptic field of the chosen engine. θ > 0: the exact-history field ('direct';
+    'auto' for the exact kernel) or the spectral memory field ('spectral'; 'auto' when mollified)."""
+    p = config.particles
+    if model.theta == 0:
+        return EllipticSignal(make_engine(p.engine, build_kernel(config), p.n), model.mass)
+    epsilon = build_kernel(config).epsilon
+    kernel = SlabKernel(model.theta, model.lam, epsilon)
+    c0 = build_initial_signal(config)
+    engine = p.engine if p.engine != "auto" else ("direct" if epsilon is None else "spectral")
+    if engine == "direct":
+        return ExactHistorySignal(kernel, model.mass, include_self=bool(p.include_self), initial_signal=c0)
+    return SpectralMemorySignal(kernel, model.mass, horizon=config.time.t_end, initial_signal=c0)
+
+
 def build_stepper(config: RunConfig) -> EulerMaruyama:
     model = build_model(config)
-    engine = make_engine(config.particles.engine, build_kernel(config), config.particles.n)
-    return EulerMaruyama(model, EllipticSignal(engine, model.mass))
+    return EulerMaruyama(model, build_signal(config, model))

@@ -39,11 +39,6 @@ def run_particles(
     so an interrupted run loses no finished replica. ``workers``: processes (default: one per
     core, at most one per replica); the results do not depend on it.
     """
-    if config.model.theta != 0:
-        raise ConfigError(
-            "model.theta: particles with memory (theta > 0) are not available yet; "
-            "`kellersegel pde` solves the doubly parabolic PDE"
-        )
     results: dict[int, Trajectory] = {}
     replica_dir = None
     if outdir is not None:

@@ -9,7 +9,7 @@ import xarray as xr
 
 from kellersegel.config.load import ConfigError, config_to_toml
 from kellersegel.config.schema import DiskInitial, GaussianInitial, RunConfig
-from kellersegel.experiments.build import build_initial, build_model
+from kellersegel.experiments.build import build_initial, build_initial_signal, build_model
 from kellersegel.experiments.dataset import write_netcdf
 from kellersegel.models import ClassicalModel
 
@@ -55,7 +55,11 @@ def solve_pde(config: RunConfig, outdir: str | Path | None = None, progress: boo
             half_width = p.half_width or max(4.0 * math.sqrt(_spread(config)), 1.0)
             grid = Grid2D(n=p.n, half_width=half_width, center=tuple(initial.mean().tolist()))
             fv = FiniteVolumeSolver(model, grid, cfl=p.cfl, blowup_density=p.blowup_density)
-            ds = fv.solve(initial, t.t_end, t.save_every, progress=progress).to_dataset()
+            c0 = build_initial_signal(config)
+            c0_grid = None if c0 is None else grid.cell_averages(c0.law(), c0.mass)
+            ds = fv.solve(
+                initial, t.t_end, t.save_every, initial_signal=c0_grid, progress=progress
+            ).to_dataset()
     except ValueError as err:
         raise ConfigError(f"pde ({solver} solver): {err}") from None
     ds.attrs.update({"config": config_to_toml(config), "kellersegel_version": __version__})
