@@ -200,6 +200,10 @@ class ExactHistorySignal(SignalField):
         """Bytes held for the history (grows with the number of steps)."""
         return self.slabs.nbytes
 
+    def __repr__(self) -> str:
+        own = "included" if self.include_self else "excluded"
+        return f"ExactHistorySignal({self.kernel!r}, mass={self.mass:g}, own past {own})"
+
 
 class SpectralMemorySignal(SignalField):
     """∇c^N from ĉ on a Fourier lattice advanced by the exact heat semigroup (no history kept).
@@ -335,3 +339,9 @@ class SpectralMemorySignal(SignalField):
     def memory_bytes(self) -> int:
         """Bytes held for the field (independent of the number of steps)."""
         return 0 if self.c_hat is None else self.c_hat.nbytes
+
+    def __repr__(self) -> str:
+        return (
+            f"SpectralMemorySignal({self.kernel!r}, mass={self.mass:g}, horizon={self.horizon:g}, "
+            f"tolerance={self.tolerance:g}, own past included)"
+        )

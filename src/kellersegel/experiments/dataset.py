@@ -27,7 +27,7 @@ def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Data
     event(replica), event_time(replica).
     """
     from kellersegel import __version__
-    from kellersegel.experiments.build import build_kernel, build_model
+    from kellersegel.experiments.build import build_kernel, build_model, build_signal
 
     first = trajectories[0]
     stack = lambda name: np.stack([getattr(t, name) for t in trajectories])  # noqa: E731
@@ -57,6 +57,7 @@ def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Data
             "n_particles": config.particles.n,
             "model": repr(model),
             "kernel": repr(kernel),
+            "signal_field": repr(build_signal(config, model)) if model.theta > 0 else "elliptic",
             "epsilon": kernel.epsilon if kernel.epsilon is not None else math.nan,
             "virial_slope": slope if slope is not None else math.nan,
         },
