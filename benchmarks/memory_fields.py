@@ -28,16 +28,6 @@ from kellersegel.pde import FiniteVolumeSolver, Grid2D, UnderResolvedWarning
 CHI = 8 * math.pi
 
 
-def drive(stepper, x0, dws, dt):
-    x, t, drifts = x0.copy(), 0.0, []
-    for dw in dws:
-        c = stepper.coefficients(x, t)
-        drifts.append(c.drift)
-        x = stepper.step(x, t, dt, dw, c)
-        t += dt
-    return x, np.array(drifts)
-
-
 def agreement():
     print("\n## Exact history against the spectral field (include_self, same noise), N = 500, ε = 0.2")
     print(
@@ -51,11 +41,11 @@ def agreement():
         kernel = SlabKernel(1.0, lam, 0.2)
         model = ClassicalModel(chi=CHI, lam=lam)
         t0 = time.perf_counter()
-        ex_x, ex_b = drive(EulerMaruyama(model, ExactHistorySignal(kernel, include_self=True)), x0, dws, dt)
+        ex_x, ex_b = EulerMaruyama(model, ExactHistorySignal(kernel, include_self=True)).drive(x0, dws, dt)
         exact_time = time.perf_counter() - t0
         for tol in (1e-3, 1e-5, 1e-7, 1e-9):
             field = SpectralMemorySignal(kernel, horizon=steps * dt, tolerance=tol)
-            x, b = drive(EulerMaruyama(model, field), x0, dws, dt)
+            x, b = EulerMaruyama(model, field).drive(x0, dws, dt)
             gap = np.max(np.abs(b - ex_b)) / np.max(np.abs(ex_b))
             moved = np.max(np.abs(x - ex_x))
             print(f"| {lam:g} | {steps} ({dt:g}) | {tol:.0e} | {field.modes}² | {gap:.1e} | {moved:.1e} |")
@@ -72,11 +62,10 @@ def theta_limit():
     x0 = rng.standard_normal((500, 2))
     dws = math.sqrt(dt) * rng.standard_normal((steps, 500, 2))
     model = ClassicalModel(chi=CHI)
-    ref, _ = drive(
-        EulerMaruyama(model, EllipticSignal(DirectEngine(GaussianMollifiedKernel(0.2)))), x0, dws, dt
-    )
+    elliptic = EulerMaruyama(model, EllipticSignal(DirectEngine(GaussianMollifiedKernel(0.2))))
+    ref, _ = elliptic.drive(x0, dws, dt)
     for theta in (1.0, 0.1, 0.01, 0.001):
-        x, _ = drive(EulerMaruyama(model, ExactHistorySignal(SlabKernel(theta, 0.0, 0.2))), x0, dws, dt)
+        x, _ = EulerMaruyama(model, ExactHistorySignal(SlabKernel(theta, 0.0, 0.2))).drive(x0, dws, dt)
         d = np.linalg.norm(x - ref, axis=1)
         print(f"| {theta:g} | {d.max():.2e} | {d.mean():.2e} |")
 

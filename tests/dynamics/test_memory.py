@@ -15,17 +15,6 @@ from kellersegel.models import ClassicalModel
 EPS = 0.2
 
 
-def run(stepper, x0, dws, dt):
-    """Positions and the drift at every step, driven by the increments dws."""
-    x, t, drifts = x0.copy(), 0.0, []
-    for dw in dws:
-        c = stepper.coefficients(x, t)
-        drifts.append(c.drift)
-        x = stepper.step(x, t, dt, dw, c)
-        t += dt
-    return x, np.array(drifts)
-
-
 @pytest.fixture
 def noise(rng):
     n, steps, dt = 200, 30, 0.01
@@ -36,11 +25,11 @@ def noise(rng):
 def test_spectral_field_agrees_with_exact_history_and_improves_with_the_lattice(lam, noise):
     x0, dws, dt = noise
     model, kernel = ClassicalModel(chi=8 * math.pi), SlabKernel(1.0, lam, EPS)
-    exact_x, exact_b = run(EulerMaruyama(model, ExactHistorySignal(kernel, include_self=True)), x0, dws, dt)
+    exact_x, exact_b = EulerMaruyama(model, ExactHistorySignal(kernel, include_self=True)).drive(x0, dws, dt)
     gaps = []
     for tol in (1e-4, 1e-7):
         field = SpectralMemorySignal(kernel, horizon=len(dws) * dt, tolerance=tol)
-        x, b = run(EulerMaruyama(model, field), x0, dws, dt)
+        x, b = EulerMaruyama(model, field).drive(x0, dws, dt)
         gaps.append(np.max(np.abs(b - exact_b)) / np.max(np.abs(exact_b)))
         assert field.image_bound() <= tol
     assert gaps[1] < 1e-6 and gaps[1] < 1e-2 * gaps[0], gaps
@@ -50,8 +39,8 @@ def test_spectral_field_agrees_with_exact_history_and_improves_with_the_lattice(
 def test_own_past_changes_the_drift_by_order_one_over_n(noise):
     x0, dws, dt = noise
     model, kernel = ClassicalModel(chi=8 * math.pi), SlabKernel(1.0, 0.0, EPS)
-    _, with_self = run(EulerMaruyama(model, ExactHistorySignal(kernel, include_self=True)), x0, dws[:10], dt)
-    _, without = run(EulerMaruyama(model, ExactHistorySignal(kernel)), x0, dws[:10], dt)
+    _, with_self = EulerMaruyama(model, ExactHistorySignal(kernel, include_self=True)).drive(x0, dws[:10], dt)
+    _, without = EulerMaruyama(model, ExactHistorySignal(kernel)).drive(x0, dws[:10], dt)
     # the own term of one slab is at most χ (M/N) max ψ, with max ψ = 1/(4πε²) for the mollified kernel
     gap = np.max(np.abs(with_self - without))
     assert 0 < gap <= 10 * 8 * math.pi / len(x0) / (4 * math.pi * EPS**2)
@@ -77,11 +66,11 @@ def test_small_theta_approaches_the_parabolic_elliptic_system(noise):
     x0, dws, dt = noise
     model = ClassicalModel(chi=8 * math.pi)
     elliptic = EulerMaruyama(model, EllipticSignal(DirectEngine(GaussianMollifiedKernel(EPS))))
-    ref, _ = run(elliptic, x0, dws, dt)
+    ref, _ = elliptic.drive(x0, dws, dt)
     distances = []
     for theta in (1.0, 0.1, 0.01):
         field = ExactHistorySignal(SlabKernel(theta, 0.0, EPS))
-        x, _ = run(EulerMaruyama(model, field), x0, dws, dt)
+        x, _ = EulerMaruyama(model, field).drive(x0, dws, dt)
         distances.append(np.max(np.abs(x - ref)))
     assert distances[0] > distances[1] > distances[2], distances
 

@@ -93,3 +93,21 @@ def test_same_generator_state_gives_the_same_trajectory(rng):
     a = simulate(make_stepper(), x0, grid, np.random.default_rng(5))
     b = simulate(make_stepper(), x0, grid, np.random.default_rng(5))
     np.testing.assert_array_equal(a.positions, b.positions)
+
+
+def test_drive_is_step_by_step_with_the_given_increments(rng):
+    from kellersegel.dynamics import EllipticSignal, EulerMaruyama
+    from kellersegel.fields import DirectEngine
+    from kellersegel.kernels import GaussianMollifiedKernel
+    from kellersegel.models import ClassicalModel
+
+    stepper = EulerMaruyama(ClassicalModel(), EllipticSignal(DirectEngine(GaussianMollifiedKernel(0.3))))
+    x0 = rng.standard_normal((40, 2))
+    dws = 0.1 * rng.standard_normal((3, 40, 2))
+    x, drifts = stepper.drive(x0, dws, 0.01, t0=0.5)
+    y = x0
+    for k in range(3):
+        c = stepper.coefficients(y, 0.5 + 0.01 * k)
+        np.testing.assert_array_equal(drifts[k], c.drift)
+        y = y + 0.01 * c.drift + np.sqrt(2.0) * dws[k]
+    np.testing.assert_allclose(x, y, rtol=1e-15, atol=1e-15)

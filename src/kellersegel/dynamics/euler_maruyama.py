@@ -57,3 +57,19 @@ class EulerMaruyama:
         x_new = x + c.drift * dt + noise * dw
         self.signal.advance(x, x_new, t, dt)
         return x_new
+
+    def drive(
+        self, x0: NDArray[np.float64], increments: NDArray[np.float64], dt: float, t0: float = 0.0
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Steps driven by given Brownian increments, shape (steps, n, 2).
+
+        Returns the final state and the drift at every step, shape (steps, n, 2): two steppers
+        driven by the same increments are synchronously coupled.
+        """
+        x, drifts = np.array(x0, dtype=np.float64), []
+        for k, dw in enumerate(increments):
+            t = t0 + k * dt
+            c = self.coefficients(x, t)
+            drifts.append(c.drift)
+            x = self.step(x, t, dt, dw, c)
+        return x, np.array(drifts)
