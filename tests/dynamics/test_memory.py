@@ -101,3 +101,41 @@ def test_bad_use_fails_clearly(rng):
         ExactHistorySignal(SlabKernel(1.0)).at_particles(x, 0.0, potential=True)
     with pytest.raises(EngineError, match="lattice modes"):
         SpectralMemorySignal(SlabKernel(1e-4, 0.0, 0.01), horizon=10.0).at_particles(x, 0.0, potential=False)
+
+
+def test_disk_initial_signal_is_the_heat_flow_of_the_disk():
+    from scipy import integrate
+
+    from kellersegel.dynamics.memory import UniformDiskSignal
+
+    disk = UniformDiskSignal(2.0, 0.7, (0.3, -0.2))
+    x = np.array([[0.5, -0.2], [1.5, 0.4], [0.3, 0.49]])
+    t, theta, lam = 0.05, 0.5, 0.3
+    s2 = 2 * t / theta
+
+    def component(point, axis):
+        def integrand(phi, r):
+            y = disk.center + r * np.array([math.cos(phi), math.sin(phi)])
+            d = point - y
+            return -d[axis] / s2 * math.exp(-(d @ d) / (2 * s2)) / (2 * math.pi * s2) * r
+
+        return integrate.dblquad(integrand, 0, 0.7, 0, 2 * math.pi, epsabs=1e-12)[0]
+
+    expected = np.array([[component(p, 0), component(p, 1)] for p in x])
+    expected *= 2.0 / (math.pi * 0.49) * math.exp(-lam * t / theta)
+    np.testing.assert_allclose(disk.gradient(x, t, theta, lam), expected, atol=1e-12)
+    kx, ky = np.zeros((1, 1)), np.zeros((1, 1))
+    assert disk.transform(kx, ky, np.zeros(2))[0, 0] == 2.0
+    with pytest.raises(ValueError, match="disk's sharp edge"):
+        SpectralMemorySignal(SlabKernel(1.0, 0.0, EPS), initial_signal=disk)
+
+
+def test_gaussian_initial_signal_is_the_same_in_both_fields(rng):
+    from kellersegel.dynamics.memory import GaussianMixtureSignal
+
+    c0 = GaussianMixtureSignal(1.5, [[0.5, 0.0], [-1.0, 1.0]], [0.3, 0.6], [1.0, 2.0])
+    kernel = SlabKernel(0.7, 0.4, EPS)
+    x = rng.standard_normal((100, 2))
+    exact = ExactHistorySignal(kernel, initial_signal=c0).at_particles(x, 0.0, potential=False).gradient
+    spectral = SpectralMemorySignal(kernel, initial_signal=c0, tolerance=1e-9)
+    np.testing.assert_allclose(spectral.at_particles(x, 0.0, potential=False).gradient, exact, atol=1e-8)

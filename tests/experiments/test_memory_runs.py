@@ -46,8 +46,20 @@ def test_exact_kernel_uses_the_exact_history():
     assert np.all(np.isfinite(ds["positions"]))
 
 
+def test_disk_initial_signal_with_the_exact_history():
+    cfg = config_from_dict(
+        {
+            **config(engine="direct").model_dump(),
+            "initial_signal": {"kind": "disk", "mass": 2.0, "radius": 1.0},
+        }
+    )
+    assert np.all(np.isfinite(run_particles(cfg)["positions"]))
+
+
 def test_inconsistent_memory_settings_are_refused():
     with pytest.raises(ConfigError, match="include_self"):
         config(include_self=False)
     with pytest.raises(ConfigError, match="'spectral' needs kernel = 'mollified'"):
         config(kernel="exact", engine="spectral")
+    with pytest.raises(ConfigError, match="cannot resolve a disk's edge"):
+        config_from_dict({**config().model_dump(), "initial_signal": {"kind": "disk"}})

@@ -100,11 +100,12 @@ InitialConfig = Annotated[
 
 
 class InitialSignalConfig(Section):
-    """[initial_signal]: c0 for θ > 0, a Gaussian or a Gaussian mixture of total ``mass`` (or zero)."""
+    """[initial_signal]: c0 for θ > 0 of total ``mass``: zero, a Gaussian, Gaussian bumps or a disk."""
 
-    kind: Literal["zero", "gaussian", "bumps"] = "zero"
+    kind: Literal["zero", "gaussian", "bumps", "disk"] = "zero"
     mass: float = Field(1.0, ge=0, description="∫c0 dx")
     variance: float = Field(1.0, gt=0, description="gaussian: variance per coordinate")
+    radius: float = Field(1.0, gt=0, description="disk: radius")
     center: Point = [0.0, 0.0]
     centers: list[Point] | None = Field(None, min_length=1, description="bumps: centres")
     variances: list[Annotated[float, Field(gt=0)]] | Annotated[float, Field(gt=0)] = 1.0
@@ -240,9 +241,13 @@ class RunConfig(Section):
             )
         if p.engine == "spectral" and p.kernel == "exact":
             raise ValueError("particles.engine: 'spectral' needs kernel = 'mollified' for theta > 0")
-        if p.include_self is False and (
-            p.engine == "spectral" or (p.engine == "auto" and p.kernel == "mollified")
-        ):
+        spectral = p.engine == "spectral" or (p.engine == "auto" and p.kernel == "mollified")
+        if spectral and self.initial_signal.kind == "disk":
+            raise ValueError(
+                "initial_signal.kind: the spectral field cannot resolve a disk's edge; "
+                "use particles.engine = 'direct' or a Gaussian c0"
+            )
+        if p.include_self is False and spectral:
             raise ValueError(
                 "particles.include_self: the spectral field keeps each particle's own past; "
                 "use engine = 'direct' to leave it out"

@@ -11,7 +11,12 @@ from kellersegel.config.schema import (
     RunConfig,
 )
 from kellersegel.dynamics import EllipticSignal, EulerMaruyama, SignalField, TimeGrid
-from kellersegel.dynamics.memory import ExactHistorySignal, GaussianMixtureSignal, SpectralMemorySignal
+from kellersegel.dynamics.memory import (
+    ExactHistorySignal,
+    GaussianMixtureSignal,
+    SpectralMemorySignal,
+    UniformDiskSignal,
+)
 from kellersegel.fields import make_engine
 from kellersegel.initial import (
     GaussianBumps,
@@ -69,11 +74,13 @@ def build_time_grid(config: RunConfig) -> TimeGrid:
     return TimeGrid(config.time.t_end, config.time.dt, config.time.save_every)
 
 
-def build_initial_signal(config: RunConfig) -> GaussianMixtureSignal | None:
+def build_initial_signal(config: RunConfig) -> GaussianMixtureSignal | UniformDiskSignal | None:
     """c0 for θ > 0 (None: zero)."""
     s = config.initial_signal
     if s.kind == "zero":
         return None
+    if s.kind == "disk":
+        return UniformDiskSignal(s.mass, s.radius, s.center)
     if s.kind == "gaussian":
         return GaussianMixtureSignal(s.mass, [s.center], s.variance)
     return GaussianMixtureSignal(s.mass, s.centers, s.variances, s.weights)
