@@ -2,7 +2,7 @@
 
 from kellersegel.dynamics.diagnostics import center_of_mass, min_pair_distance, second_moment
 from kellersegel.dynamics.euler_maruyama import Coefficients, EulerMaruyama
-from kellersegel.dynamics.signal import EllipticSignal, SignalField
+from kellersegel.dynamics.signal import EllipticSignal, GivenSignal, SignalField
 from kellersegel.dynamics.simulate import EVENTS, Trajectory, simulate
 from kellersegel.dynamics.time_grid import TimeGrid
 
@@ -11,6 +11,7 @@ __all__ = [
     "Coefficients",
     "EllipticSignal",
     "EulerMaruyama",
+    "GivenSignal",
     "SignalField",
     "TimeGrid",
     "Trajectory",

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from kellersegel.fields.base import FieldEngine, FieldValues
 
-__all__ = ["EllipticSignal", "SignalField"]
+__all__ = ["EllipticSignal", "GivenSignal", "SignalField"]
 
 
 class SignalField(ABC):
@@ -51,3 +51,28 @@ class EllipticSignal(SignalField):
 
     def __repr__(self) -> str:
         return f"EllipticSignal({self.engine!r}, mass={self.mass:g})"
+
+
+class GivenSignal(SignalField):
+    """A signal given as functions of (x, t): a frozen field, or a PDE solution's c and ∇c.
+
+    Parameters
+    ----------
+    gradient : callable
+        (x, t) ↦ ∇c, shape (n, 2).
+    potential : callable or None
+        (x, t) ↦ c, shape (n,) (needed by models whose D or S depends on c).
+    """
+
+    def __init__(self, gradient, potential=None) -> None:
+        self.gradient = gradient
+        self.potential = potential
+
+    def at_particles(self, x, t, *, potential):
+        if potential and self.potential is None:
+            raise ValueError("this model needs c itself: give GivenSignal a potential function")
+        c = self.potential(x, t) if potential else None
+        return FieldValues(c, np.asarray(self.gradient(x, t), dtype=np.float64))
+
+    def __repr__(self) -> str:
+        return f"GivenSignal({getattr(self.gradient, '__name__', 'gradient')})"
