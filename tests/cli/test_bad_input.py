@@ -56,6 +56,20 @@ CASES = [
     ),
     ("[model]\ntheta = 1.0\n[particles]\nengine = 'fmm'\n", "'fmm' is not available for theta > 0"),
     ("[initial_signal]\nkind = 'gaussian'\n", "initial_signal: only for theta > 0"),
+    ("[model]\nname = 'signal-dependent'\n", "gamma is required for name = 'signal-dependent'"),
+    ("[model]\nname = 'general'\nchi = 3.0\n", "motility is required for name = 'general'"),
+    (
+        "[model]\nname = 'signal-dependent'\n[model.gamma]\nkind = 'power'\na = 1.0\n",
+        "model.gamma: power takes parameters a, k; got a",
+    ),
+    (
+        "[model]\nname = 'signal-dependent'\nchi = 2.0\n[model.gamma]\nkind = 'constant'\na = 1.0\n",
+        "chi is not a parameter of name = 'signal-dependent'",
+    ),
+    (
+        "[model]\nname = 'signal-dependent'\ntheta = 1.0\n[model.gamma]\nkind = 'constant'\na = 1.0\n",
+        "needs c itself",
+    ),
     ("[particles\n", "not valid TOML"),
 ]
 

@@ -16,6 +16,7 @@ __all__ = [
     "BumpsInitial",
     "DiskInitial",
     "FileInitial",
+    "FunctionConfig",
     "GaussianInitial",
     "INITIAL_KINDS",
     "InitialConfig",
@@ -36,14 +37,58 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
 
-class ModelConfig(Section):
-    """[model]: the Keller–Segel model (θ > 0: the PDE solver only, for now)."""
+class FunctionConfig(Section):
+    """A named function of the signal: constant (a), exponential (a, b), power (a, k), receptor (chi)."""
 
-    name: Literal["classical"] = "classical"
-    chi: float = Field(4 * math.pi, gt=0, description="chemotactic sensitivity χ")
+    kind: Literal["constant", "exponential", "power", "receptor"]
+    a: float | None = None
+    b: float | None = None
+    k: float | None = None
+    chi: float | None = None
+
+    @model_validator(mode="after")
+    def _parameters(self) -> FunctionConfig:
+        from kellersegel.models.functions import make_function
+
+        make_function(self.kind, **self.parameters())
+        return self
+
+    def parameters(self) -> dict[str, float]:
+        return {n: v for n in ("a", "b", "k", "chi") if (v := getattr(self, n)) is not None}
+
+
+class ModelConfig(Section):
+    """[model]: classical (χ), signal-dependent (σ, [model.gamma]) or general ([model.motility],
+    [model.sensitivity]); λ, θ, M for all."""
+
+    name: Literal["classical", "signal-dependent", "general"] = "classical"
+    chi: float = Field(4 * math.pi, gt=0, description="classical: chemotactic sensitivity χ")
+    sigma: float = Field(0.0, ge=0, description="signal-dependent: extra linear diffusion σ")
+    gamma: FunctionConfig | None = Field(None, description="signal-dependent: γ(c), D = σ + γ, S = −γ'")
+    motility: FunctionConfig | None = Field(None, description="general: D(c)")
+    sensitivity: FunctionConfig | None = Field(None, description="general: S(c)")
     theta: float = Field(0.0, ge=0, description="signal relaxation time θ (0: parabolic–elliptic)")
     lam: float = Field(0.0, ge=0, description="signal degradation λ (0: log kernel)")
     mass: float = Field(1.0, gt=0, description="total cell mass M")
+
+    @model_validator(mode="after")
+    def _functions(self) -> ModelConfig:
+        needed = {"classical": (), "signal-dependent": ("gamma",), "general": ("motility", "sensitivity")}
+        own = {
+            "classical": ("chi",),
+            "signal-dependent": ("sigma", "gamma"),
+            "general": ("motility", "sensitivity"),
+        }
+        for key in needed[self.name]:
+            if getattr(self, key) is None:
+                raise ValueError(
+                    f"{key} is required for name = {self.name!r} (a [model.{key}] table with kind = ...)"
+                )
+        for key in ("chi", "sigma", "gamma", "motility", "sensitivity"):
+            # compared with the default, so that a dumped and reloaded configuration stays valid
+            if getattr(self, key) != type(self).model_fields[key].default and key not in own[self.name]:
+                raise ValueError(f"{key} is not a parameter of name = {self.name!r}")
+        return self
 
 
 class GaussianInitial(Section):
@@ -200,6 +245,11 @@ class RunConfig(Section):
         engine = self.particles.engine
         if self.model.theta > 0:
             self._check_memory()
+            if self.model.name != "classical":
+                raise ValueError(
+                    f"model.theta: the {self.model.name} model needs c itself, which the memory "
+                    "fields (theta > 0) do not give yet; use theta = 0"
+                )
         elif engine != "auto":
             from kellersegel.fields import ENGINES
             from kellersegel.kernels import make_kernel

@@ -28,7 +28,13 @@ from kellersegel.initial import (
 )
 from kellersegel.kernels import InteractionKernel, make_kernel, make_scaling
 from kellersegel.kernels.memory import SlabKernel
-from kellersegel.models import ClassicalModel, KellerSegelModel
+from kellersegel.models import (
+    ClassicalModel,
+    GeneralModel,
+    KellerSegelModel,
+    SignalDependentModel,
+    make_function,
+)
 
 __all__ = [
     "build_initial",
@@ -43,7 +49,16 @@ __all__ = [
 
 def build_model(config: RunConfig) -> KellerSegelModel:
     m = config.model
-    return ClassicalModel(chi=m.chi, lam=m.lam, mass=m.mass, theta=m.theta)
+    common = {"lam": m.lam, "mass": m.mass, "theta": m.theta}
+    if m.name == "signal-dependent":
+        return SignalDependentModel(
+            make_function(m.gamma.kind, **m.gamma.parameters()), sigma=m.sigma, **common
+        )
+    if m.name == "general":
+        motility = make_function(m.motility.kind, **m.motility.parameters())
+        sensitivity = make_function(m.sensitivity.kind, **m.sensitivity.parameters())
+        return GeneralModel(motility, sensitivity, **common)
+    return ClassicalModel(chi=m.chi, **common)
 
 
 def build_initial(config: RunConfig) -> InitialData:

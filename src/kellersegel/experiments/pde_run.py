@@ -51,8 +51,8 @@ def solve_pde(config: RunConfig, outdir: str | Path | None = None, progress: boo
             )
             ds = solution.to_dataset()
         else:
-            # a Gaussian of that spread has mass e^{−16} beyond 4 times its RMS radius
-            half_width = p.half_width or max(4.0 * math.sqrt(_spread(config)), 1.0)
+            # a Gaussian of that spread has mass e^{−20} beyond 4.5 times its RMS radius
+            half_width = p.half_width or max(4.5 * math.sqrt(_spread(config)), 1.0)
             grid = Grid2D(n=p.n, half_width=half_width, center=tuple(initial.mean().tolist()))
             fv = FiniteVolumeSolver(model, grid, cfl=p.cfl, blowup_density=p.blowup_density)
             c0 = build_initial_signal(config)
