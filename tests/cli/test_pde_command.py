@@ -95,12 +95,17 @@ def test_interrupted_grid_solver_keeps_the_frames_saved_so_far(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a shell that runs the tests in the background ignores SIGINT, and the child would inherit it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    line = proc.stdout.readline()  # the first progress line: the solver is stepping
-    assert line.startswith("pde: t ="), line
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    try:
+        line = proc.stdout.readline()  # the first progress line: the solver is stepping
+        assert line.startswith("pde: t ="), line
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
     assert proc.returncode == 130, err
     assert "interrupted; saved the solution up to t =" in err
     with xr.open_dataset(out / "pde.nc") as ds:
