@@ -2,6 +2,12 @@
 
 from kellersegel.dynamics.diagnostics import center_of_mass, min_pair_distance, second_moment
 from kellersegel.dynamics.euler_maruyama import Coefficients, EulerMaruyama
+from kellersegel.dynamics.memory import (
+    ExactHistorySignal,
+    GaussianMixtureSignal,
+    SpectralMemorySignal,
+    UniformDiskSignal,
+)
 from kellersegel.dynamics.signal import EllipticSignal, GivenSignal, SignalField
 from kellersegel.dynamics.simulate import EVENTS, Trajectory, simulate
 from kellersegel.dynamics.time_grid import TimeGrid
@@ -11,10 +17,14 @@ __all__ = [
     "Coefficients",
     "EllipticSignal",
     "EulerMaruyama",
+    "ExactHistorySignal",
+    "GaussianMixtureSignal",
     "GivenSignal",
     "SignalField",
+    "SpectralMemorySignal",
     "TimeGrid",
     "Trajectory",
+    "UniformDiskSignal",
     "center_of_mass",
     "min_pair_distance",
     "simulate",

@@ -16,6 +16,7 @@ from kellersegel.kernels.interaction import (
     InteractionKernel,
     make_kernel,
 )
+from kellersegel.kernels.memory import SlabKernel
 from kellersegel.kernels.scaling import (
     AlgebraicScaling,
     EpsilonScaling,
@@ -33,6 +34,7 @@ __all__ = [
     "GaussianMollifiedKernel",
     "InteractionKernel",
     "LogarithmicScaling",
+    "SlabKernel",
     "bessel_green",
     "bessel_green_gradient",
     "heat_kernel",
