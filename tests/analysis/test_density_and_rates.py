@@ -1,0 +1,44 @@
+"""KDE on a grid and rate fits: checks with known answers."""
+
+import numpy as np
+import pytest
+
+from kellersegel.analysis import binned_kde, fit_rate, l1_distance, scott_bandwidth
+from kellersegel.initial.laws import GaussianData
+from kellersegel.pde import Grid2D
+
+
+def test_kde_of_samples_from_a_gaussian_converges_at_the_kde_rate(rng):
+    # L1 error of a KDE with Scott's bandwidth falls like N^{−1/3} in 2-D (variance N^{−2/3}·h^{−2}…
+    # balanced with the bias h² ∝ N^{−1/3}); the fitted rate must be near 1/3 and the L1 small
+    grid = Grid2D(n=160, half_width=6.0)
+    exact = grid.cell_averages(GaussianData(1.0))
+    sizes = np.array([1000, 4000, 16000, 64000])
+    errors = np.array(
+        [
+            [l1_distance(binned_kde(rng.standard_normal((n, 2)), grid), exact, grid) for _ in range(6)]
+            for n in sizes
+        ]
+    )
+    fit = fit_rate(sizes, errors, seed=1)
+    assert 0.25 < fit.rate < 0.45 and fit.low < fit.rate < fit.high
+    assert errors[-1].mean() < 0.05
+
+
+def test_kde_keeps_the_mass_and_the_bandwidth_rule(rng):
+    grid = Grid2D(n=64, half_width=6.0)
+    x = 0.5 * rng.standard_normal((5000, 2))
+    assert grid.integrate(binned_kde(x, grid, mass=3.0)) == pytest.approx(3.0, rel=1e-9)
+    assert scott_bandwidth(x) == pytest.approx(0.5 * 5000 ** (-1 / 6), rel=0.05)
+    with pytest.raises(ValueError, match="bandwidth"):
+        binned_kde(x, grid, bandwidth=0.0)
+
+
+def test_rate_fit_recovers_a_known_power_law(rng):
+    sizes = np.array([100, 400, 1600, 6400])
+    errors = 3.0 * sizes[:, None] ** -0.5 * np.exp(0.05 * rng.standard_normal((4, 16)))
+    fit = fit_rate(sizes, errors)
+    assert abs(fit.rate - 0.5) < 0.02 and fit.low < 0.5 < fit.high
+    assert fit.constant == pytest.approx(3.0, rel=0.1)
+    with pytest.raises(ValueError, match="two distinct sizes"):
+        fit_rate([100, 100], errors[:2])
