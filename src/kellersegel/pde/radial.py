@@ -28,6 +28,7 @@ from scipy import integrate, sparse
 from kellersegel._validation import finite_number
 from kellersegel.initial.base import InitialData
 from kellersegel.models.classical import ClassicalModel
+from kellersegel.pde.solution import save_times
 
 __all__ = ["RadialGrid", "RadialSolution", "RadialSolver", "radial_mass"]
 
@@ -130,11 +131,7 @@ class RadialSolution:
             raise ValueError(
                 f"t = {t:g} is outside the solved interval [{self.times[0]:g}, {self.times[-1]:g}]"
             )
-        inner = self._dense(t) if self._dense is not None else None
-        if inner is None:
-            k = int(np.argmin(np.abs(self.times - t)))
-            return self.mass_profile[k]
-        return np.concatenate([[0.0], inner, [self.model.mass]])
+        return np.concatenate([[0.0], self._dense(t), [self.model.mass]])
 
     def cumulative_mass(self, t: float, r: ArrayLike) -> NDArray[np.float64]:
         """Mass within radius r at time t (piecewise-cubic interpolation in s)."""
@@ -218,13 +215,6 @@ class RadialSolution:
             },
         )
         return data
-
-
-def save_times(t_end: float, save_every: float) -> NDArray[np.float64]:
-    """0, Δ, 2Δ, ... up to t_end, with t_end itself always the last time."""
-    times = save_every * np.arange(int(math.floor(t_end / save_every + 1e-9)) + 1)
-    times = times[times < t_end * (1 - 1e-12)]
-    return np.append(times, t_end)
 
 
 def _central_density(m: NDArray[np.float64], grid: RadialGrid) -> NDArray[np.float64]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
@@ -9,7 +11,14 @@ from scipy import ndimage
 
 from kellersegel.pde.grid import Grid2D
 
-__all__ = ["GridSolution"]
+__all__ = ["GridSolution", "save_times"]
+
+
+def save_times(t_end: float, save_every: float) -> NDArray[np.float64]:
+    """0, Δ, 2Δ, ... up to t_end, with t_end itself always the last time."""
+    times = save_every * np.arange(int(math.floor(t_end / save_every + 1e-9)) + 1)
+    times = times[times < t_end * (1 - 1e-12)]
+    return np.append(times, t_end)
 
 
 class GridSolution:
