@@ -28,9 +28,8 @@ from kellersegel._validation import finite_number
 from kellersegel.initial.base import InitialData
 from kellersegel.models.base import KellerSegelModel
 from kellersegel.pde.grid import Grid2D, UnderResolvedWarning
-from kellersegel.pde.radial import save_times
 from kellersegel.pde.signal import FreeSpaceSignal, HeatSignal
-from kellersegel.pde.solution import GridSolution
+from kellersegel.pde.solution import GridSolution, save_times
 
 __all__ = ["FiniteVolumeSolver"]
 
@@ -114,17 +113,20 @@ class FiniteVolumeSolver:
         return 1.0 / (a + d) if a + d > 0 else math.inf
 
     # --- time stepping ----------------------------------------------------------------------
-    def _step(self, rho, c_hat, c, field, dt):
-        """One SSP-RK2 step from (ρ, c); halves dt until the result is non-negative.
+    def _step(self, rho, c_hat, faces, field, dt):
+        """One SSP-RK2 step from ρ with the face velocities of the current c; halves dt until the
+        result is non-negative.
 
         Returns (ρ, ĉ or None, dt taken). θ > 0: the first stage advances ĉ with ρ constant,
         the final ĉ with ρ linear between the two ends of the step.
         """
-        faces = self._velocities(c)
+        rho_hat = None if c_hat is None else field.transform(rho)
         while True:
             rho1 = rho + dt * self._rhs(rho, faces)
             c1 = (
-                field.potential(rho1) if c_hat is None else field.on_grid(field.advance(c_hat, rho, None, dt))
+                field.potential(rho1)
+                if c_hat is None
+                else field.on_grid(field.advance(c_hat, rho_hat, None, dt))
             )
             rho2 = 0.5 * (rho + rho1 + dt * self._rhs(rho1, self._velocities(c1)))
             if np.all(rho2 >= 0):
@@ -132,7 +134,9 @@ class FiniteVolumeSolver:
             dt *= 0.5
             if dt < 1e-300:
                 raise RuntimeError("pde: no step size keeps the density non-negative")
-        return rho2, None if c_hat is None else field.advance(c_hat, rho, rho2, dt), dt
+        if c_hat is not None:
+            c_hat = field.advance(c_hat, rho_hat, field.transform(rho2), dt)
+        return rho2, c_hat, dt
 
     def _warn_if_unresolved(self, rho, t, warned: set[str]) -> None:
         """Warnings (once each): mass at the walls, a collapse that one cell holds."""
@@ -199,8 +203,9 @@ class FiniteVolumeSolver:
                     blowup_time = t
                     frames.append((t, rho.copy(), c.copy()))
                     break
-                dt = min(self.cfl * self._bound(self._velocities(c)), times[len(frames)] - t)
-                rho, c_hat, dt = self._step(rho, c_hat, c, field, dt)
+                faces = self._velocities(c)
+                dt = min(self.cfl * self._bound(faces), times[len(frames)] - t)
+                rho, c_hat, dt = self._step(rho, c_hat, faces, field, dt)
                 c = field.potential(rho) if c_hat is None else field.on_grid(c_hat)
                 t += dt
                 steps += 1

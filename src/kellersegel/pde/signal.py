@@ -38,11 +38,6 @@ def cell_average_green(h: float, lam: float) -> float:
     return 8.0 * value / (2.0 * math.pi * h * h)
 
 
-def _gradient(c: NDArray[np.float64], h: float) -> NDArray[np.float64]:
-    """Cell-centred ∇c by second-order differences, shape (n, n, 2)."""
-    return np.stack(np.gradient(c, h, edge_order=2), axis=-1)
-
-
 class FreeSpaceSignal:
     """c = G_λ * ρ on a :class:`Grid2D`, free space (θ = 0)."""
 
@@ -64,9 +59,6 @@ class FreeSpaceSignal:
         """c on the grid, shape (n, n)."""
         n = self.grid.n
         return fft.irfft2(fft.rfft2(density, s=(2 * n, 2 * n)) * self._kernel_hat, s=(2 * n, 2 * n))[:n, :n]
-
-    def gradient(self, c: NDArray[np.float64]) -> NDArray[np.float64]:
-        return _gradient(c, self.grid.h)
 
 
 class HeatSignal:
@@ -124,7 +116,7 @@ class HeatSignal:
         """Initial signal on the density grid (zero elsewhere); None: c0 = 0."""
         self.c_hat[:] = 0.0
         if c0 is not None:
-            self.c_hat = fft.rfft2(self._embed(c0))
+            self.c_hat = self.transform(c0)
 
     def _embed(self, field: NDArray[np.float64]) -> NDArray[np.float64]:
         big = np.zeros((self.n_signal, self.n_signal))
@@ -144,19 +136,20 @@ class HeatSignal:
             self._dt = dt
         return self._cache
 
-    def advance(self, c_hat, rho_now, rho_next, dt: float):
-        """ĉ(t + dt) for ρ linear in time from ``rho_now`` to ``rho_next`` (None: ρ constant)."""
+    def transform(self, rho: NDArray[np.float64]) -> NDArray[np.complex128]:
+        """ρ̂ of a density on the density grid (zero on the rest of the signal grid)."""
+        return fft.rfft2(self._embed(rho))
+
+    def advance(self, c_hat, rho_hat_now, rho_hat_next, dt: float):
+        """ĉ(t + dt) for ρ linear in time between the transforms ``rho_hat_now`` and
+        ``rho_hat_next`` (None: ρ constant); see :meth:`transform`."""
         e, w1, w2 = self._factors(dt)
-        r0 = fft.rfft2(self._embed(rho_now))
-        out = e * c_hat + w1 * r0
-        if rho_next is not None:
-            out += w2 * (fft.rfft2(self._embed(rho_next)) - r0)
+        out = e * c_hat + w1 * rho_hat_now
+        if rho_hat_next is not None:
+            out += w2 * (rho_hat_next - rho_hat_now)
         return out
 
     def on_grid(self, c_hat) -> NDArray[np.float64]:
         """c on the density grid, shape (n, n)."""
         o, n = self.offset, self.grid.n
         return fft.irfft2(c_hat, s=(self.n_signal, self.n_signal))[o : o + n, o : o + n]
-
-    def gradient(self, c: NDArray[np.float64]) -> NDArray[np.float64]:
-        return _gradient(c, self.grid.h)
