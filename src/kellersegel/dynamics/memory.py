@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 
 from kellersegel.dynamics.signal import SignalField
 from kellersegel.fields.base import EngineError, FieldValues
+from kellersegel.initial.laws import GaussianBumps, UniformDisk
 from kellersegel.kernels.fourier import gaussian_reach
 from kellersegel.kernels.memory import SlabKernel, slab_psi
 
@@ -81,11 +82,9 @@ class GaussianMixtureSignal:
 
     def __init__(self, mass: float, centers, variances, weights=None) -> None:
         self.mass = float(mass)
-        self.centers = np.atleast_2d(np.asarray(centers, dtype=np.float64))
-        k = self.centers.shape[0]
-        self.variances = np.broadcast_to(np.asarray(variances, dtype=np.float64), (k,)).copy()
-        w = np.ones(k) if weights is None else np.asarray(weights, dtype=np.float64)
-        self.weights = w / w.sum()
+        #: the normalised mixture as initial data (validates; cell averages on a PDE grid)
+        self.law = GaussianBumps(np.atleast_2d(centers), variances, weights)
+        self.centers, self.variances, self.weights = self.law.centers, self.law.variances, self.law.weights
 
     def gradient(self, x: NDArray[np.float64], t: float, theta: float, lam: float) -> NDArray[np.float64]:
         """∇[e^{−λt/θ} g^θ_t * c0](x), shape (n, 2)."""
@@ -105,12 +104,6 @@ class GaussianMixtureSignal:
             out += w * np.exp(-1j * (kx * shift[0] + ky * shift[1]) - 0.5 * v * (kx**2 + ky**2))
         return self.mass * out
 
-    def law(self):
-        """The normalised mixture as initial data (for cell averages on a PDE grid)."""
-        from kellersegel.initial.laws import GaussianBumps
-
-        return GaussianBumps(self.centers, self.variances, self.weights)
-
 
 class UniformDiskSignal:
     """An initial signal c0 = A/(πR²) on the disk of radius R about ``center`` (0 outside).
@@ -124,8 +117,9 @@ class UniformDiskSignal:
 
     def __init__(self, mass: float, radius: float, center=(0.0, 0.0)) -> None:
         self.mass = float(mass)
-        self.radius = float(radius)
-        self.center = np.asarray(center, dtype=np.float64)
+        #: the normalised disk as initial data (validates; cell averages on a PDE grid)
+        self.law = UniformDisk(radius, center)
+        self.radius, self.center = self.law.radius, self.law.center
 
     def gradient(self, x: NDArray[np.float64], t: float, theta: float, lam: float) -> NDArray[np.float64]:
         """∇[e^{−λt/θ} g^θ_t * c0](x), shape (n, 2)."""
@@ -153,12 +147,6 @@ class UniformDiskSignal:
             profile = np.where(z > 0, 2.0 * special.j1(z) / np.where(z > 0, z, 1.0), 1.0)
         shift = self.center - center
         return self.mass * profile * np.exp(-1j * (kx * shift[0] + ky * shift[1]))
-
-    def law(self):
-        """The normalised disk as initial data (for cell averages on a PDE grid)."""
-        from kellersegel.initial.laws import UniformDisk
-
-        return UniformDisk(self.radius, self.center)
 
 
 class _Slabs:

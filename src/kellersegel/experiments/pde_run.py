@@ -26,11 +26,10 @@ def choose_pde_solver(config: RunConfig) -> str:
     return "radial" if radial_data and classical else "grid"
 
 
-def _spread(config: RunConfig) -> float:
+def _spread(initial, t_end: float) -> float:
     """E|X − EX|² of the data plus the heat spreading 4t (an estimate of the final spread)."""
-    initial = build_initial(config)
     mean = initial.mean()
-    return initial.second_moment() - float(mean @ mean) + 4.0 * config.time.t_end
+    return initial.second_moment() - float(mean @ mean) + 4.0 * t_end
 
 
 def solve_pde(config: RunConfig, outdir: str | Path | None = None, progress: bool = False) -> xr.Dataset:
@@ -44,7 +43,7 @@ def solve_pde(config: RunConfig, outdir: str | Path | None = None, progress: boo
         if solver == "radial":
             if not isinstance(model, ClassicalModel):
                 raise ValueError("the radial solver covers the classical model only")
-            s_max = p.s_max or 30.0 * _spread(config)
+            s_max = p.s_max or 30.0 * _spread(initial, t.t_end)
             grid = RadialGrid(n=p.radial_n, s_max=s_max)
             solution = RadialSolver(model, grid).solve(
                 initial, t.t_end, t.save_every, blowup_density=p.blowup_density, progress=progress
@@ -52,11 +51,11 @@ def solve_pde(config: RunConfig, outdir: str | Path | None = None, progress: boo
             ds = solution.to_dataset()
         else:
             # a Gaussian of that spread has mass e^{−20} beyond 4.5 times its RMS radius
-            half_width = p.half_width or max(4.5 * math.sqrt(_spread(config)), 1.0)
+            half_width = p.half_width or max(4.5 * math.sqrt(_spread(initial, t.t_end)), 1.0)
             grid = Grid2D(n=p.n, half_width=half_width, center=tuple(initial.mean().tolist()))
             fv = FiniteVolumeSolver(model, grid, cfl=p.cfl, blowup_density=p.blowup_density)
             c0 = build_initial_signal(config)
-            c0_grid = None if c0 is None else grid.cell_averages(c0.law(), c0.mass)
+            c0_grid = None if c0 is None else grid.cell_averages(c0.law, c0.mass)
             ds = fv.solve(
                 initial, t.t_end, t.save_every, initial_signal=c0_grid, progress=progress
             ).to_dataset()
