@@ -14,8 +14,8 @@ import time
 import warnings
 
 import numpy as np
-from scipy import ndimage
 
+from kellersegel.analysis import binned_kde, l1_distance, scott_bandwidth
 from kellersegel.dynamics import EllipticSignal, EulerMaruyama
 from kellersegel.dynamics.memory import ExactHistorySignal, SpectralMemorySignal
 from kellersegel.fields import DirectEngine
@@ -135,15 +135,6 @@ def million():
     )
 
 
-def binned_kde(points, grid, bandwidth):
-    """Gaussian KDE on the grid's cells: histogram, then a Gaussian filter of the bandwidth."""
-    edges_x = np.append(grid.x - grid.h / 2, grid.x[-1] + grid.h / 2)
-    edges_y = np.append(grid.y - grid.h / 2, grid.y[-1] + grid.h / 2)
-    counts, _, _ = np.histogram2d(points[:, 0], points[:, 1], bins=(edges_x, edges_y))
-    density = counts / (len(points) * grid.h**2)
-    return ndimage.gaussian_filter(density, bandwidth / grid.h, mode="constant")
-
-
 def pde():
     print("\n## Particles (spectral field) against the θ > 0 PDE at t = 1")
     print("χ = 8π, θ = 1, c0 = 0, Gaussian data of variance 1; PDE on 128² cells of [−7, 7]²")
@@ -163,9 +154,8 @@ def pde():
         for k in range(int(round(t_end / dt))):
             x = stepper.step(x, k * dt, dt, math.sqrt(dt) * rng.standard_normal((n, 2)))
         elapsed = time.perf_counter() - t0
-        bandwidth = float(np.sqrt(np.mean(np.var(x, axis=0)))) * n ** (-1 / 6)  # Scott's rule in 2-D
-        kde = binned_kde(x, grid, bandwidth)
-        l1 = float(grid.integrate(np.abs(kde - sol.density[-1])))
+        bandwidth = scott_bandwidth(x)
+        l1 = l1_distance(binned_kde(x, grid, bandwidth), sol.density[-1], grid)
         print(f"| {n} | {eps:.3f} | {bandwidth:.3f} | {l1:.3f} | {elapsed:.0f} |")
 
 
