@@ -1,17 +1,21 @@
 """Signal-dependent motility: particles against the 2-D PDE at t = 0.5 (issue 6).
 
-For each β and N, R replicas of the particle system with ε = N^−β (spectral engine, c and ∇c);
-the L1 distance between the binned KDE (Scott's bandwidth) and the PDE density; a fitted rate
-error ≈ C N^−r with a bootstrap interval over replicas.
+For each β and N, R replicas of the particle system dX = √(2(σ + γ(c_ε))) dW with ε = N^−β
+(engine ``auto``: spectral while its lattice is small, fmm below); the L1 distance between the
+binned KDE (Scott's bandwidth) and the finite-volume PDE density; a fitted rate error ≈ C N^−r
+with a bootstrap interval over replicas. Every finished replica is appended to ``--out`` (CSV)
+at once; a rerun skips the rows already there, so an interrupted study loses nothing.
 
-    .venv/bin/python benchmarks/signal_dependent_convergence.py [--betas 0.2,0.45] \
-        [--sizes 1000,4000,16000,64000] [--replicas 4]
+    .venv/bin/python benchmarks/signal_dependent_convergence.py --betas 0.2 \
+        --sizes 1000,3162,10000,31623,100000 --replicas 4 --out beta02.csv
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import math
+import os
 import platform
 import time
 import warnings
@@ -20,7 +24,7 @@ import numpy as np
 
 from kellersegel.analysis import binned_kde, fit_rate, l1_distance
 from kellersegel.dynamics import EllipticSignal, EulerMaruyama
-from kellersegel.fields import make_engine
+from kellersegel.fields import choose_engine, make_engine
 from kellersegel.initial.laws import GaussianData
 from kellersegel.kernels import GaussianMollifiedKernel
 from kellersegel.models import ExponentialFunction, SignalDependentModel
@@ -28,7 +32,8 @@ from kellersegel.pde import FiniteVolumeSolver, Grid2D, UnderResolvedWarning
 
 MODEL = SignalDependentModel(ExponentialFunction(1.0, 4.0), sigma=0.1, lam=1.0, mass=5.0)
 INITIAL = GaussianData(0.5)
-T_END, DT = 0.5, 0.002
+T_END = 0.5
+FIELDS = ["beta", "n", "replica", "epsilon", "engine", "dt", "l1", "seconds"]
 
 
 def pde_density(n_cells: int) -> tuple[Grid2D, np.ndarray]:
@@ -39,39 +44,80 @@ def pde_density(n_cells: int) -> tuple[Grid2D, np.ndarray]:
     return grid, sol.density[-1]
 
 
-def particle_error(n: int, beta: float, seed: int, grid: Grid2D, reference: np.ndarray) -> float:
+def particle_error(n: int, beta: float, seed: int, dt: float, grid: Grid2D, reference) -> float:
+    """L1(KDE of the particles at T_END, PDE density) / mass for one replica."""
     rng = np.random.default_rng([seed, n, int(1000 * beta)])
     kernel = GaussianMollifiedKernel(n**-beta, MODEL.lam)
     stepper = EulerMaruyama(MODEL, EllipticSignal(make_engine("auto", kernel, n), MODEL.mass))
     x = INITIAL.sample(n, rng)
-    for k in range(int(round(T_END / DT))):
-        x = stepper.step(x, k * DT, DT, math.sqrt(DT) * rng.standard_normal((n, 2)))
+    for k in range(int(round(T_END / dt))):
+        x = stepper.step(x, k * dt, dt, math.sqrt(dt) * rng.standard_normal((n, 2)))
     return l1_distance(binned_kde(x, grid, mass=MODEL.mass), reference, grid) / MODEL.mass
+
+
+def done_rows(path: str) -> list[dict]:
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--betas", default="0.2,0.45")
-    parser.add_argument("--sizes", default="1000,4000,16000,64000")
+    parser.add_argument("--betas", default="0.2,0.5")
+    parser.add_argument("--sizes", default="1000,3162,10000,31623,100000")
     parser.add_argument("--replicas", type=int, default=4)
+    parser.add_argument("--dt", type=float, default=0.005)
     parser.add_argument("--cells", type=int, default=200)
+    parser.add_argument("--out", default="signal_dependent_convergence.csv")
     args = parser.parse_args()
     betas = [float(b) for b in args.betas.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"# signal-dependent convergence: {platform.machine()}, Python {platform.python_version()}")
-    print(f"model {MODEL!r}, data N(0, 0.5 I), t = {T_END}, dt = {DT}")
+    print(f"# signal-dependent convergence: {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+    print(f"model {MODEL!r}, data N(0, 0.5 I), t = {T_END}, dt = {args.dt}", flush=True)
     t0 = time.perf_counter()
     grid, reference = pde_density(args.cells)
-    print(f"PDE: {args.cells}² cells on [−5, 5]², {time.perf_counter() - t0:.0f} s")
+    print(f"PDE: {args.cells}² cells on [−5, 5]², {time.perf_counter() - t0:.0f} s", flush=True)
+    rows = done_rows(args.out)
+    new_file = not rows
+    with open(args.out, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=FIELDS)
+        if new_file:
+            writer.writeheader()
+        for beta in betas:
+            for n in sizes:
+                for r in range(args.replicas):
+                    key = (beta, n, r, args.dt)
+                    if any((float(w["beta"]), int(w["n"]), int(w["replica"]), float(w["dt"])) == key
+                           for w in rows):
+                        continue
+                    t0 = time.perf_counter()
+                    error = particle_error(n, beta, r, args.dt, grid, reference)
+                    row = dict(beta=beta, n=n, replica=r, epsilon=n**-beta, dt=args.dt, l1=error,
+                               engine=choose_engine(GaussianMollifiedKernel(n**-beta, 1.0), n),
+                               seconds=round(time.perf_counter() - t0, 1))
+                    writer.writerow(row)
+                    f.flush()
+                    rows.append({k: str(v) for k, v in row.items()})
+                    print(row, flush=True)
+    summarize(rows, betas, sizes, args.replicas, args.dt)
+
+
+def summarize(rows, betas, sizes, replicas, dt) -> None:
     for beta in betas:
-        errors = np.zeros((len(sizes), args.replicas))
-        print(f"\n## β = {beta}\n\n| N | ε | mean L1/M | replicas | time [s] |\n|--:|--:|--:|--:|--:|")
+        errors = np.full((len(sizes), replicas), np.nan)
+        print(f"\n## β = {beta}, dt = {dt}\n\n| N | ε | engine | mean L1/M | std | replicas | s/replica |")
+        print("|--:|--:|:--|--:|--:|--:|--:|")
         for i, n in enumerate(sizes):
-            t0 = time.perf_counter()
-            errors[i] = [particle_error(n, beta, r, grid, reference) for r in range(args.replicas)]
-            elapsed = time.perf_counter() - t0
-            print(f"| {n} | {n**-beta:.3f} | {errors[i].mean():.4f} | {args.replicas} | {elapsed:.0f} |")
-        print(f"\nfit: {fit_rate(sizes, errors)}")
+            mine = [w for w in rows if float(w["beta"]) == beta and int(w["n"]) == n
+                    and float(w["dt"]) == dt and int(w["replica"]) < replicas]
+            for w in mine:
+                errors[i, int(w["replica"])] = float(w["l1"])
+            secs = np.mean([float(w["seconds"]) for w in mine])
+            print(f"| {n} | {n**-beta:.4f} | {mine[0]['engine']} | {np.nanmean(errors[i]):.4f} | "
+                  f"{np.nanstd(errors[i], ddof=1):.4f} | {len(mine)} | {secs:.0f} |")
+        print(f"\nfit over all N: {fit_rate(sizes, errors)}")
 
 
 if __name__ == "__main__":
