@@ -1,6 +1,26 @@
-"""Analysis of runs against their limits: densities and distances, convergence rates."""
+"""Analysis of runs against their limits: densities and distances, rates, the theory side."""
 
 from kellersegel.analysis.density import binned_kde, l1_distance, scott_bandwidth
 from kellersegel.analysis.rates import RateFit, fit_rate
+from kellersegel.analysis.theory import (
+    collision_dimension,
+    critical_mass,
+    fit_bessel_dimension,
+    global_existence_threshold,
+    smallest_exploding_cluster,
+    virial_blowup_time,
+)
 
-__all__ = ["RateFit", "binned_kde", "fit_rate", "l1_distance", "scott_bandwidth"]
+__all__ = [
+    "RateFit",
+    "binned_kde",
+    "collision_dimension",
+    "critical_mass",
+    "fit_bessel_dimension",
+    "fit_rate",
+    "global_existence_threshold",
+    "l1_distance",
+    "scott_bandwidth",
+    "smallest_exploding_cluster",
+    "virial_blowup_time",
+]

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "BumpsInitial",
+    "ClustersSection",
     "DiskInitial",
     "FileInitial",
     "FunctionConfig",
@@ -182,14 +183,37 @@ class ParticlesConfig(Section):
 
 
 class TimeConfig(Section):
-    """[time]: Euler–Maruyama step, final time, save interval, explosion threshold."""
+    """[time]: Euler–Maruyama step, final time, save interval, explosion threshold, adaptive steps.
+
+    With ``adaptive = true`` (θ = 0), dt is the largest step and the step is
+    min(dt, distance_fraction·d², drift_fraction·d/max|b|) on dyadic levels dt/2^m, down to
+    ``min_dt``; ``explosion_steps`` consecutive steps at the floor make an explosion.
+    """
 
     t_end: float = Field(1.0, gt=0)
     dt: float = Field(1e-3, gt=0)
     save_every: float = Field(0.01, gt=0)
     max_drift_fraction: float = Field(
-        0.5, gt=0, description="explosion when max|b|·dt exceeds this fraction of the RMS radius"
+        0.5, gt=0, description="fixed steps: explosion when max|b|·dt exceeds this fraction of the RMS radius"
     )
+    adaptive: bool = Field(False, description="steps that shrink near collisions (θ = 0)")
+    distance_fraction: float = Field(0.02, gt=0, description="adaptive: step ≤ this · (min distance)²")
+    drift_fraction: float = Field(0.1, gt=0, description="adaptive: step ≤ this · min distance / max|b|")
+    min_dt: float = Field(1e-10, gt=0, description="adaptive: floor, the smallest dt/2^m ≥ min_dt")
+    explosion_steps: int = Field(2000, ge=1, description="adaptive: floor steps in a row = explosion")
+
+    def max_level(self) -> int:
+        """The finest dyadic level m with dt/2^m ≥ ``min_dt`` (at least 0)."""
+        return max(0, math.floor(math.log2(self.dt / self.min_dt) + 1e-9))
+
+
+class ClustersSection(Section):
+    """[clusters]: groups of particles linked by pairs at distance ≤ radius, tracked every step."""
+
+    radius: float | None = Field(
+        None, gt=0, description="linking distance r (default: off for fixed steps, 10·√min_dt adaptive)"
+    )
+    stop_at: int | None = Field(None, ge=2, description="adaptive: stop when a cluster this large forms")
 
 
 class PDESection(Section):
@@ -228,6 +252,7 @@ class RunConfig(Section):
     run: RunSection = RunSection()
     pde: PDESection = PDESection()
     initial_signal: InitialSignalConfig = InitialSignalConfig()
+    clusters: ClustersSection = ClustersSection()
 
     @model_validator(mode="after")
     def _consistent(self) -> RunConfig:
@@ -243,6 +268,14 @@ class RunConfig(Section):
                 "is infinite; use kernel = 'mollified' or 'cutoff'"
             )
         engine = self.particles.engine
+        if self.time.adaptive and self.model.theta > 0:
+            raise ValueError("time.adaptive: needs theta = 0 (the memory fields assume fixed steps)")
+        if self.time.adaptive and self.time.min_dt > self.time.dt:
+            raise ValueError(f"time.min_dt: must be ≤ time.dt = {self.time.dt:g}")
+        if self.clusters.stop_at is not None and not self.time.adaptive:
+            raise ValueError("clusters.stop_at: only with time.adaptive = true")
+        if self.clusters.stop_at is not None and self.clusters.stop_at > self.particles.n:
+            raise ValueError(f"clusters.stop_at: must be ≤ particles.n = {self.particles.n}")
         if self.model.theta > 0:
             self._check_memory()
             if self.model.name != "classical":

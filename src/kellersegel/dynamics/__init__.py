@@ -1,5 +1,8 @@
 """Particle dynamics: signal fields, Euler–Maruyama steps, simulation with events."""
 
+from kellersegel.dynamics.adaptive import CollisionStepController, simulate_adaptive
+from kellersegel.dynamics.brownian import BrownianTree
+from kellersegel.dynamics.clusters import ClusterTracker, find_clusters
 from kellersegel.dynamics.diagnostics import center_of_mass, min_pair_distance, second_moment
 from kellersegel.dynamics.euler_maruyama import Coefficients, EulerMaruyama
 from kellersegel.dynamics.memory import (
@@ -14,7 +17,10 @@ from kellersegel.dynamics.time_grid import TimeGrid
 
 __all__ = [
     "EVENTS",
+    "BrownianTree",
+    "ClusterTracker",
     "Coefficients",
+    "CollisionStepController",
     "EllipticSignal",
     "EulerMaruyama",
     "ExactHistorySignal",
@@ -26,7 +32,9 @@ __all__ = [
     "Trajectory",
     "UniformDiskSignal",
     "center_of_mass",
+    "find_clusters",
     "min_pair_distance",
     "simulate",
+    "simulate_adaptive",
     "second_moment",
 ]

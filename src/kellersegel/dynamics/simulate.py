@@ -9,14 +9,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from kellersegel.dynamics.clusters import ClusterTracker
 from kellersegel.dynamics.diagnostics import center_of_mass, min_pair_distance, second_moment
 from kellersegel.dynamics.euler_maruyama import EulerMaruyama
 from kellersegel.dynamics.time_grid import TimeGrid
 
 __all__ = ["EVENTS", "Trajectory", "simulate"]
 
-#: Events that stop a run: none, a non-finite position or drift, an explosion.
-EVENTS = ("none", "nonfinite", "explosion")
+#: Events that stop a run: none, a non-finite position or drift, an explosion, a cluster of the
+#: requested size (adaptive runs with ``stop_at_cluster``).
+EVENTS = ("none", "nonfinite", "explosion", "cluster")
 
 
 @dataclass
@@ -39,6 +41,18 @@ class Trajectory:
         One of :data:`EVENTS`.
     event_time : float
         Time of the state at which the event was detected (NaN if none).
+    largest_cluster : (T,), optional
+        Size of the largest cluster (linking distance r) at the save times, when tracked.
+    cluster_first_time : (N + 1,), optional
+        First time a cluster of ≥ k particles was seen, at every step (NaN: never), when tracked.
+    steps : int
+        Steps taken.
+    min_step : float
+        Smallest step taken.
+    floor_time : float
+        Adaptive steps: first time the step floor was hit (NaN: never).
+    exploding_cluster : int
+        Adaptive steps: size of the cluster holding the closest pair at an explosion (0: none).
     """
 
     times: NDArray[np.float64]
@@ -49,11 +63,18 @@ class Trajectory:
     max_drift: NDArray[np.float64]
     event: str = "none"
     event_time: float = math.nan
+    largest_cluster: NDArray[np.float64] | None = None
+    cluster_first_time: NDArray[np.float64] | None = None
+    steps: int = 0
+    min_step: float = math.nan
+    floor_time: float = math.nan
+    exploding_cluster: int = 0
 
     @classmethod
-    def empty(cls, times: NDArray[np.float64], n_saved: int) -> Trajectory:
+    def empty(cls, times: NDArray[np.float64], n_saved: int, clusters: bool = False) -> Trajectory:
         t = len(times)
         return cls(
+            largest_cluster=np.full(t, np.nan) if clusters else None,
             times=np.asarray(times, dtype=np.float64),
             positions=np.full((t, n_saved, 2), np.nan),
             second_moment=np.full(t, np.nan),
@@ -62,7 +83,11 @@ class Trajectory:
             max_drift=np.full(t, np.nan),
         )
 
-    def record(self, k: int, x: NDArray[np.float64], max_drift: float) -> None:
+    def record(
+        self, k: int, x: NDArray[np.float64], max_drift: float, largest_cluster: int | None = None
+    ) -> None:
+        if largest_cluster is not None and self.largest_cluster is not None:
+            self.largest_cluster[k] = largest_cluster
         self.positions[k] = x[: self.positions.shape[1]]
         self.second_moment[k] = second_moment(x)
         self.center_of_mass[k] = center_of_mass(x)
@@ -78,6 +103,7 @@ def simulate(
     *,
     save_particles: int | None = None,
     max_drift_fraction: float = 0.5,
+    cluster_radius: float | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Trajectory:
     """Euler–Maruyama from x0 over ``grid`` with increments ΔW = √Δt · rng.standard_normal((N, 2)).
@@ -98,13 +124,16 @@ def simulate(
         Number of particles whose positions are saved (default: all).
     max_drift_fraction : float
         Explosion threshold, see above.
+    cluster_radius : float, optional
+        Track clusters with this linking distance (:class:`ClusterTracker`) at every step.
     progress : callable, optional
         Called with the number of steps done so far (every step).
     """
     x = np.array(x0, dtype=np.float64, copy=True)
     n = x.shape[0]
     n_saved = n if not save_particles else min(int(save_particles), n)
-    traj = Trajectory.empty(grid.save_times, n_saved)
+    traj = Trajectory.empty(grid.save_times, n_saved, clusters=cluster_radius is not None)
+    tracker = None if cluster_radius is None else ClusterTracker(n, cluster_radius)
     save_at = {int(s): k for k, s in enumerate(grid.save_steps)}
     sqrt_dt = math.sqrt(grid.dt)
 
@@ -114,8 +143,9 @@ def simulate(
         if coef is None:
             return "none"
         max_drift = coef.max_drift()
+        largest = None if tracker is None else tracker.observe(x, step * grid.dt)
         if step in save_at:
-            traj.record(save_at[step], x, max_drift)
+            traj.record(save_at[step], x, max_drift, largest)
         if not math.isfinite(max_drift):
             return "nonfinite"
         radius = math.sqrt(max(second_moment(x) - float(np.sum(center_of_mass(x) ** 2)), 0.0))
@@ -137,4 +167,7 @@ def simulate(
             progress(step)
     if event != "none":
         traj.event, traj.event_time = event, step * grid.dt
+    traj.steps, traj.min_step = step, grid.dt
+    if tracker is not None:
+        traj.cluster_first_time = tracker.first_time
     return traj

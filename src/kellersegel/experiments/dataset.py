@@ -17,6 +17,8 @@ from kellersegel.dynamics import Trajectory
 __all__ = ["load_trajectory", "save_trajectory", "to_dataset", "write_netcdf"]
 
 _ARRAYS = ("times", "positions", "second_moment", "center_of_mass", "min_distance", "max_drift")
+_SCALARS = ("event_time", "steps", "min_step", "floor_time", "exploding_cluster")
+_CLUSTER_ARRAYS = ("largest_cluster", "cluster_first_time")
 
 
 def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Dataset:
@@ -24,7 +26,9 @@ def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Data
 
     Variables: positions(replica, time, particle, dim), second_moment(replica, time),
     center_of_mass(replica, time, dim), min_distance(replica, time), max_drift(replica, time),
-    event(replica), event_time(replica).
+    event(replica), event_time(replica), steps(replica), min_step(replica), floor_time(replica),
+    exploding_cluster(replica); with cluster tracking also largest_cluster(replica, time) and
+    cluster_first_time(replica, size).
     """
     from kellersegel import __version__
     from kellersegel.experiments.build import build_kernel, build_model, build_signal
@@ -42,7 +46,7 @@ def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Data
             "min_distance": (("replica", "time"), stack("min_distance")),
             "max_drift": (("replica", "time"), stack("max_drift")),
             "event": (("replica",), np.array([t.event for t in trajectories], dtype=str)),
-            "event_time": (("replica",), np.array([t.event_time for t in trajectories])),
+            **{name: (("replica",), stack(name)) for name in _SCALARS},
         },
         coords={
             "replica": np.arange(len(trajectories)),
@@ -67,8 +71,18 @@ def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Data
     ds["center_of_mass"].attrs["description"] = "(1/N) sum_i X_i"
     ds["min_distance"].attrs["description"] = "min over i != j of |X_i - X_j|"
     ds["max_drift"].attrs["description"] = "max_i |b_i|, b the drift of the SDE"
-    ds["event"].attrs["description"] = "none | nonfinite | explosion (the run stopped)"
+    if first.largest_cluster is not None:
+        ds["largest_cluster"] = (("replica", "time"), stack("largest_cluster"))
+        ds["cluster_first_time"] = (("replica", "size"), stack("cluster_first_time"))
+        ds = ds.assign_coords(size=np.arange(first.cluster_first_time.shape[0]))
+        ds["largest_cluster"].attrs["description"] = "particles in the largest cluster (linking distance r)"
+        ds["cluster_first_time"].attrs["description"] = "first time a cluster of >= size particles exists"
+    ds["event"].attrs["description"] = "none | nonfinite | explosion | cluster (the run stopped)"
     ds["event_time"].attrs["description"] = "time at which the event was detected (NaN: none)"
+    ds["steps"].attrs["description"] = "time steps taken"
+    ds["min_step"].attrs["description"] = "smallest time step taken"
+    ds["floor_time"].attrs["description"] = "adaptive steps: first time the step floor was hit (NaN: never)"
+    ds["exploding_cluster"].attrs["description"] = "size of the cluster that exploded (0: none)"
     return ds
 
 
@@ -84,8 +98,9 @@ def save_trajectory(traj: Trajectory, path: str | Path) -> None:
     """One finished replica, atomically (``.npz``)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp.npz")
-    arrays = {name: getattr(traj, name) for name in _ARRAYS}
-    np.savez(tmp, event=np.array(traj.event), event_time=np.array(traj.event_time), **arrays)
+    arrays = {name: getattr(traj, name) for name in _ARRAYS + _SCALARS + _CLUSTER_ARRAYS}
+    arrays = {name: np.asarray(value) for name, value in arrays.items() if value is not None}
+    np.savez(tmp, event=np.array(traj.event), **arrays)
     os.replace(tmp, path)
 
 
@@ -93,6 +108,7 @@ def load_trajectory(path: str | Path) -> Trajectory:
     with np.load(path, allow_pickle=False) as f:
         return Trajectory(
             **{name: f[name] for name in _ARRAYS},
+            **{name: f[name].item() for name in _SCALARS},
+            **{name: f[name] for name in _CLUSTER_ARRAYS if name in f},
             event=str(f["event"]),
-            event_time=float(f["event_time"]),
         )

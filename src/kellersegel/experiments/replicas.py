@@ -1,7 +1,8 @@
 """R independent replicas of one configuration, in parallel worker processes.
 
 Replica k draws everything from ``numpy.random.default_rng(SeedSequence(seed).spawn(R)[k])``:
-first its N initial points, then one (N, 2) standard normal array per step. Every engine sums
+first its N initial points, then one (N, 2) standard normal array per step (fixed steps) or one
+integer, the key of its Brownian tree (adaptive steps). Every engine sums
 each particle's field in a fixed order, so the numbers do not depend on how many worker
 processes or threads run them.
 """
@@ -17,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 import numpy as np
 
 from kellersegel.config.schema import RunConfig
-from kellersegel.dynamics import Trajectory, simulate
+from kellersegel.dynamics import CollisionStepController, Trajectory, simulate, simulate_adaptive
 from kellersegel.experiments.build import build_initial, build_stepper, build_time_grid
 
 __all__ = ["replica_rng", "run_replica", "run_replicas"]
@@ -43,6 +44,21 @@ def run_replica(config: RunConfig, k: int, progress: Callable[[int], None] | Non
             progress(step - last[0])
             last[0] = step
 
+    if config.time.adaptive:
+        tc = config.time
+        controller = CollisionStepController(tc.distance_fraction, tc.drift_fraction, tc.max_level())
+        return simulate_adaptive(
+            build_stepper(config),
+            x0,
+            grid,
+            int(rng.integers(2**63)),
+            controller,
+            cluster_radius=config.clusters.radius,
+            explosion_steps=tc.explosion_steps,
+            stop_at_cluster=config.clusters.stop_at,
+            save_particles=config.run.save_particles or None,
+            progress=lambda t: report(round(t / grid.dt)),
+        )
     return simulate(
         build_stepper(config),
         x0,
@@ -50,6 +66,7 @@ def run_replica(config: RunConfig, k: int, progress: Callable[[int], None] | Non
         rng,
         save_particles=config.run.save_particles or None,
         max_drift_fraction=config.time.max_drift_fraction,
+        cluster_radius=config.clusters.radius,
         progress=report,
     )
 

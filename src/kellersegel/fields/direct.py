@@ -23,11 +23,16 @@ __all__ = ["DirectEngine"]
 _FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 
 
+#: below this many targets the loops run on one thread (a parallel launch costs more than the sum,
+#: up to milliseconds when the cores are busy); the per-target order, hence the result, is the same
+_PARALLEL_FROM = 256
+
+
 @cache
-def _gradient_loop(kind: int):
+def _gradient_loop(kind: int, parallel: bool):
     profile = GRADIENT_PROFILES[kind]
 
-    @numba.njit(parallel=True, fastmath=_FASTMATH)
+    @numba.njit(parallel=parallel, fastmath=_FASTMATH)
     def loop(targets, sx, sy, weights, params, table, exclude_self, grad):
         for i in prange(targets.shape[0]):
             xi = targets[i, 0]
@@ -48,10 +53,10 @@ def _gradient_loop(kind: int):
 
 
 @cache
-def _potential_loop(kind: int):
+def _potential_loop(kind: int, parallel: bool):
     profile = POTENTIAL_PROFILES[kind]
 
-    @numba.njit(parallel=True, fastmath=_FASTMATH)
+    @numba.njit(parallel=parallel, fastmath=_FASTMATH)
     def loop(targets, sx, sy, weights, params, table, exclude_self, pot):
         for i in prange(targets.shape[0]):
             xi = targets[i, 0]
@@ -68,7 +73,7 @@ def _potential_loop(kind: int):
 
 
 class DirectEngine(FieldEngine):
-    """O(N M) pairwise sums on all cores (numba ``prange`` over targets)."""
+    """O(N M) pairwise sums on all cores (numba ``prange`` over targets; one thread below 256)."""
 
     name = "direct"
 
@@ -77,11 +82,12 @@ class DirectEngine(FieldEngine):
         sx = np.ascontiguousarray(sources[:, 0])
         sy = np.ascontiguousarray(sources[:, 1])
         args = (targets, sx, sy, weights, spec.params, spec.table, self_mode == 1)
+        parallel = targets.shape[0] >= _PARALLEL_FROM
         pot = grad = None
         if gradient:
             grad = np.empty((targets.shape[0], 2))
-            _gradient_loop(spec.kind)(*args, grad)
+            _gradient_loop(spec.kind, parallel)(*args, grad)
         if potential:
             pot = np.empty(targets.shape[0])
-            _potential_loop(spec.kind)(*args, pot)
+            _potential_loop(spec.kind, parallel)(*args, pot)
         return FieldValues(pot, grad)

@@ -1,0 +1,96 @@
+"""What the theory predicts for the classical system (θ = 0, λ = 0, exact kernel).
+
+Conventions: N particles of mass M/N, drift χ∇c_i with ∇c_i = −(M/2πN) Σ_{j≠i} (X_i−X_j)/|X_i−X_j|²
+(DESIGN.md §3). Fournier and Jourdain's statements are for mass 1; with mass M, χ becomes χM.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize, special
+
+__all__ = [
+    "collision_dimension",
+    "critical_mass",
+    "fit_bessel_dimension",
+    "global_existence_threshold",
+    "smallest_exploding_cluster",
+    "virial_blowup_time",
+]
+
+
+def collision_dimension(k: int, n: int, chi: float, mass: float = 1.0) -> float:
+    """δ_k = (k−1)(2 − χMk/(4πN)): the squared Bessel dimension of a k-particle cluster.
+
+    Σ_{i<j in the cluster} |X_i − X_j|² behaves near 0 like a squared Bessel process of this
+    dimension: k-collisions happen when δ_k < 2, and a cluster with δ_k ≤ 0 never separates.
+    """
+    if not 2 <= k <= n:
+        raise ValueError(f"need 2 ≤ k ≤ N, got k = {k}, N = {n}")
+    return (k - 1) * (2.0 - chi * mass * k / (4 * math.pi * n))
+
+
+def smallest_exploding_cluster(n: int, chi: float, mass: float = 1.0) -> int | None:
+    """The smallest k ≤ N with δ_k ≤ 0, i.e. k ≥ 8πN/(χM); None if there is none."""
+    k = max(2, math.ceil(8 * math.pi * n / (chi * mass) - 1e-12))
+    return k if k <= n else None
+
+
+def global_existence_threshold(n: int, mass: float = 1.0) -> float:
+    """χ* = 8π(N−2)/((N−1)M): the particle system exists for all times iff χ ≤ χ* (N ≥ 2)."""
+    return 8 * math.pi * (n - 2) / ((n - 1) * mass)
+
+
+def critical_mass(chi: float) -> float:
+    """8π/χ: above this mass the parabolic–elliptic PDE blows up in finite time."""
+    return 8 * math.pi / chi
+
+
+def virial_blowup_time(second_moment: float, chi: float, mass: float = 1.0) -> float:
+    """T* = m₂(0) / (χM²/(2π) − 4M), m₂ = ∫|x|²ρ (not divided by M); inf when χM ≤ 8π.
+
+    d/dt m₂ = 4M − χM²/(2π), so a smooth solution cannot outlive T*.
+    """
+    rate = chi * mass**2 / (2 * math.pi) - 4 * mass
+    return second_moment / rate if rate > 0 else math.inf
+
+
+def fit_bessel_dimension(hitting_times, start: float, t_max: float) -> tuple[float, float]:
+    """Maximum-likelihood dimension δ < 2 of a Bessel process from its hitting times of 0.
+
+    A Bessel process of dimension δ started at x hits 0 at T = x²/(2G), G ~ Gamma(1 − δ/2, 1).
+    For two particles, x = |X_1 − X_2|(0)/2 (the process |X_1 − X_2|/2, DESIGN.md §3).
+
+    Parameters
+    ----------
+    hitting_times : array, shape (R,)
+        Hitting times of R independent runs, NaN (or > t_max) where the run ended at t_max first
+        (right-censored).
+    start : float
+        x, the starting value of the Bessel process.
+    t_max : float
+        End of the runs.
+
+    Returns
+    -------
+    delta, standard_error : float
+        The estimate and its asymptotic standard error (observed Fisher information).
+    """
+    t = np.asarray(hitting_times, dtype=np.float64)
+    hit = np.isfinite(t) & (t <= t_max)
+    g = start**2 / (2 * t[hit])
+    g_max = start**2 / (2 * t_max)
+    censored = int(np.sum(~hit))
+    if hit.sum() < 2:
+        raise ValueError("need at least two hitting times")
+
+    def nll(a: float) -> float:
+        fit = np.sum((a - 1) * np.log(g) - g - special.gammaln(a))
+        return -(fit + censored * math.log(special.gammainc(a, g_max)))
+
+    a = optimize.minimize_scalar(nll, bounds=(1e-3, 1 - 1e-3), method="bounded").x
+    h = 1e-4 * min(a, 1 - a)
+    curvature = (nll(a + h) - 2 * nll(a) + nll(a - h)) / h**2
+    return 2 - 2 * a, 2 / math.sqrt(curvature) if curvature > 0 else math.inf

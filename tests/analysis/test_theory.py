@@ -1,0 +1,52 @@
+"""Theory utilities: collision dimensions, thresholds, virial time, Bessel dimension estimator."""
+
+import math
+
+import numpy as np
+import pytest
+
+from kellersegel.analysis import (
+    collision_dimension,
+    critical_mass,
+    fit_bessel_dimension,
+    global_existence_threshold,
+    smallest_exploding_cluster,
+    virial_blowup_time,
+)
+from kellersegel.models import ClassicalModel
+
+
+def test_collision_dimensions():
+    # a pair is a Bessel process of dimension 2 − χM/(2πN)
+    assert collision_dimension(2, 10, 3.0, mass=2.0) == pytest.approx(2 - 3.0 * 2 / (2 * math.pi * 10))
+    # the whole system: (N−1)(2 − χM/(4π)), zero at the critical mass 8π/χ
+    assert collision_dimension(7, 7, 8 * math.pi) == pytest.approx(0.0)
+    n, chi = 20, 45 * math.pi
+    k = smallest_exploding_cluster(n, chi)
+    assert k == 4 and collision_dimension(4, n, chi) <= 0 < collision_dimension(3, n, chi)
+    assert smallest_exploding_cluster(20, 6 * math.pi) is None  # 8πN/χ > N
+    with pytest.raises(ValueError):
+        collision_dimension(1, 5, 1.0)
+
+
+def test_thresholds_and_virial_time():
+    assert global_existence_threshold(2) == 0.0
+    assert global_existence_threshold(10**9) == pytest.approx(8 * math.pi)
+    assert critical_mass(8 * math.pi) == 1.0
+    model = ClassicalModel(chi=12 * math.pi, mass=1.5)
+    m2 = 0.8
+    t_star = virial_blowup_time(m2, model.chi, model.mass)
+    # m₂(t) = m₂(0) + M·slope·t reaches 0 at T*
+    assert m2 + model.mass * model.virial_slope() * t_star == pytest.approx(0.0, abs=1e-12)
+    assert virial_blowup_time(m2, 4 * math.pi, 1.0) == math.inf
+
+
+def test_bessel_dimension_estimator_on_exact_samples():
+    """Hitting times drawn from the exact law: the estimate lies within 4 standard errors."""
+    rng = np.random.default_rng(3)
+    for delta in (0.4, 1.0, 1.6):
+        t = 0.25**2 / (2 * rng.gamma(1 - delta / 2, size=400))
+        t[t > 1.0] = np.nan  # censored at t_max = 1
+        estimate, se = fit_bessel_dimension(t, start=0.25, t_max=1.0)
+        assert 0 < se < 0.3
+        assert abs(estimate - delta) < 4 * se
