@@ -9,6 +9,8 @@ import warnings
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 __all__ = ["main"]
 
 
@@ -66,6 +68,52 @@ def _cmd_pde(args: argparse.Namespace) -> int:
             f"numerical blow-up at t = {ds.attrs['blowup_time']:.6g} "
             f"(peak density passed {ds.attrs['blowup_threshold']:.3g})"
         )
+    return 0
+
+
+def _cmd_theory(args: argparse.Namespace) -> int:
+    from kellersegel.analysis import theory
+    from kellersegel.config import load_config
+    from kellersegel.experiments.build import build_initial, build_model
+    from kellersegel.experiments.replicas import replica_rng
+
+    config = load_config(args.config, args.set)
+    model = build_model(config)
+    n = config.particles.n
+    if model.name != "classical" or model.theta != 0 or model.lam != 0:
+        raise UserError(
+            f"theory: the predictions are for the classical model with theta = 0 and lam = 0; "
+            f"this configuration is {model!r}"
+        )
+    chi, mass = model.chi, model.mass
+    x0 = build_initial(config).sample(n, replica_rng(config.run.seed, config.run.replicas, 0))
+    m2 = float(np.mean(np.sum(x0**2, axis=1)))
+    lines = [
+        f"classical Keller–Segel, N = {n}, chi = {chi:.6g} (= {chi / math.pi:.4g} pi), mass M = {mass:g}",
+        f"critical mass 8 pi/chi = {theory.critical_mass(chi):.6g} "
+        f"({'above' if mass > theory.critical_mass(chi) else 'not above'}: M = {mass:g})",
+        f"global existence of the particle system iff chi <= 8 pi (N-2)/((N-1) M) = "
+        f"{theory.global_existence_threshold(n, mass):.6g}: "
+        f"{'yes' if chi <= theory.global_existence_threshold(n, mass) else 'no'}",
+        "collision dimensions delta_k = (k-1)(2 - chi M k/(4 pi N)) "
+        "(k-collisions possible when < 2, a cluster with delta_k <= 0 explodes):",
+    ]
+    shown = sorted({*range(2, min(n, 8) + 1), n})
+    k_star = theory.smallest_exploding_cluster(n, chi, mass)
+    if k_star is not None:
+        shown = sorted({*shown, k_star})
+    lines += [f"  k = {k:>6}: delta_k = {theory.collision_dimension(k, n, chi, mass):.6g}" for k in shown]
+    lines.append(
+        f"smallest exploding cluster: k = {k_star}" if k_star else "no cluster of <= N particles explodes"
+    )
+    slope = model.virial_slope(n)
+    lines.append(
+        f"virial: d/dt E[(1/N) sum |X_i|^2] = 4 - chi M (N-1)/(2 pi N) = {slope:.6g}; "
+        f"(1/N) sum |X_i(0)|^2 = {m2:.6g} (replica 0)"
+    )
+    if slope < 0:
+        lines.append(f"  the second moment reaches 0 by T* = {m2 / -slope:.6g}: blow-up no later")
+    print("\n".join(lines))
     return 0
 
 
@@ -164,6 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pde.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     pde.set_defaults(func=_cmd_pde)
+
+    theory_cmd = sub.add_parser(
+        "theory", help="collision dimensions, thresholds and virial time of a configuration"
+    )
+    theory_cmd.add_argument("config", help="TOML configuration")
+    theory_cmd.add_argument(
+        "--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a value"
+    )
+    theory_cmd.set_defaults(func=_cmd_theory)
 
     plot = sub.add_parser("plot", help="figures of a run: snapshots and second moment")
     plot.add_argument("outdir")
