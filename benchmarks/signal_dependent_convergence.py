@@ -87,8 +87,10 @@ def main() -> None:
     args = parser.parse_args()
     betas = [float(b) for b in args.betas.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"# signal-dependent convergence: {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+    print(
+        f"# signal-dependent convergence: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
     print(f"model {MODEL!r}, data N(0, 0.5 I), t = {T_END}, dt = {args.dt}", flush=True)
     t0 = time.perf_counter()
     grid, reference = pde_density(args.cells)
@@ -103,14 +105,23 @@ def main() -> None:
             for n in sizes:
                 for r in range(args.replicas):
                     key = (beta, n, r, args.dt)
-                    if any((float(w["beta"]), int(w["n"]), int(w["replica"]), float(w["dt"])) == key
-                           for w in rows):
+                    if any(
+                        (float(w["beta"]), int(w["n"]), int(w["replica"]), float(w["dt"])) == key
+                        for w in rows
+                    ):
                         continue
                     t0 = time.perf_counter()
                     error = particle_error(n, beta, r, args.dt, grid, reference)
-                    row = dict(beta=beta, n=n, replica=r, epsilon=n**-beta, dt=args.dt, l1=error,
-                               engine=choose_engine(GaussianMollifiedKernel(n**-beta, 1.0), n),
-                               seconds=round(time.perf_counter() - t0, 1))
+                    row = dict(
+                        beta=beta,
+                        n=n,
+                        replica=r,
+                        epsilon=n**-beta,
+                        dt=args.dt,
+                        l1=error,
+                        engine=choose_engine(GaussianMollifiedKernel(n**-beta, 1.0), n),
+                        seconds=round(time.perf_counter() - t0, 1),
+                    )
                     writer.writerow(row)
                     f.flush()
                     rows.append({k: str(v) for k, v in row.items()})
@@ -130,13 +141,21 @@ def summarize(rows, betas, sizes, replicas, dt) -> None:
         print(f"\n## β = {beta}, dt = {dt}\n\n| N | ε | engine | mean L1/M | std | replicas | s/replica |")
         print("|--:|--:|:--|--:|--:|--:|--:|")
         for i, n in enumerate(sizes):
-            mine = [w for w in rows if float(w["beta"]) == beta and int(w["n"]) == n
-                    and float(w["dt"]) == dt and int(w["replica"]) < replicas]
+            mine = [
+                w
+                for w in rows
+                if float(w["beta"]) == beta
+                and int(w["n"]) == n
+                and float(w["dt"]) == dt
+                and int(w["replica"]) < replicas
+            ]
             for w in mine:
                 errors[i, int(w["replica"])] = float(w["l1"])
             secs = np.mean([float(w["seconds"]) for w in mine])
-            print(f"| {n} | {n**-beta:.4f} | {mine[0]['engine']} | {np.nanmean(errors[i]):.4f} | "
-                  f"{np.nanstd(errors[i], ddof=1):.4f} | {len(mine)} | {secs:.0f} |")
+            print(
+                f"| {n} | {n**-beta:.4f} | {mine[0]['engine']} | {np.nanmean(errors[i]):.4f} | "
+                f"{np.nanstd(errors[i], ddof=1):.4f} | {len(mine)} | {secs:.0f} |"
+            )
         print(f"\nfit over all N: {fit_rate(sizes, errors)}")
 
 

@@ -44,7 +44,7 @@ def test_stop_at_cluster_needs_adaptive_steps():
 
 def test_theory_command_prints_the_predictions(tmp_path, capsys):
     config = tmp_path / "c.toml"
-    config.write_text('[model]\nchi = 141.3716694115407\n[particles]\nn = 20\n')
+    config.write_text("[model]\nchi = 141.3716694115407\n[particles]\nn = 20\n")
     assert main(["theory", str(config)]) == 0
     out = capsys.readouterr().out
     assert "smallest exploding cluster: k = 4" in out and "delta_k = -0.75" in out
