@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from kellersegel.dynamics.brownian import BrownianTree
 from kellersegel.dynamics.clusters import ClusterTracker
@@ -125,20 +126,20 @@ def simulate_adaptive(
     radius = cluster_radius if cluster_radius is not None else 10.0 * math.sqrt(floor)
     tracker = ClusterTracker(n, radius)
     noise = BrownianTree(n, h, key, max_level=top)
-    traj = Trajectory.empty(grid.save_times, n if not save_particles else min(save_particles, n), True)
+    traj = Trajectory.empty(grid.save_times, n, save_particles, clusters=True)
     save_at = {int(s): k for k, s in enumerate(grid.save_steps)}
 
-    base, q = 0, 0  # time = (base + q / 2^top) h
+    base, q, t = 0, 0, 0.0  # t = (base + q / 2^top) h
     at_floor, steps, min_level = 0, 0, 0
-    coef = stepper.coefficients(x, 0.0)
-    traj.record(save_at[0], x, coef.max_drift(), tracker.observe(x, 0.0))
+    coef = stepper.coefficients(x, t)
+    max_drift = coef.max_drift()
+    tree = cKDTree(x)  # one KD-tree per state: minimum distance and clusters
+    traj.record(save_at[0], x, max_drift, tracker.observe(x, t, tree))
     while base < grid.n_steps:
-        t = (base + q / 2**top) * h
-        max_drift = coef.max_drift()
-        if not (math.isfinite(max_drift) and np.all(np.isfinite(x))):
+        if not math.isfinite(max_drift):
             traj.event, traj.event_time = "nonfinite", t
             break
-        distance = min_pair_distance(x)
+        distance = min_pair_distance(x, tree)
         level = controller.level(h, distance, max_drift)
         if level > top:
             level = top
@@ -153,22 +154,26 @@ def simulate_adaptive(
         aligned = top - ((q & -q).bit_length() - 1) if q else 0  # coarsest level on this time's grid
         level = max(level, aligned)
         span = 2 ** (top - level)
-        dt = h / 2**level
-        x = stepper.step(x, t, dt, noise.increment(base, level, q // span), coef)
+        x = stepper.step(x, t, h / 2**level, noise.increment(base, level, q // span), coef)
         steps += 1
         min_level = max(min_level, level)
         q += span
         if q == 2**top:
             base, q = base + 1, 0
         t = (base + q / 2**top) * h
-        coef = stepper.coefficients(x, t) if np.all(np.isfinite(x)) else coef
-        largest = tracker.observe(x, t)
+        if not np.all(np.isfinite(x)):
+            traj.event, traj.event_time = "nonfinite", t
+            break
+        coef = stepper.coefficients(x, t)
+        max_drift = coef.max_drift()
+        tree = cKDTree(x)
+        largest = tracker.observe(x, t, tree)
         if stop_at_cluster is not None and largest >= stop_at_cluster:
             traj.event, traj.event_time = "cluster", t
             break
         if q == 0:
             if base in save_at:
-                traj.record(save_at[base], x, coef.max_drift(), largest)
+                traj.record(save_at[base], x, max_drift, largest)
             if progress is not None:
                 progress(t)
     traj.steps, traj.min_step = steps, h / 2**min_level

@@ -10,8 +10,12 @@ from scipy.spatial import cKDTree
 __all__ = ["ClusterTracker", "find_clusters"]
 
 
-def find_clusters(x: NDArray[np.float64], radius: float) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def find_clusters(
+    x: NDArray[np.float64], radius: float, tree: cKDTree | None = None
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Groups of particles linked by chains of pairs at distance ≤ ``radius``.
+
+    ``tree``: a KD-tree already built on x (saves building it again).
 
     Returns
     -------
@@ -20,7 +24,7 @@ def find_clusters(x: NDArray[np.float64], radius: float) -> tuple[NDArray[np.int
     sizes : array, shape (number of clusters,)
         Particles per cluster.
     """
-    pairs = cKDTree(x).query_pairs(radius, output_type="ndarray").astype(np.int64)
+    pairs = (tree or cKDTree(x)).query_pairs(radius, output_type="ndarray").astype(np.int64)
     labels = _components(x.shape[0], pairs.reshape(-1, 2))
     return labels, np.bincount(labels)
 
@@ -77,9 +81,9 @@ class ClusterTracker:
         self.first_time = np.full(n + 1, np.nan)
         self.largest_seen = 0
 
-    def observe(self, x: NDArray[np.float64], t: float) -> int:
+    def observe(self, x: NDArray[np.float64], t: float, tree: cKDTree | None = None) -> int:
         """Update with the state at time t; returns the largest cluster size now."""
-        _, sizes = find_clusters(x, self.radius)
+        _, sizes = find_clusters(x, self.radius, tree)
         largest = int(sizes.max())
         if largest > self.largest_seen:
             self.first_time[self.largest_seen + 1 : largest + 1] = t
@@ -88,7 +92,9 @@ class ClusterTracker:
 
     def cluster_of_closest_pair(self, x: NDArray[np.float64]) -> int:
         """Size of the cluster that holds the closest pair (the cluster an explosion forms in)."""
-        labels, sizes = find_clusters(x, self.radius)
-        _, nearest = cKDTree(x).query(x, k=2)
-        distances = np.hypot(*(x - x[nearest[:, 1]]).T)
-        return int(sizes[labels[int(np.argmin(distances))]]) if x.shape[0] > 1 else 1
+        if x.shape[0] < 2:
+            return x.shape[0]
+        tree = cKDTree(x)
+        labels, sizes = find_clusters(x, self.radius, tree)
+        distances, _ = tree.query(x, k=2)
+        return int(sizes[labels[int(np.argmin(distances[:, 1]))]])

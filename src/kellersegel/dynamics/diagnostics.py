@@ -19,9 +19,9 @@ def center_of_mass(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return x.mean(axis=0)
 
 
-def min_pair_distance(x: NDArray[np.float64]) -> float:
-    """min_{i≠j} |X_i − X_j| with a KD-tree (O(N log N))."""
+def min_pair_distance(x: NDArray[np.float64], tree: cKDTree | None = None) -> float:
+    """min_{i≠j} |X_i − X_j| with a KD-tree (O(N log N)); ``tree``: one already built on x."""
     if x.shape[0] < 2:
         return float("nan")
-    distances, _ = cKDTree(x).query(x, k=2)
+    distances, _ = (tree or cKDTree(x)).query(x, k=2)
     return float(distances[:, 1].min())

@@ -71,8 +71,12 @@ class Trajectory:
     exploding_cluster: int = 0
 
     @classmethod
-    def empty(cls, times: NDArray[np.float64], n_saved: int, clusters: bool = False) -> Trajectory:
+    def empty(
+        cls, times: NDArray[np.float64], n: int, save_particles: int | None = None, clusters: bool = False
+    ) -> Trajectory:
+        """NaN arrays for N = n particles, of which ``save_particles`` (None or 0: all) are saved."""
         t = len(times)
+        n_saved = n if not save_particles else min(int(save_particles), n)
         return cls(
             largest_cluster=np.full(t, np.nan) if clusters else None,
             times=np.asarray(times, dtype=np.float64),
@@ -131,8 +135,7 @@ def simulate(
     """
     x = np.array(x0, dtype=np.float64, copy=True)
     n = x.shape[0]
-    n_saved = n if not save_particles else min(int(save_particles), n)
-    traj = Trajectory.empty(grid.save_times, n_saved, clusters=cluster_radius is not None)
+    traj = Trajectory.empty(grid.save_times, n, save_particles, clusters=cluster_radius is not None)
     tracker = None if cluster_radius is None else ClusterTracker(n, cluster_radius)
     save_at = {int(s): k for k, s in enumerate(grid.save_steps)}
     sqrt_dt = math.sqrt(grid.dt)

@@ -100,17 +100,20 @@ class PowerFunction(SignalFunction):
         self.k = finite_number("k", k)
 
     def value(self, c):
-        base = 1.0 + np.asarray(c, dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(base > 0, self.a * np.abs(base) ** -self.k, np.nan)
+        return self.a * _power_of_one_plus(c, -self.k)
 
     def derivative(self, c):
-        base = 1.0 + np.asarray(c, dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(base > 0, -self.a * self.k * np.abs(base) ** (-self.k - 1.0), np.nan)
+        return -self.a * self.k * _power_of_one_plus(c, -self.k - 1.0)
 
     def __repr__(self) -> str:
         return f"power(a={self.a:g}, k={self.k:g})"
+
+
+def _power_of_one_plus(c: ArrayLike, exponent: float) -> NDArray[np.float64]:
+    """(1 + c)^exponent for c > −1, NaN elsewhere."""
+    base = 1.0 + np.asarray(c, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(base > 0, np.abs(base) ** exponent, np.nan)
 
 
 class ReceptorFunction(PowerFunction):
