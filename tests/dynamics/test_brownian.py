@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from kellersegel.dynamics import BrownianTree
+from kellersegel.dynamics import BrownianTree, BrownianWalk
+from kellersegel.dynamics.brownian import philox4x32
 
 
 def test_fine_increments_sum_to_the_coarse_increment():
@@ -40,3 +41,37 @@ def test_rejects_going_back_and_too_fine_levels():
         tree.value(1, 0, 0)
     with pytest.raises(ValueError, match="below level 4"):
         tree.value(3, 5, 1)
+
+
+@pytest.mark.parametrize(
+    ("counter", "key", "expected"),
+    [  # Random123 known-answer vectors for Philox4x32-10
+        ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+        ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+        (
+            (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+            (0xA4093822, 0x299F31D0),
+            (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+        ),
+    ],
+)
+def test_philox_matches_the_random123_known_answers(counter, key, expected):
+    assert philox4x32(counter, key) == expected
+
+
+def test_a_walk_of_mixed_steps_follows_the_tree(rng):
+    """Random dyadic steps (aligned on their own grid) give exactly the tree's increments."""
+    top = 10
+    tree, walk = BrownianTree(3, 0.1, key=5, max_level=top), BrownianWalk(3, 0.1, key=5, max_level=top)
+    position = interval = 0
+    while interval < 3:
+        aligned = top - ((position & -position).bit_length() - 1) if position else 0
+        level = max(int(rng.integers(0, top + 1)), aligned)
+        span = 1 << (top - level)
+        np.testing.assert_array_equal(walk.step(level), tree.increment(interval, level, position // span))
+        position += span
+        if position == 1 << top:
+            interval, position = interval + 1, 0
+    assert (walk.interval, walk.position) == (3, 0)
+    with pytest.raises(ValueError, match="not aligned"):
+        walk.step(top), walk.step(top - 1)

@@ -187,7 +187,8 @@ class TimeConfig(Section):
 
     With ``adaptive = true`` (θ = 0), dt is the largest step and the step is
     min(dt, distance_fraction·d², drift_fraction·d/max|b|) on dyadic levels dt/2^m, down to
-    ``min_dt``; ``explosion_steps`` consecutive steps at the floor make an explosion.
+    ``min_dt``; a collapse at the floor that lasts ``explosion_window`` · R² (R = 16 d_floor,
+    d_floor = √(min_dt/distance_fraction)) is an explosion.
     """
 
     t_end: float = Field(1.0, gt=0)
@@ -200,7 +201,9 @@ class TimeConfig(Section):
     distance_fraction: float = Field(0.02, gt=0, description="adaptive: step ≤ this · (min distance)²")
     drift_fraction: float = Field(0.1, gt=0, description="adaptive: step ≤ this · min distance / max|b|")
     min_dt: float = Field(1e-10, gt=0, description="adaptive: floor, the smallest dt/2^m ≥ min_dt")
-    explosion_steps: int = Field(2000, ge=1, description="adaptive: floor steps in a row = explosion")
+    explosion_window: float = Field(
+        20.0, gt=0, description="adaptive: a collapse lasting this · (16 d_floor)² = explosion"
+    )
 
     def max_level(self) -> int:
         """The finest dyadic level m with dt/2^m ≥ ``min_dt`` (at least 0)."""
@@ -211,7 +214,7 @@ class ClustersSection(Section):
     """[clusters]: groups of particles linked by pairs at distance ≤ radius, tracked every step."""
 
     radius: float | None = Field(
-        None, gt=0, description="linking distance r (default: off for fixed steps, 10·√min_dt adaptive)"
+        None, gt=0, description="linking distance r (default: off for fixed steps, 16 d_floor adaptive)"
     )
     stop_at: int | None = Field(None, ge=2, description="adaptive: stop when a cluster this large forms")
 

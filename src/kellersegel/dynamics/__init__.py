@@ -1,8 +1,8 @@
 """Particle dynamics: signal fields, Euler–Maruyama steps, simulation with events."""
 
 from kellersegel.dynamics.adaptive import CollisionStepController, simulate_adaptive
-from kellersegel.dynamics.brownian import BrownianTree
-from kellersegel.dynamics.clusters import ClusterTracker, find_clusters
+from kellersegel.dynamics.brownian import BrownianTree, BrownianWalk
+from kellersegel.dynamics.clusters import ClosePairs, ClusterTracker, close_pairs, find_clusters
 from kellersegel.dynamics.diagnostics import center_of_mass, min_pair_distance, second_moment
 from kellersegel.dynamics.euler_maruyama import Coefficients, EulerMaruyama
 from kellersegel.dynamics.memory import (
@@ -18,6 +18,8 @@ from kellersegel.dynamics.time_grid import TimeGrid
 __all__ = [
     "EVENTS",
     "BrownianTree",
+    "BrownianWalk",
+    "ClosePairs",
     "ClusterTracker",
     "Coefficients",
     "CollisionStepController",
@@ -32,6 +34,7 @@ __all__ = [
     "Trajectory",
     "UniformDiskSignal",
     "center_of_mass",
+    "close_pairs",
     "find_clusters",
     "min_pair_distance",
     "simulate",

@@ -1,21 +1,78 @@
-"""Clusters of particles: connected components of the graph |X_i − X_j| ≤ r (KD-tree, not N²)."""
+"""Close pairs and clusters of particles: connected components of the graph |X_i − X_j| ≤ r.
+
+The pairs come from a KD-tree (O(N log N)); below 64 particles one compiled pass over all pairs
+is faster and gives the same pairs.
+"""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numba
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-__all__ = ["ClusterTracker", "find_clusters"]
+__all__ = ["ClosePairs", "ClusterTracker", "close_pairs", "find_clusters"]
+
+#: below this many particles the all-pairs pass beats building a KD-tree
+_ALL_PAIRS_BELOW = 64
 
 
-def find_clusters(
-    x: NDArray[np.float64], radius: float, tree: cKDTree | None = None
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+class ClosePairs(NamedTuple):
+    """The closest pair and all pairs within a radius, of one state."""
+
+    min_distance: float  #: min_{i≠j} |X_i − X_j| (NaN for one particle)
+    closest: int  #: a particle of the closest pair (−1 for one particle)
+    pairs: NDArray[np.int64]  #: shape (P, 2), i < j, the pairs at distance ≤ radius
+
+
+def close_pairs(x: NDArray[np.float64], radius: float) -> ClosePairs:
+    """The closest pair of x, shape (n, 2), and the pairs at distance ≤ ``radius``."""
+    n = x.shape[0]
+    if n < 2:
+        return ClosePairs(float("nan"), -1, np.empty((0, 2), dtype=np.int64))
+    if n < _ALL_PAIRS_BELOW:
+        distance, closest, pairs = _all_pairs(np.ascontiguousarray(x, dtype=np.float64), radius)
+        return ClosePairs(distance, closest, pairs)
+    tree = cKDTree(x)
+    distances, _ = tree.query(x, k=2)
+    closest = int(np.argmin(distances[:, 1]))
+    pairs = tree.query_pairs(radius, output_type="ndarray").astype(np.int64).reshape(-1, 2)
+    return ClosePairs(float(distances[closest, 1]), closest, pairs)
+
+
+@numba.njit(cache=True)
+def _all_pairs(x: NDArray[np.float64], radius: float) -> tuple[float, int, NDArray[np.int64]]:
+    n = x.shape[0]
+    best, closest = np.inf, 0
+    found = np.empty((16, 2), dtype=np.int64)
+    count = 0
+    r2 = radius * radius
+    for i in range(n):
+        for j in range(i + 1, n):
+            dx, dy = x[i, 0] - x[j, 0], x[i, 1] - x[j, 1]
+            d2 = dx * dx + dy * dy
+            if d2 < best:
+                best, closest = d2, i
+            if d2 <= r2:
+                if count == found.shape[0]:
+                    grown = np.empty((2 * count, 2), dtype=np.int64)
+                    grown[:count] = found
+                    found = grown
+                found[count, 0], found[count, 1] = i, j
+                count += 1
+    return np.sqrt(best), closest, found[:count].copy()
+
+
+def cluster_labels(n: int, pairs: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Connected components of n particles linked by ``pairs``: (labels, shape (n,); sizes)."""
+    labels = _components(n, pairs)
+    return labels, np.bincount(labels, minlength=1)
+
+
+def find_clusters(x: NDArray[np.float64], radius: float) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Groups of particles linked by chains of pairs at distance ≤ ``radius``.
-
-    ``tree``: a KD-tree already built on x (saves building it again).
 
     Returns
     -------
@@ -24,9 +81,7 @@ def find_clusters(
     sizes : array, shape (number of clusters,)
         Particles per cluster.
     """
-    pairs = (tree or cKDTree(x)).query_pairs(radius, output_type="ndarray").astype(np.int64)
-    labels = _components(x.shape[0], pairs.reshape(-1, 2))
-    return labels, np.bincount(labels)
+    return cluster_labels(x.shape[0], close_pairs(x, radius).pairs)
 
 
 @numba.njit(cache=True)
@@ -77,24 +132,28 @@ class ClusterTracker:
     def __init__(self, n: int, radius: float) -> None:
         if not radius > 0:
             raise ValueError(f"cluster radius must be > 0, got {radius}")
+        self.n = int(n)
         self.radius = float(radius)
         self.first_time = np.full(n + 1, np.nan)
         self.largest_seen = 0
 
-    def observe(self, x: NDArray[np.float64], t: float, tree: cKDTree | None = None) -> int:
-        """Update with the state at time t; returns the largest cluster size now."""
-        _, sizes = find_clusters(x, self.radius, tree)
-        largest = int(sizes.max())
+    def pairs(self, x: NDArray[np.float64]) -> ClosePairs:
+        """The close pairs of x at the linking distance."""
+        return close_pairs(x, self.radius)
+
+    def observe(self, x: NDArray[np.float64], t: float, pairs: ClosePairs | None = None) -> int:
+        """Update with the state at time t (``pairs``: its close pairs); the largest cluster size."""
+        found = (self.pairs(x) if pairs is None else pairs).pairs
+        largest = 1 if len(found) == 0 else int(cluster_labels(self.n, found)[1].max())
         if largest > self.largest_seen:
             self.first_time[self.largest_seen + 1 : largest + 1] = t
             self.largest_seen = largest
         return largest
 
-    def cluster_of_closest_pair(self, x: NDArray[np.float64]) -> int:
+    def cluster_of_closest_pair(self, x: NDArray[np.float64], pairs: ClosePairs | None = None) -> int:
         """Size of the cluster that holds the closest pair (the cluster an explosion forms in)."""
         if x.shape[0] < 2:
             return x.shape[0]
-        tree = cKDTree(x)
-        labels, sizes = find_clusters(x, self.radius, tree)
-        distances, _ = tree.query(x, k=2)
-        return int(sizes[labels[int(np.argmin(distances[:, 1]))]])
+        found = self.pairs(x) if pairs is None else pairs
+        labels, sizes = cluster_labels(self.n, found.pairs)
+        return int(sizes[labels[found.closest]])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
+
+from kellersegel.dynamics.clusters import close_pairs
 
 __all__ = ["center_of_mass", "min_pair_distance", "second_moment"]
 
@@ -19,9 +20,6 @@ def center_of_mass(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return x.mean(axis=0)
 
 
-def min_pair_distance(x: NDArray[np.float64], tree: cKDTree | None = None) -> float:
-    """min_{i≠j} |X_i − X_j| with a KD-tree (O(N log N)); ``tree``: one already built on x."""
-    if x.shape[0] < 2:
-        return float("nan")
-    distances, _ = (tree or cKDTree(x)).query(x, k=2)
-    return float(distances[:, 1].min())
+def min_pair_distance(x: NDArray[np.float64]) -> float:
+    """min_{i≠j} |X_i − X_j| (KD-tree, O(N log N); NaN for one particle)."""
+    return close_pairs(x, 0.0).min_distance

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -22,8 +24,19 @@ class Coefficients:
 
     def max_drift(self) -> float:
         """max_i |b_i| (NaN if any drift is not finite)."""
-        speed = np.sqrt(np.einsum("ij,ij->i", self.drift, self.drift))
-        return float(np.max(speed)) if np.all(np.isfinite(speed)) else float("nan")
+        largest = _max_row_norm(self.drift)
+        return largest if math.isfinite(largest) else float("nan")
+
+
+@numba.njit(cache=True)
+def _max_row_norm(v: NDArray[np.float64]) -> float:
+    """max_i |v_i| (NaN if any entry is NaN)."""
+    largest = 0.0
+    for i in range(v.shape[0]):
+        norm2 = v[i, 0] * v[i, 0] + v[i, 1] * v[i, 1]
+        if not norm2 <= largest:  # larger, or NaN
+            largest = norm2
+    return math.sqrt(largest)
 
 
 class EulerMaruyama:
@@ -53,7 +66,7 @@ class EulerMaruyama:
     ) -> NDArray[np.float64]:
         """The state at t + dt given the increments dw ~ N(0, dt I), shape (n, 2)."""
         c = self.coefficients(x, t) if coefficients is None else coefficients
-        noise = c.noise if np.ndim(c.noise) == 0 else np.asarray(c.noise)[:, None]
+        noise = c.noise[:, None] if isinstance(c.noise, np.ndarray) and c.noise.ndim else c.noise
         x_new = x + c.drift * dt + noise * dw
         self.signal.advance(x, x_new, t, dt)
         return x_new

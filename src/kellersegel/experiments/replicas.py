@@ -54,7 +54,7 @@ def run_replica(config: RunConfig, k: int, progress: Callable[[int], None] | Non
             int(rng.integers(2**63)),
             controller,
             cluster_radius=config.clusters.radius,
-            explosion_steps=tc.explosion_steps,
+            explosion_window=tc.explosion_window,
             stop_at_cluster=config.clusters.stop_at,
             save_particles=config.run.save_particles or None,
             progress=lambda t: report(round(t / grid.dt)),
