@@ -18,7 +18,10 @@ the minimum distance stays ≤ R = 16 d_floor (wanted step ≤ 2^8 Δt_min). A c
 (for δ_k < 0 that time grows like R² (R/d_floor)^|δ_k|). A collapse that lasts w R²
 (w = ``explosion_window``) stops the run with the event "explosion"; ``event_time`` is the time
 the collapse started (the states saved until the detection, w R² later, are kept). The exploding
-cluster is the cluster of the closest pair at the detection, linked at R. A lingering collision
+cluster is the cluster of the closest pair at the detection, linked at 2√w R, the relative
+Brownian displacement over the window: a collapsed cluster with δ_k < 0 is not a point at this
+resolution (its size fluctuates with a heavy tail above d_floor), and particles farther away
+than that have not interacted with it during the window. A lingering collision
 with small δ > 0 is a false alarm with probability about exp(−w δ / 0.6) per collapse; the
 numbers measured for both kinds of error are in benchmarks/README.md ("Singular dynamics").
 """
@@ -120,7 +123,7 @@ def simulate_adaptive(
     -------
     Trajectory
         With ``largest_cluster``, ``cluster_first_time``, ``steps``, ``min_step``,
-        ``floor_time`` and, after an explosion, ``exploding_cluster``.
+        ``floor_time``, ``collapses`` and, after an explosion, ``exploding_cluster``.
     """
     controller = controller or CollisionStepController()
     if not explosion_window > 0:
@@ -155,11 +158,12 @@ def simulate_adaptive(
                 traj.floor_time = t
             if math.isnan(collapse_start):
                 collapse_start = t
+                traj.collapses += 1
         elif level <= top - _RELEASE_LEVELS:
             collapse_start = math.nan
         if t - collapse_start >= window:
             traj.event, traj.event_time = "explosion", collapse_start
-            traj.exploding_cluster = tracker.cluster_of_closest_pair(x, pairs)
+            traj.exploding_cluster = tracker.cluster_of_closest_pair(x, 2 * math.sqrt(window))
             break
         q = noise.position
         aligned = top - ((q & -q).bit_length() - 1) if q else 0  # coarsest level on this time's grid

@@ -150,10 +150,10 @@ class ClusterTracker:
             self.largest_seen = largest
         return largest
 
-    def cluster_of_closest_pair(self, x: NDArray[np.float64], pairs: ClosePairs | None = None) -> int:
-        """Size of the cluster that holds the closest pair (the cluster an explosion forms in)."""
+    def cluster_of_closest_pair(self, x: NDArray[np.float64], radius: float | None = None) -> int:
+        """Size of the cluster that holds the closest pair, linked at ``radius`` (default r)."""
         if x.shape[0] < 2:
             return x.shape[0]
-        found = self.pairs(x) if pairs is None else pairs
+        found = close_pairs(x, self.radius if radius is None else radius)
         labels, sizes = cluster_labels(self.n, found.pairs)
         return int(sizes[labels[found.closest]])

@@ -53,6 +53,8 @@ class Trajectory:
         Adaptive steps: first time the step floor was hit (NaN: never).
     exploding_cluster : int
         Adaptive steps: size of the cluster holding the closest pair at an explosion (0: none).
+    collapses : int
+        Adaptive steps: collapses to the step floor (each one left again, or the explosion).
     """
 
     times: NDArray[np.float64]
@@ -69,6 +71,7 @@ class Trajectory:
     min_step: float = math.nan
     floor_time: float = math.nan
     exploding_cluster: int = 0
+    collapses: int = 0
 
     @classmethod
     def empty(

@@ -17,7 +17,7 @@ from kellersegel.dynamics import Trajectory
 __all__ = ["load_trajectory", "save_trajectory", "to_dataset", "write_netcdf"]
 
 _ARRAYS = ("times", "positions", "second_moment", "center_of_mass", "min_distance", "max_drift")
-_SCALARS = ("event_time", "steps", "min_step", "floor_time", "exploding_cluster")
+_SCALARS = ("event_time", "steps", "min_step", "floor_time", "collapses", "exploding_cluster")
 _CLUSTER_ARRAYS = ("largest_cluster", "cluster_first_time")
 
 
@@ -27,7 +27,7 @@ def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Data
     Variables: positions(replica, time, particle, dim), second_moment(replica, time),
     center_of_mass(replica, time, dim), min_distance(replica, time), max_drift(replica, time),
     event(replica), event_time(replica), steps(replica), min_step(replica), floor_time(replica),
-    exploding_cluster(replica); with cluster tracking also largest_cluster(replica, time) and
+    collapses(replica), exploding_cluster(replica); with cluster tracking also largest_cluster(replica, time) and
     cluster_first_time(replica, size).
     """
     from kellersegel import __version__
@@ -78,10 +78,11 @@ def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Data
         ds["largest_cluster"].attrs["description"] = "particles in the largest cluster (linking distance r)"
         ds["cluster_first_time"].attrs["description"] = "first time a cluster of >= size particles exists"
     ds["event"].attrs["description"] = "none | nonfinite | explosion | cluster (the run stopped)"
-    ds["event_time"].attrs["description"] = "time at which the event was detected (NaN: none)"
+    ds["event_time"].attrs["description"] = "time of the event (explosion: start of the collapse; NaN: none)"
     ds["steps"].attrs["description"] = "time steps taken"
     ds["min_step"].attrs["description"] = "smallest time step taken"
     ds["floor_time"].attrs["description"] = "adaptive steps: first time the step floor was hit (NaN: never)"
+    ds["collapses"].attrs["description"] = "adaptive steps: collapses to the step floor"
     ds["exploding_cluster"].attrs["description"] = "size of the cluster that exploded (0: none)"
     return ds
 
