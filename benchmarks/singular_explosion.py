@@ -27,7 +27,16 @@ from kellersegel.analysis import collision_dimension, smallest_exploding_cluster
 from kellersegel.config import load_config
 from kellersegel.experiments.replicas import run_replica
 
-FIELDS = ["replica", "event", "event_time", "exploding_cluster", "floor_time", "collapses", "steps", "seconds"]
+FIELDS = [
+    "replica",
+    "event",
+    "event_time",
+    "exploding_cluster",
+    "floor_time",
+    "collapses",
+    "steps",
+    "seconds",
+]
 
 
 def finished(path: str) -> dict[int, dict[str, str]]:
@@ -80,15 +89,18 @@ def main() -> None:
 
 def summarize(rows: dict[int, dict[str, str]], k_star: int | None) -> None:
     events = collections.Counter(row["event"] for row in rows.values())
-    sizes = collections.Counter(int(row["exploding_cluster"]) for row in rows.values() if row["event"] == "explosion")
-    times = np.array([float(row["event_time"]) for row in rows.values() if row["event"] == "explosion"])
+    exploded = [row for row in rows.values() if row["event"] == "explosion"]
+    sizes = collections.Counter(int(row["exploding_cluster"]) for row in exploded)
+    times = np.array([float(row["event_time"]) for row in exploded])
     print(f"{len(rows)} replicas; events: {dict(events)}")
     print("exploding cluster sizes:", dict(sorted(sizes.items())), f"(theory: {k_star})")
     if times.size:
-        print(f"explosion time: mean {times.mean():.4g}, sd {times.std(ddof=1) if times.size > 1 else math.nan:.3g}")
+        sd = times.std(ddof=1) if times.size > 1 else math.nan
+        print(f"explosion time: mean {times.mean():.4g}, sd {sd:.3g}")
     collapses = np.array([int(row["collapses"]) for row in rows.values()])
     seconds = np.array([float(row["seconds"]) for row in rows.values()])
-    print(f"collapses per replica: mean {collapses.mean():.1f}; seconds per replica: mean {seconds.mean():.1f}")
+    print(f"collapses per replica: mean {collapses.mean():.1f}, total {collapses.sum()}")
+    print(f"seconds per replica: mean {seconds.mean():.1f}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,13 @@
 """Analysis of runs against their limits: densities and distances, rates, the theory side."""
 
 from kellersegel.analysis.density import binned_kde, l1_distance, scott_bandwidth
+from kellersegel.analysis.distances import (
+    TransportDistance,
+    density_moments,
+    density_support,
+    relative_entropy,
+    wasserstein,
+)
 from kellersegel.analysis.rates import RateFit, fit_rate
 from kellersegel.analysis.theory import (
     collision_dimension,
@@ -13,14 +20,19 @@ from kellersegel.analysis.theory import (
 
 __all__ = [
     "RateFit",
+    "TransportDistance",
     "binned_kde",
     "collision_dimension",
     "critical_mass",
+    "density_moments",
+    "density_support",
     "fit_bessel_dimension",
     "fit_rate",
     "global_existence_threshold",
     "l1_distance",
+    "relative_entropy",
     "scott_bandwidth",
     "smallest_exploding_cluster",
     "virial_blowup_time",
+    "wasserstein",
 ]

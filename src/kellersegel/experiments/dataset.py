@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from kellersegel.analysis.theory import smallest_exploding_cluster
 from kellersegel.config.load import config_to_toml
 from kellersegel.config.schema import RunConfig
 from kellersegel.dynamics import Trajectory
+from kellersegel.kernels import ExactKernel
 
 __all__ = ["load_trajectory", "save_trajectory", "to_dataset", "write_netcdf"]
 
@@ -27,8 +29,8 @@ def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Data
     Variables: positions(replica, time, particle, dim), second_moment(replica, time),
     center_of_mass(replica, time, dim), min_distance(replica, time), max_drift(replica, time),
     event(replica), event_time(replica), steps(replica), min_step(replica), floor_time(replica),
-    collapses(replica), exploding_cluster(replica); with cluster tracking also largest_cluster(replica, time) and
-    cluster_first_time(replica, size).
+    collapses(replica), exploding_cluster(replica); with cluster tracking also
+    largest_cluster(replica, time) and cluster_first_time(replica, size).
     """
     from kellersegel import __version__
     from kellersegel.experiments.build import build_kernel, build_model, build_signal
@@ -73,6 +75,9 @@ def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Data
     ds["max_drift"].attrs["description"] = "max_i |b_i|, b the drift of the SDE"
     if first.largest_cluster is not None:
         ds["largest_cluster"] = (("replica", "time"), stack("largest_cluster"))
+        if hasattr(model, "chi") and isinstance(kernel, ExactKernel):
+            k_star = smallest_exploding_cluster(config.particles.n, model.chi, model.mass)
+            ds.attrs["smallest_exploding_cluster"] = k_star or 0
         ds["cluster_first_time"] = (("replica", "size"), stack("cluster_first_time"))
         ds = ds.assign_coords(size=np.arange(first.cluster_first_time.shape[0]))
         ds["largest_cluster"].attrs["description"] = "particles in the largest cluster (linking distance r)"

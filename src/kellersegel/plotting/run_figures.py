@@ -86,15 +86,66 @@ def plot_second_moment(ds: xr.Dataset, path: str | Path) -> Path:
     return _save(fig, path)
 
 
+def plot_clusters(ds: xr.Dataset, path: str | Path, max_size: int = 6) -> Path:
+    """Cluster sizes: largest cluster over time, P(a cluster of ≥ k particles by t), exploding sizes.
+
+    Needs cluster tracking (``largest_cluster`` and ``cluster_first_time`` in the dataset). The
+    dashed line in the last panel is the smallest k with collision dimension δ_k ≤ 0, when the
+    dataset gives it (attribute ``smallest_exploding_cluster``).
+    """
+    if "largest_cluster" not in ds:
+        raise ValueError("the dataset has no cluster fields: run with [clusters] or adaptive steps")
+    t = ds["time"].values
+    r = ds.sizes["replica"]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    ax = axes[0]
+    for k in range(min(r, 20)):
+        ax.step(t, ds["largest_cluster"].isel(replica=k), where="post", color="0.6", lw=0.8)
+    ax.step(t, ds["largest_cluster"].mean("replica"), where="post", color="C0", lw=2, label="mean")
+    ax.set(xlabel="t", ylabel="largest cluster (at save times)")
+    ax.legend(frameon=False)
+
+    ax = axes[1]
+    first = ds["cluster_first_time"]
+    for k in range(2, min(max_size, first.sizes["size"] - 1) + 1):
+        hits = np.sort(first.sel(size=k).values)
+        hits = hits[np.isfinite(hits)]
+        ax.step(
+            np.r_[0.0, hits, t[-1]],
+            np.r_[0, np.arange(1, hits.size + 1), hits.size] / r,
+            where="post",
+            label=f"k = {k}",
+        )
+    ax.set(xlabel="t", ylabel="P(cluster of ≥ k by t)", ylim=(0, 1.02))
+    ax.legend(frameon=False, fontsize=8)
+
+    ax = axes[2]
+    exploded = ds["event"].values == "explosion"
+    sizes = ds["exploding_cluster"].values[exploded].astype(int)
+    if sizes.size:
+        edges = np.arange(sizes.min(), sizes.max() + 2) - 0.5
+        ax.hist(sizes, bins=edges, color="C3", alpha=0.8)
+    theory = ds.attrs.get("smallest_exploding_cluster", 0)
+    if theory:
+        ax.axvline(theory, color="k", ls="--", label=f"smallest k with δ_k ≤ 0: {theory}")
+        ax.legend(frameon=False, fontsize=8)
+    ax.set(xlabel="exploding cluster size", ylabel="replicas", title=f"{exploded.sum()} of {r} exploded")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def plot_run(outdir: str | Path) -> list[Path]:
     """All figures of the run in ``outdir`` (reads ``outdir/run.nc``)."""
     outdir = Path(outdir)
     with xr.open_dataset(outdir / "run.nc", engine="netcdf4") as ds:
         ds = ds.load()
-    return [
+    figures = [
         plot_snapshots(ds, outdir / "snapshots.png"),
         plot_second_moment(ds, outdir / "second_moment.png"),
     ]
+    if "largest_cluster" in ds:
+        figures.append(plot_clusters(ds, outdir / "clusters.png"))
+    return figures
 
 
 def _save(fig, path: str | Path) -> Path:
