@@ -245,6 +245,26 @@ class RunSection(Section):
     save_particles: int = Field(0, ge=0, description="positions saved for this many particles; 0: all")
 
 
+class ChaosSection(Section):
+    """[chaos]: propagation-of-chaos measurements of a run against the mean-field PDE.
+
+    Coupling with McKean–Vlasov copies driven by the same noise (errors as power means of order
+    p, stopping times at N^−alpha and N^−beta_collision) and, at the final time, distances between
+    the particles and the PDE density on a grid of ``grid_n``² cells.
+    """
+
+    p: float = Field(2.0, ge=1, description="order of the power-mean coupling error")
+    alpha: float = Field(0.25, description="tau: first time max_i |X_i - Xbar_i| >= N^-alpha")
+    beta_collision: float = Field(1.0, description="tau_min: first time min |X_i - X_j| <= N^-beta'")
+    bandwidth: float | None = Field(None, gt=0, description="KDE bandwidth (default: Scott's rule)")
+    wasserstein: Literal["auto", "exact", "sliced"] = Field(
+        "auto", description="W1/W2 solver: exact up to 1e7 cost entries, else sliced"
+    )
+    projections: int = Field(256, ge=1, description="directions of the sliced Wasserstein distance")
+    grid_n: int = Field(256, ge=16, description="cells per axis of the density grid")
+    transport_points: int = Field(4096, ge=16, description="PDE density support: at most this many cells")
+
+
 class RunConfig(Section):
     """A whole run configuration."""
 
@@ -256,6 +276,7 @@ class RunConfig(Section):
     pde: PDESection = PDESection()
     initial_signal: InitialSignalConfig = InitialSignalConfig()
     clusters: ClustersSection = ClustersSection()
+    chaos: ChaosSection = ChaosSection()
 
     @model_validator(mode="after")
     def _consistent(self) -> RunConfig:

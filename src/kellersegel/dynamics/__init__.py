@@ -3,6 +3,7 @@
 from kellersegel.dynamics.adaptive import CollisionStepController, simulate_adaptive
 from kellersegel.dynamics.brownian import BrownianTree, BrownianWalk
 from kellersegel.dynamics.clusters import ClosePairs, ClusterTracker, close_pairs, find_clusters
+from kellersegel.dynamics.coupling import CoupledTrajectory, simulate_coupled
 from kellersegel.dynamics.diagnostics import center_of_mass, min_pair_distance, second_moment
 from kellersegel.dynamics.euler_maruyama import Coefficients, EulerMaruyama
 from kellersegel.dynamics.memory import (
@@ -22,6 +23,7 @@ __all__ = [
     "ClosePairs",
     "ClusterTracker",
     "Coefficients",
+    "CoupledTrajectory",
     "CollisionStepController",
     "EllipticSignal",
     "EulerMaruyama",
@@ -39,5 +41,6 @@ __all__ = [
     "min_pair_distance",
     "simulate",
     "simulate_adaptive",
+    "simulate_coupled",
     "second_moment",
 ]

@@ -7,14 +7,17 @@ from kellersegel.experiments.build import (
     build_stepper,
     build_time_grid,
 )
+from kellersegel.experiments.chaos import measure_replica
 from kellersegel.experiments.dataset import to_dataset, write_netcdf
 from kellersegel.experiments.particle_run import run_particles
-from kellersegel.experiments.pde_run import choose_pde_solver, solve_pde
+from kellersegel.experiments.pde_run import choose_pde_solver, solve_limit, solve_pde
 from kellersegel.experiments.replicas import replica_rng, run_replica, run_replicas
 
 __all__ = [
     "choose_pde_solver",
+    "solve_limit",
     "solve_pde",
+    "measure_replica",
     "build_initial",
     "build_kernel",
     "build_model",

@@ -13,7 +13,7 @@ from kellersegel.experiments.build import build_initial, build_initial_signal, b
 from kellersegel.experiments.dataset import write_netcdf
 from kellersegel.models import ClassicalModel
 
-__all__ = ["choose_pde_solver", "solve_pde"]
+__all__ = ["choose_pde_solver", "solve_limit", "solve_pde"]
 
 
 def choose_pde_solver(config: RunConfig) -> str:
@@ -32,9 +32,8 @@ def _spread(initial, t_end: float) -> float:
     return initial.second_moment() - float(mean @ mean) + 4.0 * t_end
 
 
-def solve_pde(config: RunConfig, outdir: str | Path | None = None, progress: bool = False) -> xr.Dataset:
-    """Solve and return the dataset; with ``outdir``, write ``config.toml``, ``pde.nc`` and ``pde.png``."""
-    from kellersegel import __version__
+def solve_limit(config: RunConfig, progress: bool = False):
+    """The mean-field PDE's solution object (:class:`RadialSolution` or :class:`GridSolution`)."""
     from kellersegel.pde import FiniteVolumeSolver, Grid2D, RadialGrid, RadialSolver
 
     model, initial, p, t = build_model(config), build_initial(config), config.pde, config.time
@@ -45,22 +44,26 @@ def solve_pde(config: RunConfig, outdir: str | Path | None = None, progress: boo
                 raise ValueError("the radial solver covers the classical model only")
             s_max = p.s_max or 30.0 * _spread(initial, t.t_end)
             grid = RadialGrid(n=p.radial_n, s_max=s_max)
-            solution = RadialSolver(model, grid).solve(
+            return RadialSolver(model, grid).solve(
                 initial, t.t_end, t.save_every, blowup_density=p.blowup_density, progress=progress
             )
-            ds = solution.to_dataset()
-        else:
-            # a Gaussian of that spread has mass e^{−20} beyond 4.5 times its RMS radius
-            half_width = p.half_width or max(4.5 * math.sqrt(_spread(initial, t.t_end)), 1.0)
-            grid = Grid2D(n=p.n, half_width=half_width, center=tuple(initial.mean().tolist()))
-            fv = FiniteVolumeSolver(model, grid, cfl=p.cfl, blowup_density=p.blowup_density)
-            c0 = build_initial_signal(config)
-            c0_grid = None if c0 is None else grid.cell_averages(c0.law, c0.mass)
-            ds = fv.solve(
-                initial, t.t_end, t.save_every, initial_signal=c0_grid, progress=progress
-            ).to_dataset()
+        # a Gaussian of that spread has mass e^{−20} beyond 4.5 times its RMS radius
+        half_width = p.half_width or max(4.5 * math.sqrt(_spread(initial, t.t_end)), 1.0)
+        grid = Grid2D(n=p.n, half_width=half_width, center=tuple(initial.mean().tolist()))
+        fv = FiniteVolumeSolver(model, grid, cfl=p.cfl, blowup_density=p.blowup_density)
+        c0 = build_initial_signal(config)
+        c0_grid = None if c0 is None else grid.cell_averages(c0.law, c0.mass)
+        return fv.solve(initial, t.t_end, t.save_every, initial_signal=c0_grid, progress=progress)
     except ValueError as err:
         raise ConfigError(f"pde ({solver} solver): {err}") from None
+
+
+def solve_pde(config: RunConfig, outdir: str | Path | None = None, progress: bool = False) -> xr.Dataset:
+    """Solve and return the dataset; with ``outdir``, write ``config.toml``, ``pde.nc`` and ``pde.png``."""
+    from kellersegel import __version__
+
+    model = build_model(config)
+    ds = solve_limit(config, progress).to_dataset()
     ds.attrs.update({"config": config_to_toml(config), "kellersegel_version": __version__})
     virial = model.virial_slope() if isinstance(model, ClassicalModel) else None
     if virial is not None:
