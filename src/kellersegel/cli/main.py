@@ -43,6 +43,34 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from kellersegel.experiments.sweep import parse_axis, run_sweep
+
+    if args.replicas < 1:
+        raise UserError(f"--replicas must be ≥ 1, got {args.replicas}")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers must be ≥ 1, got {args.workers}")
+    axes = [parse_axis(text) for text in args.over]
+
+    def progress(done: int, total: int) -> None:
+        if not args.quiet:
+            print(f"\r{done} of {total} tasks done", end="\n" if done == total else "", flush=True)
+
+    out = run_sweep(
+        args.config,
+        axes,
+        args.replicas,
+        args.output,
+        overrides=args.set,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        resume=args.resume,
+        progress=progress,
+    )
+    print(f"wrote {out}")
+    return 0
+
+
 def _cmd_pde(args: argparse.Namespace) -> int:
     from kellersegel.config import load_config
     from kellersegel.experiments import choose_pde_solver, solve_pde
@@ -204,6 +232,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)
 
+    sweep = sub.add_parser(
+        "sweep", help="propagation-of-chaos measurements over a grid of values; writes one Zarr store"
+    )
+    sweep.add_argument("config", help="TOML configuration ([chaos] for the measurements)")
+    sweep.add_argument(
+        "--over",
+        action="append",
+        required=True,
+        metavar="SECTION.KEY=V1,V2,...",
+        help="a swept key and its values (TOML syntax); repeatable: the grid is their product",
+    )
+    sweep.add_argument("--replicas", type=int, required=True, help="replicas per grid point")
+    sweep.add_argument("-o", "--output", required=True, help="the Zarr store (a folder), e.g. OUT.zarr")
+    sweep.add_argument(
+        "--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a value"
+    )
+    sweep.add_argument(
+        "--scheduler", help="address of a Dask distributed scheduler (default: local processes)"
+    )
+    sweep.add_argument(
+        "--workers", type=int, default=None, help="local worker processes (default: one per core)"
+    )
+    sweep.add_argument("--resume", action="store_true", help="run only the tasks the store does not hold yet")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="no progress")
+    sweep.set_defaults(func=_cmd_sweep)
+
     pde = sub.add_parser("pde", help="solve the mean-field PDE of a configuration; writes OUTDIR/pde.nc")
     pde.add_argument("config", help="TOML configuration: [model], [initial], [time] and [pde]")
     pde.add_argument("-o", "--output", required=True, help="output folder")
@@ -273,7 +327,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kellersegel: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("kellersegel: interrupted; finished replicas are kept (rerun with --resume)", file=sys.stderr)
+        print(
+            "kellersegel: interrupted; finished replicas/tasks are kept (rerun with --resume)",
+            file=sys.stderr,
+        )
         return 130
 
 

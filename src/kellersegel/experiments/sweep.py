@@ -1,0 +1,258 @@
+"""Sweeps: propagation-of-chaos measurements over a grid of configuration values, into one Zarr store.
+
+Every point of the grid (the product of the ``--over`` axes) and every replica k < R is one task,
+:func:`~kellersegel.experiments.chaos.measure_replica` of the configuration with that point's
+values; a task depends only on (point, k), so the numbers do not depend on the executor (local
+worker processes, or a Dask distributed cluster) or on the number of workers. The store is
+created first (NaN everywhere, ``done`` = 0) and each task's results are written into it as
+soon as the task finishes; ``resume`` runs only the tasks not done.
+
+Store layout: one dimension per swept key (named by the key, e.g. ``particles.n``), ``replica``
+and ``time`` (the save times); variables ``max_error``, ``power_error``, ``min_distance``
+(…, replica, time) and ``stopping_time``, ``collision_time``, ``l1``, ``relative_entropy``,
+``w1``, ``w2``, ``second_moment_error``, ``transport`` (1 exact, 2 sliced), ``seconds`` (wall
+time of the task: the one variable that differs between runs) and ``done`` (…, replica).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+import zarr
+
+from kellersegel.config.load import ConfigError, _parse_value, config_to_toml, load_config
+from kellersegel.config.schema import RunConfig
+
+__all__ = ["SweepAxis", "open_sweep", "parse_axis", "run_sweep"]
+
+SERIES = ("max_error", "power_error", "min_distance")
+SCALARS = ("stopping_time", "collision_time", "l1", "relative_entropy", "w1", "w2", "second_moment_error")
+TRANSPORT_CODES = {"exact": 1, "sliced": 2}
+#: keys that change the save times, which all points share
+_FIXED_KEYS = ("time.t_end", "time.save_every", "run.replicas", "run.seed")
+
+
+@dataclass(frozen=True)
+class SweepAxis:
+    """A configuration key and the values it takes, e.g. ``particles.n`` = 256, 1024, 4096."""
+
+    key: str
+    values: tuple[Any, ...]
+
+
+def parse_axis(text: str) -> SweepAxis:
+    """``section.key=v1,v2,...`` (values in TOML syntax)."""
+    key, sep, values = text.partition("=")
+    key = key.strip()
+    if not sep or key.count(".") != 1 or not values.strip():
+        raise ConfigError(f"--over {text!r}: expected section.key=value1,value2,...")
+    if key in _FIXED_KEYS:
+        raise ConfigError(f"--over {key}: cannot be swept (all points share it)")
+    parsed = tuple(_parse_value(v.strip()) for v in values.split(","))
+    if len(set(parsed)) != len(parsed):
+        raise ConfigError(f"--over {key}: repeated values")
+    return SweepAxis(key, parsed)
+
+
+def _point_overrides(axes: Sequence[SweepAxis], point: tuple[int, ...]) -> list[str]:
+    return [f"{axis.key}={_toml_value(axis.values[i])}" for axis, i in zip(axes, point, strict=True)]
+
+
+def _toml_value(value: Any) -> str:
+    return (
+        f'"{value}"'
+        if isinstance(value, str)
+        else repr(value).lower()
+        if isinstance(value, bool)
+        else repr(value)
+    )
+
+
+def _configs(
+    config_path: str | Path, overrides: Sequence[str], axes: Sequence[SweepAxis], replicas: int
+) -> dict[tuple[int, ...], RunConfig]:
+    """The validated configuration of every point (errors before anything runs)."""
+    base = [*overrides, f"run.replicas={replicas}"]
+    points = itertools.product(*(range(len(a.values)) for a in axes))
+    return {p: load_config(config_path, [*base, *_point_overrides(axes, p)]) for p in points}
+
+
+def _template(
+    configs: dict[tuple[int, ...], RunConfig], axes: Sequence[SweepAxis], replicas: int
+) -> xr.Dataset:
+    from kellersegel import __version__
+    from kellersegel.experiments.build import build_time_grid
+
+    first = next(iter(configs.values()))
+    times = build_time_grid(first).save_times
+    shape = (*(len(a.values) for a in axes), replicas)
+    dims = (*(a.key for a in axes), "replica")
+    data = {name: ((*dims, "time"), np.full((*shape, len(times)), np.nan)) for name in SERIES}
+    data |= {name: (dims, np.full(shape, np.nan)) for name in (*SCALARS, "seconds")}
+    data |= {"transport": (dims, np.zeros(shape, np.int8)), "done": (dims, np.zeros(shape, np.int8))}
+    coords = {a.key: list(a.values) for a in axes} | {"replica": np.arange(replicas), "time": times}
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs.update(
+        title="kellersegel propagation-of-chaos sweep",
+        kellersegel_version=__version__,
+        config=config_to_toml(first),
+        axes=" ".join(a.key for a in axes),
+    )
+    ds["transport"].attrs.update(flag_values=[0, 1, 2], flag_meanings="not_run exact sliced")
+    ds["done"].attrs["description"] = "1 once the task's results are written"
+    ds["seconds"].attrs["description"] = "wall time of the task (differs between runs)"
+    return ds
+
+
+@functools.lru_cache(maxsize=8)
+def _limit(config_json: str):
+    from kellersegel.experiments.pde_run import solve_limit
+
+    return solve_limit(RunConfig.model_validate_json(config_json))
+
+
+def _task(config_json: str, point: tuple[int, ...], k: int) -> tuple[tuple[int, ...], int, dict[str, Any]]:
+    """One replica of one point (runs in a worker: the PDE is solved once per point and worker)."""
+    import time
+
+    from kellersegel.experiments.chaos import measure_replica
+
+    start = time.perf_counter()
+    config = RunConfig.model_validate_json(config_json)
+    result = measure_replica(config, k, _limit(config_json))
+    result["seconds"] = time.perf_counter() - start
+    return point, k, result
+
+
+def _init_worker(threads: int) -> None:
+    import numba
+
+    numba.set_num_threads(threads)
+
+
+def run_sweep(
+    config_path: str | Path,
+    axes: Sequence[SweepAxis],
+    replicas: int,
+    out: str | Path,
+    *,
+    overrides: Sequence[str] = (),
+    scheduler: str | None = None,
+    workers: int | None = None,
+    resume: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Run every (point, replica) task not done yet and write its results into the store ``out``.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a Dask distributed scheduler; default: local worker processes.
+    workers : int, optional
+        Local worker processes (default: one per core).
+    resume : bool
+        Continue the store ``out`` (which must come from the same configuration, axes and
+        replicas); without it an existing ``out`` is an error.
+    progress : callable, optional
+        Called with (tasks done, tasks in all) as tasks finish.
+    """
+    out = Path(out)
+    if not axes:
+        raise ConfigError("a sweep needs at least one --over axis")
+    configs = _configs(config_path, overrides, axes, replicas)
+    template = _template(configs, axes, replicas)
+    if out.exists() and not resume:
+        raise ConfigError(f"{out} exists: pass --resume to continue it, or choose another path")
+    if not out.exists():
+        template.to_zarr(out, mode="w-", encoding=_encoding(template), consolidated=False)
+    existing = xr.open_zarr(out, consolidated=False)
+    _check_same(existing, template, out)
+    done = existing["done"].values.astype(bool)
+    group = zarr.open_group(str(out), mode="r+")
+    todo = [(p, k) for p in configs for k in range(replicas) if not done[(*p, k)]]
+    total, finished = done.size, int(done.sum())
+    if progress is not None:
+        progress(finished, total)
+
+    def write(point: tuple[int, ...], k: int, result: dict[str, Any]) -> None:
+        nonlocal finished
+        index = (*point, k)
+        for name in SERIES:
+            group[name][index] = result[name]
+        for name in (*SCALARS, "seconds"):
+            group[name][index] = result[name]
+        group["transport"][index] = TRANSPORT_CODES[result["transport_method"]]
+        group["done"][index] = 1  # last: a task counts only once all of it is written
+        finished += 1
+        if progress is not None:
+            progress(finished, total)
+
+    jobs = [(configs[p].model_dump_json(), p, k) for p, k in todo]
+    if scheduler is not None:
+        _run_dask(scheduler, jobs, write)
+    else:
+        _run_local(jobs, write, workers)
+    return out
+
+
+def _encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+    """One chunk per task (…, replica) so that each write touches its own chunk files."""
+    encoding = {}
+    for name, var in ds.data_vars.items():
+        encoding[name] = {"chunks": tuple(ds.sizes[d] if d == "time" else 1 for d in var.dims)}
+    return encoding
+
+
+def _check_same(existing: xr.Dataset, template: xr.Dataset, out: Path) -> None:
+    if existing.attrs.get("config") != template.attrs["config"] or dict(existing.sizes) != dict(
+        template.sizes
+    ):
+        raise ConfigError(f"{out} holds another sweep (configuration, axes or replicas differ)")
+    for name in template.coords:
+        if not np.array_equal(existing[name].values, template[name].values):
+            raise ConfigError(f"{out} holds another sweep (values of {name} differ)")
+
+
+def _run_local(jobs, write, workers: int | None) -> None:
+    cores = os.cpu_count() or 1
+    workers = min(workers or cores, max(len(jobs), 1))
+    if workers <= 1:
+        for job in jobs:
+            write(*_task(*job))
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, context, _init_worker, (max(1, cores // workers),)) as pool:
+        pending = {pool.submit(_task, *job) for job in jobs}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    write(*future.result())
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def _run_dask(address: str, jobs, write) -> None:
+    from distributed import Client, as_completed
+
+    with Client(address) as client:
+        futures = [client.submit(_task, *job, pure=False) for job in jobs]
+        for future in as_completed(futures):
+            write(*future.result())
+
+
+def open_sweep(path: str | Path) -> xr.Dataset:
+    """The sweep store as a Dataset (lazy)."""
+    return xr.open_zarr(path, consolidated=False)
