@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from kellersegel.cli.main import main
 from kellersegel.config import ConfigError
 from kellersegel.experiments.sweep import open_sweep, parse_axis, run_sweep
 
@@ -65,6 +66,12 @@ def test_local_processes_and_a_dask_cluster_give_identical_stores(config, tmp_pa
     np.testing.assert_array_equal(a.max_error, b.max_error)
     assert np.all(a.stopping_time >= b.stopping_time)  # N^−1/4 > N^−1/2: reached later or never
 
+    assert main(["report", str(one)]) == 0
+    report = tmp_path / "one-report"
+    assert (report / "rates.png").stat().st_size > 10_000 and (report / "stopping_times.png").is_file()
+    summary = (report / "summary.txt").read_text()
+    assert summary.count("power_error chaos.alpha = ") == 2 and "P(τ < 0.04) chaos.alpha = 0.5" in summary
+
 
 def test_a_killed_sweep_resumes_to_the_same_store(config, tmp_path):
     out = tmp_path / "killed.zarr"
@@ -120,3 +127,5 @@ def test_bad_sweeps_are_refused(config, tmp_path):
     with pytest.raises(ConfigError, match="another sweep"):
         run_sweep(config, [parse_axis("particles.n=48,96")], 1, tmp_path / "s.zarr", resume=True)
     assert math.isfinite(float(open_sweep(tmp_path / "s.zarr").l1.squeeze()))
+    assert main(["report", str(tmp_path / "s.zarr")]) == 2  # one N: no rate
+    assert main(["report", str(tmp_path)]) == 2  # not a store

@@ -71,6 +71,22 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from kellersegel.plotting.sweep_report import report_sweep
+
+    store = Path(args.store)
+    if not (store / "zarr.json").is_file():
+        raise UserError(f"{store}: not a sweep store (written by `kellersegel sweep`)")
+    try:
+        files = report_sweep(store, args.output)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    summary = files[-1].read_text(encoding="utf-8")
+    print(summary.partition("configuration of the first point")[0], end="")
+    print("wrote " + ", ".join(str(f) for f in files))
+    return 0
+
+
 def _cmd_pde(args: argparse.Namespace) -> int:
     from kellersegel.config import load_config
     from kellersegel.experiments import choose_pde_solver, solve_pde
@@ -257,6 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--resume", action="store_true", help="run only the tasks the store does not hold yet")
     sweep.add_argument("-q", "--quiet", action="store_true", help="no progress")
     sweep.set_defaults(func=_cmd_sweep)
+
+    report = sub.add_parser("report", help="rates, log–log plots and P(τ < T) of a sweep store")
+    report.add_argument("store", help="the Zarr store of `kellersegel sweep`")
+    report.add_argument("-o", "--output", help="output folder (default: STORE without .zarr, plus -report)")
+    report.set_defaults(func=_cmd_report)
 
     pde = sub.add_parser("pde", help="solve the mean-field PDE of a configuration; writes OUTDIR/pde.nc")
     pde.add_argument("config", help="TOML configuration: [model], [initial], [time] and [pde]")
