@@ -123,7 +123,8 @@ def simulate_adaptive(
     -------
     Trajectory
         With ``largest_cluster``, ``cluster_first_time``, ``steps``, ``min_step``,
-        ``floor_time``, ``collapses`` and, after an explosion, ``exploding_cluster``.
+        ``floor_time``, ``collapses``, ``collapse_durations`` and, after an explosion,
+        ``exploding_cluster``.
     """
     controller = controller or CollisionStepController()
     if not explosion_window > 0:
@@ -159,7 +160,8 @@ def simulate_adaptive(
             if math.isnan(collapse_start):
                 collapse_start = t
                 traj.collapses += 1
-        elif level <= top - _RELEASE_LEVELS:
+        elif level <= top - _RELEASE_LEVELS and not math.isnan(collapse_start):
+            traj.collapse_durations.append(t - collapse_start)
             collapse_start = math.nan
         if t - collapse_start >= window:
             traj.event, traj.event_time = "explosion", collapse_start

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,6 +55,8 @@ class Trajectory:
         Adaptive steps: size of the cluster holding the closest pair at an explosion (0: none).
     collapses : int
         Adaptive steps: collapses to the step floor (each one left again, or the explosion).
+    collapse_durations : list of float
+        Adaptive steps: how long each collapse that was left again lasted.
     """
 
     times: NDArray[np.float64]
@@ -72,6 +74,7 @@ class Trajectory:
     floor_time: float = math.nan
     exploding_cluster: int = 0
     collapses: int = 0
+    collapse_durations: list[float] = field(default_factory=list)
 
     @classmethod
     def empty(
