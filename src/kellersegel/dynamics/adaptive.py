@@ -13,17 +13,20 @@ thrown out of a collapsing cluster by an overshooting drift.
 
 Explosion. A *collapse* starts when the closest pair needs a step below the floor and lasts while
 the minimum distance stays ≤ R = 16 d_floor (wanted step ≤ 2^8 Δt_min). A collision with
-δ_k > 0 is left again: the time to go from d_floor to R is of order R²/δ_k, whatever the floor
-(measured mean for a pair: about 0.6 R²/δ). A cluster with δ_k ≤ 0 cannot be left in the limit
-(for δ_k < 0 that time grows like R² (R/d_floor)^|δ_k|). A collapse that lasts w R²
+δ_k > 0 is left again: the time to go from d_floor to R is of order R², whatever the floor
+(measured for a pair, ``benchmarks/collapse_dwell.py``: mean 0.35 R² at δ = 1, 0.73 R² at
+δ = 0.25). A cluster with δ_k ≤ 0 cannot be left in the limit (for δ_k < 0 that time grows
+like R² (R/d_floor)^|δ_k|, by the scale function r^(2−δ)). A collapse that lasts w R²
 (w = ``explosion_window``) stops the run with the event "explosion"; ``event_time`` is the time
 the collapse started (the states saved until the detection, w R² later, are kept). The exploding
 cluster is the cluster of the closest pair at the detection, linked at 2√w R, the relative
-Brownian displacement over the window: a collapsed cluster with δ_k < 0 is not a point at this
-resolution (its size fluctuates with a heavy tail above d_floor), and particles farther away
-than that have not interacted with it during the window. A lingering collision
-with small δ > 0 is a false alarm with probability about exp(−w δ / 0.6) per collapse; the
-numbers measured for both kinds of error are in benchmarks/README.md ("Singular dynamics").
+Brownian displacement over the window: a collapsed cluster is not a point at this resolution
+(in replica 0 of ``examples/singular-explosion.toml`` the fourth particle of the collapsed
+4-cluster sat at 17 d_floor), and particles farther away than that have not interacted with it
+during the window. A collision with small δ > 0
+that lingers longer than w R² is a false alarm: the longest of 788 collapses at δ = 0.25 lasted
+4.4 R², so w = 20 leaves a wide margin; the numbers for both kinds of error are in
+benchmarks/README.md ("Singular dynamics").
 """
 
 from __future__ import annotations
