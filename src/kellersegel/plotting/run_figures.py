@@ -97,12 +97,17 @@ def plot_clusters(ds: xr.Dataset, path: str | Path, max_size: int = 6) -> Path:
         raise ValueError("the dataset has no cluster fields: run with [clusters] or adaptive steps")
     t = ds["time"].values
     r = ds.sizes["replica"]
+    stopped = np.where(ds["event"].values != "none", ds["event_time"].values, t[-1])
+    seen = np.r_[stopped, ds["cluster_first_time"].values.ravel()]
+    horizon = 1.05 * float(np.nanmax(seen)) if np.any(np.isfinite(seen)) else float(t[-1])
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     ax = axes[0]
     for k in range(min(r, 20)):
         ax.step(t, ds["largest_cluster"].isel(replica=k), where="post", color="0.6", lw=0.8)
     ax.step(t, ds["largest_cluster"].mean("replica"), where="post", color="C0", lw=2, label="mean")
-    ax.set(xlabel="t", ylabel="largest cluster (at save times)")
+    ax.set(
+        xlabel="t", ylabel="largest cluster (at save times)", xlim=(0, max(horizon, t[min(1, len(t) - 1)]))
+    )
     ax.legend(frameon=False)
 
     ax = axes[1]
@@ -110,13 +115,9 @@ def plot_clusters(ds: xr.Dataset, path: str | Path, max_size: int = 6) -> Path:
     for k in range(2, min(max_size, first.sizes["size"] - 1) + 1):
         hits = np.sort(first.sel(size=k).values)
         hits = hits[np.isfinite(hits)]
-        ax.step(
-            np.r_[0.0, hits, t[-1]],
-            np.r_[0, np.arange(1, hits.size + 1), hits.size] / r,
-            where="post",
-            label=f"k = {k}",
-        )
-    ax.set(xlabel="t", ylabel="P(cluster of ≥ k by t)", ylim=(0, 1.02))
+        steps = np.r_[0, np.arange(1, hits.size + 1), hits.size] / r
+        ax.step(np.r_[0.0, hits, horizon], steps, where="post", label=f"k = {k}")
+    ax.set(xlabel="t", ylabel="P(cluster of ≥ k by t)", ylim=(0, 1.02), xlim=(0, horizon))
     ax.legend(frameon=False, fontsize=8)
 
     ax = axes[2]
@@ -125,10 +126,13 @@ def plot_clusters(ds: xr.Dataset, path: str | Path, max_size: int = 6) -> Path:
     if sizes.size:
         edges = np.arange(sizes.min(), sizes.max() + 2) - 0.5
         ax.hist(sizes, bins=edges, color="C3", alpha=0.8)
-    theory = ds.attrs.get("smallest_exploding_cluster", 0)
+    theory = int(ds.attrs.get("smallest_exploding_cluster", 0))
     if theory:
         ax.axvline(theory, color="k", ls="--", label=f"smallest k with δ_k ≤ 0: {theory}")
-        ax.legend(frameon=False, fontsize=8)
+        ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ticks = np.r_[sizes, [theory] if theory else []].astype(int)
+    if ticks.size:
+        ax.set_xticks(np.arange(ticks.min(), ticks.max() + 1))
     ax.set(xlabel="exploding cluster size", ylabel="replicas", title=f"{exploded.sum()} of {r} exploded")
     fig.tight_layout()
     return _save(fig, path)
