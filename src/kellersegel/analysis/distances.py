@@ -99,7 +99,7 @@ def density_support(
     if rho.shape != (n, n):
         raise ValueError(f"density must have shape {(n, n)}, got {rho.shape}")
     mass = rho * grid.h**2
-    px, py = np.meshgrid(grid.x, grid.y, indexing="ij")
+    px, py = grid.points[..., 0], grid.points[..., 1]
     block = 1
     while max_points is not None and np.count_nonzero(_block_sum(mass, block)) > max_points:
         block *= 2
@@ -145,7 +145,7 @@ def density_moments(density: NDArray[np.float64], grid: Grid2D) -> dict[str, NDA
     off by about h²/12 per axis.
     """
     rho = np.asarray(density, dtype=np.float64)
-    px, py = np.meshgrid(grid.x, grid.y, indexing="ij")
+    px, py = grid.points[..., 0], grid.points[..., 1]
     mass = float(grid.integrate(rho))
     mean = np.array([grid.integrate(px * rho), grid.integrate(py * rho)]) / mass
     dx, dy = px - mean[0], py - mean[1]

@@ -67,7 +67,7 @@ def config_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> RunC
         raise ConfigError(_format(err, data)) from None
 
 
-def _parse_value(text: str) -> Any:
+def parse_value(text: str) -> Any:
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -88,7 +88,7 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     target = data.setdefault(section, {})
     if not isinstance(target, dict):
         raise ConfigError(f"{section}: must be a table")
-    target[name] = _parse_value(value.strip())
+    target[name] = parse_value(value.strip())
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:

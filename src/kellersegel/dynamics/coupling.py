@@ -93,7 +93,8 @@ def simulate_coupled(
     sqrt_dt = math.sqrt(grid.dt)
     for step in range(grid.n_steps + 1):
         t = step * grid.dt
-        error = np.sqrt(np.einsum("ij,ij->i", x - y, x - y))
+        gap = x - y
+        error = np.sqrt(np.einsum("ij,ij->i", gap, gap))
         if tau == math.inf and error.max() >= error_bound:
             tau = t
         if tau_min == math.inf and cKDTree(x).query_pairs(distance_bound, output_type="ndarray").size:

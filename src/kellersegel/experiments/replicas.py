@@ -2,7 +2,7 @@
 
 Replica k draws everything from ``numpy.random.default_rng(SeedSequence(seed).spawn(R)[k])``:
 first its N initial points, then one (N, 2) standard normal array per step (fixed steps) or one
-integer, the key of its Brownian tree (adaptive steps). Every engine sums
+integer, the key of its refinable Brownian path (adaptive steps). Every engine sums
 each particle's field in a fixed order, so the numbers do not depend on how many worker
 processes or threads run them.
 """
@@ -77,6 +77,12 @@ def _init_worker(threads: int) -> None:
     numba.set_num_threads(threads)
 
 
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` spawned processes sharing the cores: numba threads per process = cores // workers."""
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    return ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), _init_worker, (threads,))
+
+
 def _worker(config_json: str, k: int, progress_queue) -> tuple[int, Trajectory]:
     config = RunConfig.model_validate_json(config_json)
     return k, run_replica(config, k, lambda d: progress_queue.put(d))
@@ -102,12 +108,7 @@ def run_replicas(
         for k in indices:
             on_done(k, run_replica(config, k, progress))
         return
-    threads = max(1, cores // workers)
-    context = multiprocessing.get_context("spawn")
-    with (
-        context.Manager() as manager,
-        ProcessPoolExecutor(workers, context, _init_worker, (threads,)) as pool,
-    ):
+    with multiprocessing.get_context("spawn").Manager() as manager, process_pool(workers) as pool:
         progress_queue = manager.Queue()
         text = config.model_dump_json()
         pending = {pool.submit(_worker, text, k, progress_queue) for k in indices}

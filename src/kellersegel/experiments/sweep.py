@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import functools
 import itertools
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,9 @@ import numpy as np
 import xarray as xr
 import zarr
 
-from kellersegel.config.load import ConfigError, _parse_value, config_to_toml, load_config
+from kellersegel.config.load import ConfigError, config_to_toml, load_config, parse_value
 from kellersegel.config.schema import RunConfig
+from kellersegel.experiments.replicas import process_pool
 
 __all__ = ["SweepAxis", "open_sweep", "parse_axis", "run_sweep"]
 
@@ -58,7 +58,7 @@ def parse_axis(text: str) -> SweepAxis:
         raise ConfigError(f"--over {text!r}: expected section.key=value1,value2,...")
     if key in _FIXED_KEYS:
         raise ConfigError(f"--over {key}: cannot be swept (all points share it)")
-    parsed = tuple(_parse_value(v.strip()) for v in values.split(","))
+    parsed = tuple(parse_value(v.strip()) for v in values.split(","))
     if len(set(parsed)) != len(parsed):
         raise ConfigError(f"--over {key}: repeated values")
     return SweepAxis(key, parsed)
@@ -132,12 +132,6 @@ def _task(config_json: str, point: tuple[int, ...], k: int) -> tuple[tuple[int, 
     result = measure_replica(config, k, _limit(config_json))
     result["seconds"] = time.perf_counter() - start
     return point, k, result
-
-
-def _init_worker(threads: int) -> None:
-    import numba
-
-    numba.set_num_threads(threads)
 
 
 def run_sweep(
@@ -230,8 +224,7 @@ def _run_local(jobs, write, workers: int | None) -> None:
         for job in jobs:
             write(*_task(*job))
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, context, _init_worker, (max(1, cores // workers),)) as pool:
+    with process_pool(workers) as pool:
         pending = {pool.submit(_task, *job) for job in jobs}
         try:
             while pending:
