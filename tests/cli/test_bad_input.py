@@ -56,15 +56,15 @@ CASES = [
     ),
     ("[model]\ntheta = 1.0\n[particles]\nengine = 'fmm'\n", "'fmm' is not available for theta > 0"),
     ("[initial_signal]\nkind = 'gaussian'\n", "initial_signal: only for theta > 0"),
-    ("[model]\nname = 'signal-dependent'\n", "gamma is required for name = 'signal-dependent'"),
-    ("[model]\nname = 'general'\nchi = 3.0\n", "motility is required for name = 'general'"),
+    ("[model]\nname = 'signal-dependent'\n", "model.gamma: required for name = 'signal-dependent'"),
+    ("[model]\nname = 'general'\nchi = 3.0\n", "model.motility: required for name = 'general'"),
     (
         "[model]\nname = 'signal-dependent'\n[model.gamma]\nkind = 'power'\na = 1.0\n",
         "model.gamma: power takes parameters a, k; got a",
     ),
     (
         "[model]\nname = 'signal-dependent'\nchi = 2.0\n[model.gamma]\nkind = 'constant'\na = 1.0\n",
-        "chi is not a parameter of name = 'signal-dependent'",
+        "model.chi: not a parameter of name = 'signal-dependent'",
     ),
     (
         "[model]\nname = 'signal-dependent'\ntheta = 1.0\n[model.gamma]\nkind = 'constant'\na = 1.0\n",
@@ -141,7 +141,7 @@ def test_engine_that_cannot_do_the_kernel_is_refused_before_running(settings, me
     assert not (tmp_path / "out").exists()
 
 
-def test_engine_failure_during_a_run_is_a_one_line_error(tmp_path, capsys):
+def test_spectral_lattice_overflow_is_a_one_line_error_before_anything_is_written(tmp_path, capsys):
     # ε so small that the spectral lattice would need ~10¹⁰ modes: refused at the first evaluation
     args = ["run", str(write(tmp_path, GOOD)), "-o", str(tmp_path / "out"), "-q"]
     for s in [
@@ -152,4 +152,18 @@ def test_engine_failure_during_a_run_is_a_one_line_error(tmp_path, capsys):
     ]:
         args += ["--set", s]
     assert main(args) == 2
-    assert "lattice modes" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "particles.engine: " in err and "lattice modes" in err
+    assert not (tmp_path / "out").exists()  # sized on the initial points before anything is written
+
+
+def test_kernel_at_the_real_epsilon_is_checked_before_anything_is_written(tmp_path, capsys):
+    # λ ε² = 1300 for the mollified Bessel kernel: the schema alone (no ε(N)) cannot see it
+    args = ["run", str(write(tmp_path, GOOD)), "-o", str(tmp_path / "out"), "-q"]
+    for s in ["model.lam=1300", "particles.kernel=mollified", "particles.epsilon=fixed", "particles.eps0=1"]:
+        args += ["--set", s]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kellersegel: error: particles.eps0: ε(N = 50) = 1") and "1300" in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()

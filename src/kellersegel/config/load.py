@@ -39,6 +39,12 @@ def _format(err: ValidationError, data: dict[str, Any]) -> str:
             key = "initial.kind"
         elif e["type"] == "finite_number":
             msg = "must be a finite number"
+        elif e["type"] == "value_error":
+            # a section's own check names one of its keys first: "sigma: ..." → "model.sigma: ..."
+            head, sep, rest = msg.partition(": ")
+            section = _section_model(loc, data)
+            if sep and section is not None and head in section.model_fields:
+                key, msg = ".".join([*loc, head]), rest
         if key and e["type"] not in ("extra_forbidden", "missing") and not isinstance(e.get("input"), dict):
             msg += f" (got {e['input']!r})"
         lines.append(f"{key}: {msg}" if key else msg)

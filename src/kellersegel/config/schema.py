@@ -83,12 +83,12 @@ class ModelConfig(Section):
         for key in needed[self.name]:
             if getattr(self, key) is None:
                 raise ValueError(
-                    f"{key} is required for name = {self.name!r} (a [model.{key}] table with kind = ...)"
+                    f"{key}: required for name = {self.name!r} (a [model.{key}] table with kind = ...)"
                 )
         for key in ("chi", "sigma", "gamma", "motility", "sensitivity"):
             # compared with the default, so that a dumped and reloaded configuration stays valid
             if getattr(self, key) != type(self).model_fields[key].default and key not in own[self.name]:
-                raise ValueError(f"{key} is not a parameter of name = {self.name!r}")
+                raise ValueError(f"{key}: not a parameter of name = {self.name!r}")
         return self
 
 
@@ -291,7 +291,6 @@ class RunConfig(Section):
                 "initial.kind: a point mass puts particles at distance 0, where the exact kernel "
                 "is infinite; use kernel = 'mollified' or 'cutoff'"
             )
-        engine = self.particles.engine
         if self.time.adaptive and self.model.theta > 0:
             raise ValueError("time.adaptive: needs theta = 0 (the memory fields assume fixed steps)")
         if self.time.adaptive and self.time.min_dt > self.time.dt:
@@ -307,18 +306,8 @@ class RunConfig(Section):
                     f"model.theta: the {self.model.name} model needs c itself, which the memory "
                     "fields (theta > 0) do not give yet; use theta = 0"
                 )
-        elif engine != "auto":
-            from kellersegel.fields import ENGINES
-            from kellersegel.kernels import make_kernel
-
-            kernel = make_kernel(
-                self.particles.kernel, self.model.lam, None if self.particles.kernel == "exact" else 1.0
-            )
-            reason = ENGINES[engine].unsupported_reason(kernel)
-            if reason:
-                raise ValueError(
-                    f"particles.engine: {engine!r} cannot do the {self.particles.kernel} kernel: {reason}"
-                )
+        # the kernel at the real ε(N) and the engine for it are checked by the run plan
+        # (kellersegel.experiments.plan), which builds them
         if self.model.theta == 0 and self.initial_signal.kind != "zero":
             raise ValueError(
                 "initial_signal: only for theta > 0 (for theta = 0 the signal solves an elliptic equation)"

@@ -300,7 +300,11 @@ class SpectralMemorySignal(SignalField):
         self._factors: dict[float, tuple[NDArray, NDArray]] = {}
 
     # --- lattice ------------------------------------------------------------------------------
-    def _setup(self, x: NDArray[np.float64]) -> None:
+    def check(self, x):
+        self._size(x)
+
+    def _size(self, x: NDArray[np.float64]) -> int:
+        """Lattice centre, period and modes for particles at x; EngineError if too many modes."""
         lower, upper = x.min(axis=0), x.max(axis=0)
         self.center = 0.5 * (lower + upper)
         theta, tau = self.kernel.theta, self.tolerance
@@ -317,6 +321,10 @@ class SpectralMemorySignal(SignalField):
                 f"over T = {self.horizon:g}) exceed max_modes = {self.max_modes}; use a larger ε, a "
                 "larger θ, a shorter run, or the exact-history field"
             )
+        return half
+
+    def _setup(self, x: NDArray[np.float64]) -> None:
+        half = self._size(x)
         k1 = np.arange(-half, half + 1) * (2.0 * math.pi / self.period)
         self.kx, self.ky = k1[:, None], k1[None, :]
         self.k2 = self.kx**2 + self.ky**2

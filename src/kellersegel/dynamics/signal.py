@@ -30,6 +30,10 @@ class SignalField(ABC):
     ) -> None:
         """The particles moved from x_old (time t) to x_new (time t + dt). Default: no memory."""
 
+    def check(self, x: NDArray[np.float64]) -> None:  # noqa: B027 -- a hook: most fields fit any points
+        """Raise :class:`~kellersegel.fields.base.EngineError` if particles at x cannot be evaluated
+        (a lattice too large, say), before a run starts. Default: nothing to check."""
+
 
 class EllipticSignal(SignalField):
     """θ = 0: c^N(x) = (M/N) Σ_{j} K(x − X_j), the self term j = i left out at X_i.
@@ -48,6 +52,9 @@ class EllipticSignal(SignalField):
 
     def at_particles(self, x, t, *, potential):
         return self.engine.evaluate(x, self.mass / x.shape[0], potential=potential, gradient=True)
+
+    def check(self, x):
+        self.engine.check(x)
 
     def __repr__(self) -> str:
         return f"EllipticSignal({self.engine!r}, mass={self.mass:g})"

@@ -18,6 +18,7 @@ from kellersegel.experiments.dataset import (
     to_dataset,
     write_netcdf,
 )
+from kellersegel.experiments.plan import plan_run
 from kellersegel.experiments.replicas import run_replicas
 
 __all__ = ["run_particles"]
@@ -39,6 +40,7 @@ def run_particles(
     so an interrupted run loses no finished replica. ``workers``: processes (default: one per
     core, at most one per replica); the results do not depend on it.
     """
+    plan_run(config)  # everything the configuration implies, checked before anything is written
     results: dict[int, Trajectory] = {}
     replica_dir = None
     if outdir is not None:

@@ -31,6 +31,7 @@ import zarr
 
 from kellersegel.config.load import ConfigError, config_to_toml, load_config, parse_value
 from kellersegel.config.schema import RunConfig
+from kellersegel.experiments.plan import plan_run
 from kellersegel.experiments.replicas import process_pool
 
 __all__ = ["SweepAxis", "open_sweep", "parse_axis", "run_sweep"]
@@ -84,7 +85,14 @@ def _configs(
     """The validated configuration of every point (errors before anything runs)."""
     base = [*overrides, f"run.replicas={replicas}"]
     points = itertools.product(*(range(len(a.values)) for a in axes))
-    return {p: load_config(config_path, [*base, *_point_overrides(axes, p)]) for p in points}
+    configs = {p: load_config(config_path, [*base, *_point_overrides(axes, p)]) for p in points}
+    for point, config in configs.items():
+        try:
+            plan_run(config)
+        except ConfigError as err:
+            where = ", ".join(f"{a.key} = {a.values[i]!r}" for a, i in zip(axes, point, strict=True))
+            raise ConfigError(f"{err} (sweep point {where})") from None
+    return configs
 
 
 def _template(

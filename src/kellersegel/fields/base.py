@@ -85,6 +85,9 @@ class FieldEngine(ABC):
         """Why this engine cannot do ``kernel``, or None if it can."""
         return None
 
+    def check(self, points: NDArray[np.float64]) -> None:  # noqa: B027 -- a hook
+        """Raise :class:`EngineError` if these points cannot be evaluated (e.g. a lattice too large)."""
+
     def evaluate(
         self,
         sources: ArrayLike,

@@ -118,6 +118,9 @@ class SpectralEngine(FieldEngine):
             )
         return grid
 
+    def check(self, points):
+        self.grid(points, points)
+
     def _evaluate(self, sources, weights, targets, self_mode, potential, gradient):
         if not (np.all(np.isfinite(sources)) and np.all(np.isfinite(targets))):
             raise EngineError("spectral engine: non-finite positions")

@@ -1,0 +1,100 @@
+"""A run plan: everything a configuration implies, built and checked before anything is written.
+
+The schema checks each field and the combinations that need no computation. The plan builds
+what needs one: the scale ε(N) of the scaling law and the kernel with it, the engine that
+``auto`` picks for that kernel and N, the memory field for θ > 0, the initial data (files read),
+and a dry run of the engine's lattice on the initial points of replica 0 (spectral engines). A
+configuration that fails here raises :class:`PlanError`, one line that names the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kellersegel.config.load import ConfigError
+from kellersegel.config.schema import RunConfig
+from kellersegel.dynamics import SignalField, TimeGrid
+from kellersegel.experiments.build import (
+    build_initial,
+    build_kernel,
+    build_model,
+    build_signal,
+    build_time_grid,
+)
+from kellersegel.experiments.replicas import replica_rng
+from kellersegel.fields import ENGINES, choose_engine
+from kellersegel.fields.base import EngineError
+from kellersegel.initial import InitialData
+from kellersegel.kernels import InteractionKernel, make_scaling
+from kellersegel.models import KellerSegelModel
+
+__all__ = ["PlanError", "RunPlan", "plan_run"]
+
+
+class PlanError(ConfigError):
+    """A configuration whose fields are valid but which cannot run as a whole."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The objects a configuration implies, checked together.
+
+    Attributes
+    ----------
+    config : RunConfig
+        The validated configuration.
+    model, initial, kernel, time_grid
+        The model, the initial law, the interaction kernel at ε = ε(N), the time grid.
+    engine : str
+        The field engine for θ = 0 after ``auto`` (``direct``, ``numpy``, ``fmm``, ``spectral``),
+        or the memory field for θ > 0 (``exact-history`` or ``spectral-memory``).
+    """
+
+    config: RunConfig
+    model: KellerSegelModel
+    initial: InitialData
+    kernel: InteractionKernel
+    engine: str
+    time_grid: TimeGrid
+
+
+def _epsilon_key(config: RunConfig) -> str:
+    p = config.particles
+    law = make_scaling(p.epsilon, p.eps0, p.beta)
+    return f"particles.eps0: ε(N = {p.n}) = {law.epsilon(p.n):.6g} ({p.epsilon} scaling)"
+
+
+def plan_run(config: RunConfig) -> RunPlan:
+    """Build and check everything ``config`` implies; raise :class:`PlanError` naming the key."""
+    p = config.particles
+    model = build_model(config)
+    initial = build_initial(config)
+    try:
+        kernel = build_kernel(config)
+    except ValueError as err:
+        raise PlanError(f"{_epsilon_key(config)} with model.lam = {config.model.lam:g}: {err}") from None
+    x0 = initial.sample(p.n, replica_rng(config.run.seed, config.run.replicas, 0))
+    if model.theta == 0:
+        engine = p.engine if p.engine != "auto" else choose_engine(kernel, p.n)
+        reason = ENGINES[engine].unsupported_reason(kernel)
+        if reason:
+            raise PlanError(f"particles.engine: {engine!r} cannot do the {p.kernel} kernel: {reason}")
+        signal = build_signal(config, model)
+    else:
+        try:
+            signal = build_signal(config, model)
+        except ValueError as err:
+            text = str(err)
+            raise PlanError(text if text.startswith("initial_signal") else f"particles: {text}") from None
+        engine = "exact-history" if kernel.epsilon is None or p.engine == "direct" else "spectral-memory"
+    _dry_run(signal, x0, engine)
+    return RunPlan(config, model, initial, kernel, engine, build_time_grid(config))
+
+
+def _dry_run(signal: SignalField, x0, engine: str) -> None:
+    """Size the engine's lattice for the initial points (spectral engines refuse huge lattices)."""
+    try:
+        signal.check(x0)
+    except EngineError as err:
+        key = "particles.engine" if engine == "spectral" else "particles.eps0"
+        raise PlanError(f"{key}: {err}") from None

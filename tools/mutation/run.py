@@ -1,0 +1,336 @@
+"""Mutation testing of the formula modules with cosmic-ray, on N workers, resumable.
+
+    python tools/mutation/run.py                 # every unit of units.toml, 2 workers
+    python tools/mutation/run.py models pde      # some units
+    python tools/mutation/run.py --report        # the table of the sessions already run
+    python tools/mutation/run.py --fresh models  # forget a unit's results and run it again
+
+Each unit of ``tools/mutation/units.toml`` is one cosmic-ray session (``.mutation/<unit>.sqlite``):
+its source files, mutated one mutant at a time, and the fast test selection that must kill the
+mutants. Mutants whose operator is not in ``[operators] keep`` are skipped (each formula operator
+is mutated to its nearest wrong formula, not to every other operator). The workers are
+``cosmic-ray http-worker`` processes, each in its own copy of the working tree under
+``.mutation/worker-K`` (``PYTHONPATH`` points at the copy's ``src``), so mutants never touch the
+checkout. A session interrupted at any point resumes where it stopped.
+
+Why cosmic-ray: it mutates the source file on disk and runs the tests in a fresh process, so a
+numba-compiled function is recompiled from the mutated text and mutated like any other code.
+mutmut 3 instead wraps every function in a Python trampoline and skips decorated functions by
+design, which leaves out every ``@numba.njit`` kernel (the Bessel functions, slab integrals,
+Philox, the FMM).
+
+The report counts, per unit: killed, survived, equivalent (survivors listed with a reason in
+``tools/mutation/equivalent.toml``), timeout (counted as killed by cosmic-ray) and incompetent
+(the mutant did not import or compile); survivors are written with their diffs to
+``.mutation/survivors.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+STATE = ROOT / ".mutation"
+BASE_PORT = 9870
+
+
+def _units() -> tuple[list[str], dict[str, dict]]:
+    spec = tomllib.loads((HERE / "units.toml").read_text(encoding="utf-8"))
+    return spec["operators"]["keep"], {u["name"]: u for u in spec["unit"]}
+
+
+def _equivalents() -> list[dict]:
+    path = HERE / "equivalent.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8")).get("mutant", []) if path.is_file() else []
+
+
+def _copy_tree(dest: Path) -> None:
+    """The working tree as git sees it (tracked and untracked, not ignored) into ``dest``."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    if dest.exists():
+        shutil.rmtree(dest)
+    for name in filter(None, files):
+        src = ROOT / name.decode()
+        if src.is_file():
+            target = dest / name.decode()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target)
+
+
+def _worker_env(copy: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(copy / "src"),
+        NUMBA_NUM_THREADS="1",
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        MPLBACKEND="Agg",
+    )
+    return env
+
+
+def _test_command(unit: dict) -> str:
+    tests = " ".join(unit["tests"])
+    marks = unit.get("marks", "not slow")
+    return f'{sys.executable} -m pytest -x -q -p no:cacheprovider -m "{marks}" {tests}'
+
+
+def _baseline(unit: dict, copy: Path) -> float:
+    """Seconds of the unit's tests on the unmutated copy; they must pass."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [*_split(_test_command(unit))], cwd=copy, env=_worker_env(copy), capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        sys.exit(f"unit {unit['name']}: its tests fail without a mutant:\n{proc.stdout[-3000:]}")
+    return time.perf_counter() - start
+
+
+def _split(command: str) -> list[str]:
+    import shlex
+
+    return shlex.split(command)
+
+
+def _session_config(unit: dict, timeout: float, workers: int) -> Path:
+    modules = ", ".join(f'"{m}"' for m in unit["modules"])
+    urls = ", ".join(f"'http://localhost:{BASE_PORT + k}'" for k in range(workers))
+    text = f"""[cosmic-ray]
+module-path = [{modules}]
+timeout = {timeout:.0f}
+excluded-modules = []
+test-command = '{_test_command(unit)}'
+
+[cosmic-ray.distributor]
+name = "http"
+
+[cosmic-ray.distributor.http]
+worker-urls = [{urls}]
+"""
+    path = STATE / f"{unit['name']}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _unmutated_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Source spans that hold no formula: annotations, default values of parameters, ``__repr__``."""
+    spans = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        parts: list[ast.AST] = []
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if node.name == "__repr__":
+                parts.append(node)
+            args = node.args
+            parts += [*args.defaults, *filter(None, args.kw_defaults)]
+            parts += [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.annotation]
+            parts += [a.annotation for a in (args.vararg, args.kwarg) if a is not None and a.annotation]
+            if node.returns is not None:
+                parts.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            parts.append(node.annotation)
+        spans += [((p.lineno, p.col_offset), (p.end_lineno, p.end_col_offset)) for p in parts]
+    return spans
+
+
+class MutantFilter:
+    """Which mutants a pass skips: operators not kept, a number's −1 twin, annotations, default
+    values, ``__repr__`` and lines marked ``pragma: no mutate``."""
+
+    def __init__(self, keep: list[str], tree: Path = ROOT) -> None:
+        self.tree = tree
+        self.pattern = re.compile("|".join(f"(?:{k})" for k in keep))
+        self.lines: dict[str, list[str]] = {}
+        self.spans: dict[str, list] = {}
+
+    def skips(self, m) -> bool:
+        path = self.tree / m.module_path
+        text = self.lines.setdefault(m.module_path, path.read_text(encoding="utf-8").splitlines())
+        # parso columns count characters, ast columns count UTF-8 bytes
+        row, col = m.start_pos
+        position = (row, len(text[row - 1][:col].encode("utf-8")))
+        spans = self.spans.setdefault(m.module_path, _unmutated_spans(path))
+        # NumberReplacer yields two occurrences per number, +1 then −1: only +1 is kept
+        minus_one = m.operator_name == "core/NumberReplacer" and m.occurrence % 2 == 1
+        return (
+            not self.pattern.fullmatch(m.operator_name)
+            or minus_one
+            or any(lo <= position < hi for lo, hi in spans)
+            or "pragma: no mutate" in text[row - 1]
+        )
+
+
+def _skip_filtered(db_path: Path, keep: list[str], tree: Path) -> int:
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    mutant_filter, skipped = MutantFilter(keep, tree), 0
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            if mutant_filter.skips(item.mutations[0]):
+                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
+                skipped += 1
+    return skipped
+
+
+def _start_workers(workers: int) -> list[subprocess.Popen]:
+    procs = []
+    for k in range(workers):
+        copy = STATE / f"worker-{k}"
+        _copy_tree(copy)
+        log = open(STATE / f"worker-{k}.log", "w")  # noqa: SIM115
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "cosmic_ray.cli", "http-worker", "--port", str(BASE_PORT + k)],
+                cwd=copy,
+                env=_worker_env(copy),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    time.sleep(3)
+    for p in procs:
+        if p.poll() is not None:
+            sys.exit(f"a cosmic-ray http-worker did not start; see {STATE}/worker-*.log")
+    return procs
+
+
+def _stop_workers(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for p in procs:
+        p.wait(timeout=30)
+
+
+def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool) -> None:
+    db_path = STATE / f"{unit['name']}.sqlite"
+    if fresh and db_path.exists():
+        db_path.unlink()
+    tree = STATE / "worker-0"  # the copy the workers mutate: the checkout may change meanwhile
+    seconds = _baseline(unit, tree)
+    timeout = max(60.0, 5 * seconds + 30)
+    config = _session_config(unit, timeout, workers)
+    if not db_path.exists():
+        subprocess.run(
+            [sys.executable, "-m", "cosmic_ray.cli", "init", str(config), str(db_path) + ".new"],
+            cwd=tree,
+            check=True,
+        )
+        skipped = _skip_filtered(Path(str(db_path) + ".new"), keep, tree)
+        os.replace(str(db_path) + ".new", db_path)
+        print(f"{unit['name']}: {skipped} mutants skipped (see MutantFilter)", flush=True)
+    print(f"{unit['name']}: tests take {seconds:.1f} s unmutated; timeout {timeout:.0f} s", flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "cosmic_ray.cli", "exec", str(config), str(db_path)], cwd=tree, check=True
+    )
+
+
+def _diff_lines(diff: str) -> tuple[str, str]:
+    removed = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
+    added = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    return " ".join(removed), " ".join(added)
+
+
+def report(names: list[str], keep: list[str], state: Path = STATE) -> None:
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
+    equivalents = _equivalents()
+    # the tree the sessions mutated (a copy kept beside older sessions), for the filter's positions
+    mutant_filter = MutantFilter(keep, state / "tree" if (state / "tree").is_dir() else ROOT)
+    rows, survivors = [], []
+    for name in names:
+        db_path = state / f"{name}.sqlite"
+        if not db_path.exists():
+            continue
+        counts = dict.fromkeys(("mutants", "killed", "survived", "equivalent", "incompetent", "pending"), 0)
+        with use_db(str(db_path), WorkDB.Mode.open) as db:
+            results = dict(db.results)
+            for item in db.work_items:
+                result = results.get(item.job_id)
+                skipped = result is not None and result.worker_outcome == WorkerOutcome.SKIPPED
+                if skipped or mutant_filter.skips(item.mutations[0]):
+                    continue
+                counts["mutants"] += 1
+                if result is None:
+                    counts["pending"] += 1
+                elif result.test_outcome == TestOutcome.KILLED:
+                    counts["killed"] += 1
+                elif result.test_outcome == TestOutcome.SURVIVED:
+                    m = item.mutations[0]
+                    removed, added = _diff_lines(result.diff or "")
+                    reason = next(
+                        (
+                            e["reason"]
+                            for e in equivalents
+                            if e["module"] == m.module_path and e["line"] == removed and e["mutant"] == added
+                        ),
+                        None,
+                    )
+                    if reason is None:
+                        counts["survived"] += 1
+                        survivors.append((name, m, result.diff))
+                    else:
+                        counts["equivalent"] += 1
+                else:
+                    counts["incompetent"] += 1
+        rows.append((name, counts))
+    header = f"{'unit':<22}" + "".join(f"{k:>12}" for k in rows[0][1]) if rows else "no sessions yet"
+    print(header)
+    for name, counts in rows:
+        print(f"{name:<22}" + "".join(f"{v:>12}" for v in counts.values()))
+    with open(state / "survivors.md", "w", encoding="utf-8") as out:
+        for name, m, diff in survivors:
+            out.write(
+                f"## {name}: {m.module_path}:{m.start_pos[0]} {m.operator_name}\n```diff\n{diff}\n```\n"
+            )
+    print(f"{len(survivors)} survivors with their diffs in {state / 'survivors.md'}")
+
+
+def main() -> None:
+    keep, units = _units()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("units", nargs="*", help=f"units (default: all): {', '.join(units)}")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--report", action="store_true", help="only print the table of finished sessions")
+    parser.add_argument("--fresh", action="store_true", help="discard the units' earlier results first")
+    parser.add_argument(
+        "--state", type=Path, default=STATE, help="with --report: a folder of sessions (default: .mutation)"
+    )
+    args = parser.parse_args()
+    names = args.units or list(units)
+    unknown = sorted(set(names) - set(units))
+    if unknown:
+        parser.error(f"unknown unit(s) {', '.join(unknown)}; allowed: {', '.join(units)}")
+    STATE.mkdir(exist_ok=True)
+    if not args.report:
+        procs = _start_workers(args.workers)
+        try:
+            for name in names:
+                run_unit(units[name], keep, args.workers, args.fresh)
+        finally:
+            _stop_workers(procs)
+    report(names, keep, args.state if args.report else STATE)
+
+
+if __name__ == "__main__":
+    main()
