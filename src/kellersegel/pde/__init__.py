@@ -8,12 +8,13 @@
 from kellersegel.pde.finite_volume import FiniteVolumeSolver
 from kellersegel.pde.grid import Grid2D, UnderResolvedWarning
 from kellersegel.pde.radial import RadialGrid, RadialSolution, RadialSolver, radial_mass
-from kellersegel.pde.signal import FreeSpaceSignal, HeatSignal
+from kellersegel.pde.signal import FreeSpaceSignal, FrozenSignal, HeatSignal
 from kellersegel.pde.solution import GridSolution
 
 __all__ = [
     "FiniteVolumeSolver",
     "FreeSpaceSignal",
+    "FrozenSignal",
     "Grid2D",
     "GridSolution",
     "HeatSignal",

@@ -28,7 +28,7 @@ from kellersegel._validation import finite_number
 from kellersegel.initial.base import InitialData
 from kellersegel.models.base import KellerSegelModel
 from kellersegel.pde.grid import Grid2D, UnderResolvedWarning
-from kellersegel.pde.signal import FreeSpaceSignal, HeatSignal
+from kellersegel.pde.signal import FreeSpaceSignal, FrozenSignal, HeatSignal
 from kellersegel.pde.solution import GridSolution, save_times
 
 __all__ = ["FiniteVolumeSolver"]
@@ -168,11 +168,13 @@ class FiniteVolumeSolver:
         initial_signal: NDArray[np.float64] | None = None,
         progress: bool = False,
         max_steps: int = 10_000_000,
+        frozen_signal: NDArray[np.float64] | None = None,
     ) -> GridSolution:
         """Solve up to ``t_end`` (or the numerical blow-up), saving every ``save_every``.
 
         ``initial``: a law (cell averages times M are taken) or an (n, n) array of densities.
         ``initial_signal``: c(0) on the grid for θ > 0 (default 0).
+        ``frozen_signal``: a given c on the grid, held fixed instead of solving for it (θ, λ unused).
         Interrupted (Ctrl-C), it returns the frames saved so far with ``interrupted = True``.
         """
         t_end = finite_number("t_end", t_end, 0.0, strict=True)
@@ -180,7 +182,9 @@ class FiniteVolumeSolver:
         grid, model = self.grid, self.model
         rho = self._initial_density(initial)
         threshold = self.blowup_density or 1e4 * float(rho.max())
-        if model.theta == 0:
+        if frozen_signal is not None:
+            field, c_hat = FrozenSignal(grid, frozen_signal), None
+        elif model.theta == 0:
             field, c_hat = FreeSpaceSignal(grid, model.lam), None
         else:
             field = HeatSignal(grid, model.theta, model.lam, t_end)

@@ -61,6 +61,20 @@ class FreeSpaceSignal:
         return fft.irfft2(fft.rfft2(density, s=(2 * n, 2 * n)) * self._kernel_hat, s=(2 * n, 2 * n))[:n, :n]
 
 
+class FrozenSignal:
+    """A given signal c on a :class:`Grid2D`, held fixed: the cells follow an attractant they do not make."""
+
+    def __init__(self, grid: Grid2D, c: NDArray[np.float64]) -> None:
+        c = np.array(c, dtype=np.float64)
+        if c.shape != (grid.n, grid.n) or not np.all(np.isfinite(c)):
+            raise ValueError(f"the frozen signal must be finite with shape {(grid.n, grid.n)}, got {c.shape}")
+        self.grid, self.c = grid, c
+
+    def potential(self, density: NDArray[np.float64]) -> NDArray[np.float64]:
+        """c on the grid, whatever the density."""
+        return self.c
+
+
 class HeatSignal:
     """θ ∂t c = Δc − λc + ρ on a periodic grid of ``n_signal`` cells holding the density grid at its centre.
 
