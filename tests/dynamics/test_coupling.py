@@ -18,29 +18,38 @@ def harmonic_pair() -> tuple[EulerMaruyama, EulerMaruyama]:
     return particles, copies
 
 
-def test_harmonic_coupling_error_is_the_same_for_every_particle_and_scales_as_one_over_root_n():
-    """e = X_i − X̄_i solves de = (−e + M) dt, M the empirical mean (the same ΔW on both sides).
+def harmonic_error_variance(steps: int, dt: float) -> float:
+    """N·E|e_K|² of the Euler–Maruyama harmonic pair, exactly (2 coordinates, X(0) ~ N(0, I)).
 
-    So all particles carry the same error (max = power mean, exactly up to rounding), and
-    E|e_T|² ∝ 1/N: the RMS over 40 replicas at N = 100 and 1600 must have the ratio 4 within
-    5 standard errors of a ratio of two RMS (relative s.e. of each ≈ 1/√(2·40) for |e|² ~ χ²_2).
+    e = X_i − X̄_i and the empirical mean M obey e_{k+1} = (1 − dt) e_k + dt M_k (the same ΔW on
+    both sides cancels) and M_{k+1} = M_k + √2 mean_i ΔW_i, so e_K = Σ_k a_k M_k with
+    a_k = dt (1 − dt)^{K−1−k}: per coordinate N Var(e_K) = (Σ_k a_k)² N Var M_0 +
+    2 dt Σ_j (Σ_{k>j} a_k)², with N Var M_0 = 1.
     """
+    a = dt * (1 - dt) ** (steps - 1 - np.arange(steps))
+    tail = np.cumsum(a[::-1])[::-1]  # tail[j] = Σ_{k ≥ j} a_k
+    later = np.append(tail[1:], 0.0)  # Σ_{k > j} a_k
+    return 2 * (a.sum() ** 2 + 2 * dt * float(np.sum(later**2)))
+
+
+@pytest.mark.parametrize(("n", "replicas"), [(16, 400), (256, 200)])
+def test_harmonic_coupling_error_has_its_closed_form_n_e_squared(n, replicas):
+    """All particles carry the same error e (max = power mean up to rounding), and N|e_T|² is
+    v·χ²_2/2 with mean v = harmonic_error_variance: the replica mean must be within 4 standard
+    errors (sd = mean for a χ²_2 variable) of v, the same at N = 16 and 256 (E|e|² ∝ 1/N)."""
     grid = TimeGrid(0.5, 0.01, 0.25)
-    rms = {}
-    for n in (100, 1600):
-        finals = []
-        for r in range(40):
-            rng = np.random.default_rng([r, n])
-            x0 = rng.normal(size=(n, 2))
-            out = simulate_coupled(*harmonic_pair(), x0, grid, rng, p=3.0, alpha=0.0)
-            np.testing.assert_allclose(out.power_error, out.max_error, rtol=1e-9)
-            spread = np.linalg.norm(out.particles - out.copies - (out.particles - out.copies)[0], axis=1)
-            assert spread.max() < 1e-12
-            finals.append(out.max_error[-1])
-            assert out.stopping_time == math.inf  # α = 0: the bound N^0 = 1 is never reached
-        rms[n] = math.sqrt(np.mean(np.square(finals)))
-    se = 4 * math.sqrt(2) / math.sqrt(2 * 40)
-    assert abs(rms[100] / rms[1600] - 4) < 5 * se
+    expected = harmonic_error_variance(grid.n_steps, grid.dt)
+    samples = []
+    for r in range(replicas):
+        rng = np.random.default_rng([r, n])
+        x0 = rng.normal(size=(n, 2))
+        out = simulate_coupled(*harmonic_pair(), x0, grid, rng, p=3.0, alpha=0.0)
+        np.testing.assert_allclose(out.power_error, out.max_error, rtol=1e-9)
+        spread = np.linalg.norm(out.particles - out.copies - (out.particles - out.copies)[0], axis=1)
+        assert spread.max() < 1e-12
+        samples.append(n * out.max_error[-1] ** 2)
+        assert out.stopping_time == math.inf  # α = 0: the bound N^0 = 1 is never reached
+    assert abs(np.mean(samples) - expected) < 4 * expected / math.sqrt(replicas), (np.mean(samples), expected)
 
 
 def test_stopping_times(rng):

@@ -38,31 +38,6 @@ def torus_signal():
     )
 
 
-def test_general_particles_reach_the_stationary_density_exp_phi_on_the_torus(rng):
-    """20 000 independent particles (frozen c) to t = 0.5, about 13 relaxation times 1/(4π² D_min):
-    the histogram of x₁ passes a χ² test (19 degrees of freedom, level 1e-4) against (1+c)^{1.5}
-    and fails it by far against (1+c)^{2.5} (no D' in the drift) and (1+c)^{−1.5} (S of the
-    wrong sign)."""
-    stepper = EulerMaruyama(GENERAL, torus_signal())
-    n, dt = 20_000, 5e-4
-    x = rng.uniform(0.0, 1.0, (n, 2))
-    for k in range(1000):
-        x = np.mod(stepper.step(x, k * dt, dt, math.sqrt(dt) * rng.standard_normal((n, 2))), 1.0)
-    bins = 20
-    counts = np.histogram(x[:, 0], bins=bins, range=(0.0, 1.0))[0]
-    one_plus_c = 2.0 + np.cos(2 * np.pi * (np.arange(bins * 200) + 0.5) / (bins * 200))
-
-    def chi2(exponent):
-        profile = one_plus_c**exponent
-        expected = n * profile.reshape(bins, 200).sum(axis=1) / profile.sum()
-        return float(np.sum((counts - expected) ** 2 / expected))
-
-    limit = stats.chi2.ppf(1 - 1e-4, bins - 1)
-    assert chi2(CHI / A) < limit
-    assert chi2(CHI / A + 1) > 10 * limit
-    assert chi2(-CHI / A) > 10 * limit
-
-
 MODELS = [
     ClassicalModel(chi=3.0, lam=0.5),
     GENERAL,
@@ -138,3 +113,29 @@ def test_virial_slope_is_the_pair_sum_of_the_exact_drift(chi, mass, n, rng):
 def test_model_parameters_out_of_range_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ClassicalModel(**kwargs)
+    assert ClassicalModel(chi=0.5, lam=0.0, theta=0.0, mass=0.01).chi == 0.5  # the bounds are 0
+
+
+def test_general_particles_reach_the_stationary_density_exp_phi_on_the_torus(rng):
+    """20 000 independent particles (frozen c) to t = 0.5, about 13 relaxation times 1/(4π² D_min):
+    the histogram of x₁ passes a χ² test (19 degrees of freedom, level 1e-4) against (1+c)^{1.5}
+    and fails it by far against (1+c)^{2.5} (no D' in the drift) and (1+c)^{−1.5} (S of the
+    wrong sign)."""
+    stepper = EulerMaruyama(GENERAL, torus_signal())
+    n, dt = 20_000, 5e-4
+    x = rng.uniform(0.0, 1.0, (n, 2))
+    for k in range(1000):
+        x = np.mod(stepper.step(x, k * dt, dt, math.sqrt(dt) * rng.standard_normal((n, 2))), 1.0)
+    bins = 20
+    counts = np.histogram(x[:, 0], bins=bins, range=(0.0, 1.0))[0]
+    one_plus_c = 2.0 + np.cos(2 * np.pi * (np.arange(bins * 200) + 0.5) / (bins * 200))
+
+    def chi2(exponent):
+        profile = one_plus_c**exponent
+        expected = n * profile.reshape(bins, 200).sum(axis=1) / profile.sum()
+        return float(np.sum((counts - expected) ** 2 / expected))
+
+    limit = stats.chi2.ppf(1 - 1e-4, bins - 1)
+    assert chi2(CHI / A) < limit
+    assert chi2(CHI / A + 1) > 10 * limit
+    assert chi2(-CHI / A) > 10 * limit

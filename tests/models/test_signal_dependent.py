@@ -37,6 +37,14 @@ def test_named_families_and_their_errors():
     assert repr(make_function("receptor", chi=2.0)) == "receptor(chi=2)"
     np.testing.assert_allclose(make_function("power", a=1.0, k=2.0).value([1.0]), [0.25])
     assert np.isnan(PowerFunction(1.0, 1.0).value(-2.0))  # outside c > −1
+    assert PowerFunction(3.0, 2.0).value(-0.5) == pytest.approx(12.0)  # inside, below 0
+    assert ReceptorFunction(2.0).derivative(-0.5) == pytest.approx(-32.0)
+    with pytest.raises(ValueError, match="power takes parameters a, k; got none"):
+        make_function("power")
+    with pytest.raises(TypeError, match="two callables"):
+        CallableFunction(np.exp, 1.0)
+    with pytest.raises(TypeError, match="two callables"):
+        CallableFunction(1.0, np.exp)
     with pytest.raises(ValueError, match="unknown function 'cubic'"):
         make_function("cubic", a=1.0)
     with pytest.raises(ValueError, match="exponential takes parameters a, b"):

@@ -134,18 +134,23 @@ def test_heat_signal_relaxes_to_the_elliptic_signal():
     assert gaps[0] < 1e-2 and gaps[0] / gaps[1] > 3.5, gaps
 
 
-def test_small_theta_approaches_the_parabolic_elliptic_solution():
-    grid = Grid2D(n=40, half_width=6.0)
+def test_small_theta_approaches_the_parabolic_elliptic_solution_at_a_bounded_rate():
+    """c(0) = 0, so the signal builds up in an initial layer: the L1 distance to the θ = 0
+    solution at t = 0.3 falls like θ^0.58 at 32² cells (measured: 0.075, 0.049, 0.032, 0.022 for
+    θ = 0.04 … 0.005); the test asks for an exponent in [0.45, 0.8] and d ≤ 0.4 √θ."""
+    grid = Grid2D(n=32, half_width=6.0)
     ref = FiniteVolumeSolver(ClassicalModel(chi=6 * math.pi), grid).solve(GaussianData(1.0), 0.3, 0.3)
+    thetas = np.array([0.04, 0.02, 0.01, 0.005])
     distances = []
-    for theta in (1.0, 0.1, 0.01):
+    for theta in thetas:
         sol = FiniteVolumeSolver(ClassicalModel(chi=6 * math.pi, theta=theta), grid).solve(
             GaussianData(1.0), 0.3, 0.3
         )
         assert abs(sol.mass()[-1] - sol.mass()[0]) < 1e-14
         distances.append(float(grid.integrate(np.abs(sol.density[-1] - ref.density[-1]))))
-    assert distances[0] > distances[1] > distances[2]
-    assert distances[2] < 0.2 * distances[0]
+    slope = np.polyfit(np.log(thetas), np.log(distances), 1)[0]
+    assert 0.45 < slope < 0.8, (slope, distances)
+    assert np.all(np.array(distances) < 0.4 * np.sqrt(thetas)), distances
 
 
 def test_interpolation_reproduces_grid_values_and_is_linear_in_time():

@@ -81,14 +81,17 @@ def _worker_env(copy: Path) -> dict[str, str]:
         OMP_NUM_THREADS="1",
         OPENBLAS_NUM_THREADS="1",
         MPLBACKEND="Agg",
+        PYTHONDONTWRITEBYTECODE="1",
     )
     return env
 
 
 def _test_command(unit: dict) -> str:
+    """pytest through the worker's fork server (``forkserver.py``), stopping at the first failure."""
     tests = " ".join(unit["tests"])
     marks = unit.get("marks", "not slow")
-    return f'{sys.executable} -m pytest -x -q -p no:cacheprovider -m "{marks}" {tests}'
+    server = "tools/mutation/forkserver.py"
+    return f'{sys.executable} {server} run -x -q -p no:cacheprovider -m "{marks}" {tests}'
 
 
 def _baseline(unit: dict, copy: Path) -> float:
@@ -189,32 +192,37 @@ def _skip_filtered(db_path: Path, keep: list[str], tree: Path) -> int:
 
 
 def _start_workers(workers: int) -> list[subprocess.Popen]:
+    """Per worker: a copy of the tree, its fork server and a cosmic-ray http-worker."""
     procs = []
     for k in range(workers):
         copy = STATE / f"worker-{k}"
         _copy_tree(copy)
         log = open(STATE / f"worker-{k}.log", "w")  # noqa: SIM115
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "cosmic_ray.cli", "http-worker", "--port", str(BASE_PORT + k)],
-                cwd=copy,
-                env=_worker_env(copy),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+        for command in (
+            [sys.executable, "tools/mutation/forkserver.py", "serve"],
+            [sys.executable, "-m", "cosmic_ray.cli", "http-worker", "--port", str(BASE_PORT + k)],
+        ):
+            procs.append(
+                subprocess.Popen(
+                    command,
+                    cwd=copy,
+                    env=_worker_env(copy),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             )
-        )
-    time.sleep(3)
-    for p in procs:
-        if p.poll() is not None:
-            sys.exit(f"a cosmic-ray http-worker did not start; see {STATE}/worker-*.log")
+    time.sleep(5)
+    if any(p.poll() is not None for p in procs):
+        _stop_workers(procs)
+        sys.exit(f"a worker or fork server did not start (a port in use?); see {STATE}/worker-*.log")
     return procs
 
 
 def _stop_workers(procs: list[subprocess.Popen]) -> None:
     for p in procs:
         try:
-            os.killpg(p.pid, signal.SIGTERM)
+            os.killpg(p.pid, signal.SIGKILL)  # the http-worker ignores SIGTERM
         except ProcessLookupError:
             pass
     for p in procs:

@@ -29,7 +29,6 @@ class GeneralModel(KellerSegelModel):
     """
 
     name = "general"
-    needs_potential = True
 
     def __init__(
         self,
@@ -74,7 +73,6 @@ class SignalDependentModel(KellerSegelModel):
     """
 
     name = "signal-dependent"
-    needs_potential = True
 
     def __init__(
         self,
