@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).parents[1] / "README.md"
 
 
@@ -15,6 +17,7 @@ def test_readme_starts_with_the_two_commands():
     assert lines[2] in ci
 
 
+@pytest.mark.slow
 def test_readme_python_examples_run():
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     assert len(blocks) == 2

@@ -53,6 +53,7 @@ def test_run_and_plot_every_example(tmp_path, name, capsys):
     assert (out / "second_moment.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_bench_engines_prints_every_engine_and_bench_step_its_memory(capsys):
     assert main(["bench", "engines", "--n", "1500", "--kernel", "mollified", "--repeats", "1"]) == 0
     out = capsys.readouterr().out

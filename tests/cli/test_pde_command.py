@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import xarray as xr
 
 from kellersegel.cli.main import main
@@ -78,6 +79,7 @@ def test_bad_pde_settings_are_one_line_errors(tmp_path, capsys):
     assert "pde.cfl: Input should be less than or equal to 1" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_interrupted_grid_solver_keeps_the_frames_saved_so_far(tmp_path):
     import signal
     import subprocess

@@ -16,6 +16,7 @@ from kellersegel.experiments import run_particles
 N, T, REPLICAS = 64, 0.1, 400
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("chi", "engine"),
     [(4 * math.pi, "direct"), (10 * math.pi, "direct"), (10 * math.pi, "fmm")],

@@ -48,6 +48,7 @@ def values(path) -> xr.Dataset:
         return ds.drop_vars("seconds").load()
 
 
+@pytest.mark.slow
 def test_local_processes_and_a_dask_cluster_give_identical_stores(config, tmp_path):
     from distributed import LocalCluster
 
@@ -73,6 +74,7 @@ def test_local_processes_and_a_dask_cluster_give_identical_stores(config, tmp_pa
     assert summary.count("power_error chaos.alpha = ") == 2 and "P(τ < 0.04) chaos.alpha = 0.5" in summary
 
 
+@pytest.mark.slow
 def test_a_killed_sweep_resumes_to_the_same_store(config, tmp_path):
     out = tmp_path / "killed.zarr"
     command = [

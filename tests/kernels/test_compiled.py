@@ -5,7 +5,9 @@ import pytest
 from scipy import integrate, special
 
 from kellersegel.kernels._mollified_bessel import evaluate_table, integrals, mollified_bessel_table
-from kellersegel.kernels.compiled import bessel_k0, bessel_k1, exp1
+from kellersegel.kernels import CutoffKernel, ExactKernel, GaussianMollifiedKernel
+from kellersegel.kernels.compiled import GRADIENT_PROFILES, POTENTIAL_PROFILES, bessel_k0, bessel_k1, exp1
+from kellersegel.kernels.interaction import KernelKind
 
 X = np.concatenate([np.logspace(-10, 0.3, 300), np.linspace(0.01, 60, 600)])
 
@@ -39,3 +41,29 @@ def test_mollified_bessel_table_matches_the_integrals():
     values = evaluate_table(table, u)
     np.testing.assert_allclose(values[0], j, rtol=1e-13)
     np.testing.assert_allclose(values[1], l_, rtol=1e-13)
+
+
+COMPILED_KERNELS = [
+    ExactKernel(0.0),
+    ExactKernel(1.0),
+    ExactKernel(2.5),
+    GaussianMollifiedKernel(0.2, 0.0),
+    GaussianMollifiedKernel(0.2, 1.0),
+    GaussianMollifiedKernel(0.3, 7.0),
+    CutoffKernel(0.2, 0.0),
+    CutoffKernel(0.2, 1.0),
+    CutoffKernel(0.3, 7.0),
+]
+
+
+@pytest.mark.parametrize("kernel", COMPILED_KERNELS, ids=repr)
+def test_compiled_profiles_of_every_kernel_equal_its_numpy_profiles(kernel):
+    """What the compiled engines evaluate (kind, parameters, table of ``compiled_spec``) is the
+    kernel's own φ and ψ, inside and outside ε, λ = 1 included."""
+    spec = kernel.compiled_spec()
+    phi, psi = POTENTIAL_PROFILES[KernelKind(spec.kind)], GRADIENT_PROFILES[KernelKind(spec.kind)]
+    r2 = np.concatenate([np.logspace(-5, 0.5, 25), [0.01, 0.04, 0.09, 0.0401]])
+    got_phi = np.array([phi(spec.params, spec.table, v) for v in r2])
+    got_psi = np.array([psi(spec.params, spec.table, v) for v in r2])
+    np.testing.assert_allclose(got_phi, kernel.potential_profile(r2), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got_psi, kernel.gradient_profile(r2), rtol=1e-9, atol=1e-12)

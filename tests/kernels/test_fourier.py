@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special
 
-from kellersegel.kernels.fourier import gaussian_transform, truncated_green_transform
+from kellersegel.kernels.fourier import gaussian_reach, gaussian_transform, truncated_green_transform
 
 
 def hankel_quadrature(lam, radius, k):
@@ -46,3 +46,21 @@ def test_gaussian_transform_is_the_characteristic_function():
     x = eps * rng.standard_normal((200_000, 2))
     values = np.cos(x @ k)
     assert abs(values.mean() - gaussian_transform(np.hypot(*k), eps)) < 5 * values.std() / np.sqrt(x.shape[0])
+
+
+def test_small_argument_series_match_the_bessel_series():
+    """Below kL = 1e-2 the transform uses the series of (1 − J0(x))/x² and J1(x)/x; both must
+    agree with the full power series Σ_m (−1)^m (x/2)^{2m}/(m!)² to round-off."""
+    x = np.array([1e-4, 3e-3, 9.9e-3])
+    m = np.arange(12)[:, None]
+    terms = (-1.0) ** m * (x / 2) ** (2 * m) / special.factorial(m) ** 2
+    one_minus_j0 = -terms[1:].sum(axis=0) / x**2
+    j1_over = (terms * (1 / (2 * (m + 1)))).sum(axis=0)  # J1(x)/x = Σ (−1)^m (x/2)^{2m} / (2 m!(m+1)!)
+    for radius in (0.5, 2.0):
+        expected = radius**2 * (one_minus_j0 - np.log(radius) * j1_over)
+        np.testing.assert_allclose(truncated_green_transform(x / radius, 0.0, radius), expected, rtol=1e-14)
+
+
+def test_gaussian_reach_is_where_the_tail_falls_to_the_tolerance():
+    for tolerance in (1e-4, 1e-7, 1e-12):
+        assert np.exp(-0.5 * gaussian_reach(tolerance) ** 2) == pytest.approx(tolerance, rel=1e-12)

@@ -84,3 +84,18 @@ def test_time_slab_gradient_tends_to_the_coulomb_kernel():
     np.testing.assert_allclose(
         time_slab_gradient(POINTS, 1e-12, 1e12, 1.0), log_green_gradient(POINTS), rtol=1e-10
     )
+
+
+@pytest.mark.parametrize(("theta", "lam"), [(1.0, 0.5), (0.3, 2.0)])
+def test_heat_kernel_gradient_integrates_in_time_to_the_bessel_gradient(theta, lam):
+    """∫_0^∞ ∇K^{θ,λ}_t dt = ∇G_λ: the e^{−λt/θ} factor turns the heat kernel into the Bessel
+    kernel (the θ → 0 consistency of the doubly parabolic system, λ > 0)."""
+    for x in POINTS[:4]:
+        integral = [
+            integrate.quad(lambda t: heat_kernel_gradient(x, t, theta, lam)[k], 0, np.inf, limit=200)[0]
+            for k in range(2)
+        ]
+        np.testing.assert_allclose(integral, bessel_green_gradient(x, lam), rtol=1e-7)
+    # and the factor itself: K^{θ,λ}_t = e^{−λt/θ} g^θ_t / θ
+    ratio = heat_kernel_gradient(POINTS, 0.4, theta, lam) / heat_kernel_gradient(POINTS, 0.4, theta, 0.0)
+    np.testing.assert_allclose(ratio, np.exp(-lam * 0.4 / theta), rtol=1e-13)

@@ -122,3 +122,44 @@ def test_bad_kernel_parameters_fail_with_the_parameter_name():
         make_kernel("gaussian")
     with pytest.raises(ValueError, match="needs epsilon"):
         make_kernel("cutoff")
+
+
+@pytest.mark.parametrize("epsilon", [0.05, 0.2, 1.5])
+def test_mollified_log_potential_at_zero_and_across_its_series_switch(epsilon):
+    """φ_ε(0) = −(1/4π)(log 2ε² − γ); the series used for U = r²/(2ε²) < 1 and the closed form
+    −(1/4π)(log r² + E_1(U)) used above must meet at U = 1."""
+    kernel = GaussianMollifiedKernel(epsilon, 0.0)
+    expected = -(np.log(2 * epsilon**2) - np.euler_gamma) / (4 * np.pi)
+    assert kernel.potential_profile(0.0) == pytest.approx(expected, rel=1e-13)
+    assert kernel.gradient_profile(0.0) == pytest.approx(1 / (4 * np.pi * epsilon**2), rel=1e-14)
+    switch = 2 * epsilon**2  # U = 1
+    below, above = kernel.potential_profile([switch * (1 - 1e-12), switch * (1 + 1e-12)])
+    assert below == pytest.approx(above, rel=1e-10)
+    closed = -(np.log(0.5 * switch) + special.exp1(0.5)) / (4 * np.pi)  # r² = ε², U = 1/2: series side
+    assert kernel.potential_profile(0.5 * switch) == pytest.approx(closed, rel=1e-12)
+
+
+def test_only_the_exact_kernel_is_singular_and_a_scale_must_be_positive():
+    assert ExactKernel(0.0).singular and ExactKernel(1.0).singular
+    assert not GaussianMollifiedKernel(0.2).singular and not CutoffKernel(0.2, 1.0).singular
+    for kind in (GaussianMollifiedKernel, CutoffKernel):
+        with pytest.raises(ValueError, match="epsilon"):
+            kind(0.0)
+
+
+def test_kernels_are_equal_by_kind_and_parameters():
+    assert GaussianMollifiedKernel(0.2, 1.0) == GaussianMollifiedKernel(0.2, 1.0)
+    assert hash(CutoffKernel(0.2, 1.0)) == hash(CutoffKernel(0.2, 1.0))
+    assert GaussianMollifiedKernel(0.2, 1.0) != GaussianMollifiedKernel(0.2, 1.1)
+    assert GaussianMollifiedKernel(0.2, 1.0) != GaussianMollifiedKernel(0.3, 1.0)
+    assert GaussianMollifiedKernel(0.2, 1.0) != CutoffKernel(0.2, 1.0)
+    assert ExactKernel(0.0) == ExactKernel(0.0) and ExactKernel(0.0) != ExactKernel(1.0)
+
+
+def test_mollified_bessel_kernel_refuses_lambda_epsilon_squared_above_1200():
+    assert GaussianMollifiedKernel(1.0, 1200.0).lam == 1200.0
+    with pytest.raises(ValueError, match=r"lam \* epsilon\*\*2 = 1201 is too large"):
+        GaussianMollifiedKernel(1.0, 1201.0)
+    with pytest.raises(ValueError, match=r"lam \* epsilon\*\*2 = 1250 is too large"):
+        GaussianMollifiedKernel(0.5, 5000.0)
+    assert GaussianMollifiedKernel(40.0, 0.0).epsilon == 40.0  # λ = 0: no bound

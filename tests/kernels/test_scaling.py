@@ -18,3 +18,14 @@ def test_bad_scaling_input():
         LogarithmicScaling(1.0).epsilon(1)
     with pytest.raises(ValueError, match="allowed: algebraic, logarithmic, fixed"):
         make_scaling("cubic")
+
+
+def test_scale_laws_refuse_a_zero_scale_and_are_immutable():
+    import dataclasses
+
+    for law in (AlgebraicScaling, LogarithmicScaling, FixedEpsilon):
+        with pytest.raises(ValueError, match="eps0"):
+            law(0.0)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            law(1.0).eps0 = 2.0
+        assert law().eps0 == 1.0

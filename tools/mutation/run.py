@@ -88,7 +88,7 @@ def _worker_env(copy: Path) -> dict[str, str]:
 
 def _test_command(unit: dict) -> str:
     """pytest through the worker's fork server (``forkserver.py``), stopping at the first failure."""
-    tests = " ".join(unit["tests"])
+    tests = " ".join([*unit["tests"], *(f"--deselect {d}" for d in unit.get("deselect", ()))])
     marks = unit.get("marks", "not slow")
     server = "tools/mutation/forkserver.py"
     return f'{sys.executable} {server} run -x -q -p no:cacheprovider -m "{marks}" {tests}'
@@ -111,9 +111,9 @@ def _split(command: str) -> list[str]:
     return shlex.split(command)
 
 
-def _session_config(unit: dict, timeout: float, workers: int) -> Path:
+def _session_config(unit: dict, timeout: float, workers: int, base_port: int) -> Path:
     modules = ", ".join(f'"{m}"' for m in unit["modules"])
-    urls = ", ".join(f"'http://localhost:{BASE_PORT + k}'" for k in range(workers))
+    urls = ", ".join(f"'http://localhost:{base_port + k}'" for k in range(workers))
     text = f"""[cosmic-ray]
 module-path = [{modules}]
 timeout = {timeout:.0f}
@@ -132,13 +132,15 @@ worker-urls = [{urls}]
 
 
 def _unmutated_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Source spans that hold no formula: annotations, default values of parameters, ``__repr__``."""
+    """Source spans that hold no formula: annotations, default values of parameters, decorators
+    and ``__repr__``."""
     spans = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         parts: list[ast.AST] = []
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             if node.name == "__repr__":
                 parts.append(node)
+            parts += node.decorator_list  # build options such as numba.njit(cache=True)
             args = node.args
             parts += [*args.defaults, *filter(None, args.kw_defaults)]
             parts += [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.annotation]
@@ -153,7 +155,7 @@ def _unmutated_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]
 
 class MutantFilter:
     """Which mutants a pass skips: operators not kept, a number's −1 twin, annotations, default
-    values, ``__repr__`` and lines marked ``pragma: no mutate``."""
+    values, decorators, ``__repr__`` and lines marked ``pragma: no mutate``."""
 
     def __init__(self, keep: list[str], tree: Path = ROOT) -> None:
         self.tree = tree
@@ -191,7 +193,7 @@ def _skip_filtered(db_path: Path, keep: list[str], tree: Path) -> int:
     return skipped
 
 
-def _start_workers(workers: int) -> list[subprocess.Popen]:
+def _start_workers(workers: int, base_port: int) -> list[subprocess.Popen]:
     """Per worker: a copy of the tree, its fork server and a cosmic-ray http-worker."""
     procs = []
     for k in range(workers):
@@ -200,7 +202,7 @@ def _start_workers(workers: int) -> list[subprocess.Popen]:
         log = open(STATE / f"worker-{k}.log", "w")  # noqa: SIM115
         for command in (
             [sys.executable, "tools/mutation/forkserver.py", "serve"],
-            [sys.executable, "-m", "cosmic_ray.cli", "http-worker", "--port", str(BASE_PORT + k)],
+            [sys.executable, "-m", "cosmic_ray.cli", "http-worker", "--port", str(base_port + k)],
         ):
             procs.append(
                 subprocess.Popen(
@@ -229,14 +231,14 @@ def _stop_workers(procs: list[subprocess.Popen]) -> None:
         p.wait(timeout=30)
 
 
-def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool) -> None:
+def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool, base_port: int) -> None:
     db_path = STATE / f"{unit['name']}.sqlite"
     if fresh and db_path.exists():
         db_path.unlink()
     tree = STATE / "worker-0"  # the copy the workers mutate: the checkout may change meanwhile
     seconds = _baseline(unit, tree)
     timeout = max(60.0, 5 * seconds + 30)
-    config = _session_config(unit, timeout, workers)
+    config = _session_config(unit, timeout, workers, base_port)
     if not db_path.exists():
         subprocess.run(
             [sys.executable, "-m", "cosmic_ray.cli", "init", str(config), str(db_path) + ".new"],
@@ -290,7 +292,7 @@ def report(names: list[str], keep: list[str], state: Path = STATE) -> None:
                         (
                             e["reason"]
                             for e in equivalents
-                            if e["module"] == m.module_path and e["line"] == removed and e["mutant"] == added
+                            if e["module"] == str(m.module_path) and e["line"] == removed and e["mutant"] == added
                         ),
                         None,
                     )
@@ -319,6 +321,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("units", nargs="*", help=f"units (default: all): {', '.join(units)}")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--base-port", type=int, default=BASE_PORT, help="ports of the http workers")
     parser.add_argument("--report", action="store_true", help="only print the table of finished sessions")
     parser.add_argument("--fresh", action="store_true", help="discard the units' earlier results first")
     parser.add_argument(
@@ -331,10 +334,10 @@ def main() -> None:
         parser.error(f"unknown unit(s) {', '.join(unknown)}; allowed: {', '.join(units)}")
     STATE.mkdir(exist_ok=True)
     if not args.report:
-        procs = _start_workers(args.workers)
+        procs = _start_workers(args.workers, args.base_port)
         try:
             for name in names:
-                run_unit(units[name], keep, args.workers, args.fresh)
+                run_unit(units[name], keep, args.workers, args.fresh, args.base_port)
         finally:
             _stop_workers(procs)
     report(names, keep, args.state if args.report else STATE)

@@ -11,9 +11,13 @@ from kellersegel.experiments.chaos import measure_replica
 from kellersegel.experiments.dataset import to_dataset, write_netcdf
 from kellersegel.experiments.particle_run import run_particles
 from kellersegel.experiments.pde_run import choose_pde_solver, solve_limit, solve_pde
+from kellersegel.experiments.plan import PlanError, RunPlan, plan_run
 from kellersegel.experiments.replicas import replica_rng, run_replica, run_replicas
 
 __all__ = [
+    "PlanError",
+    "RunPlan",
+    "plan_run",
     "choose_pde_solver",
     "solve_limit",
     "solve_pde",
