@@ -167,3 +167,16 @@ def test_kernel_at_the_real_epsilon_is_checked_before_anything_is_written(tmp_pa
     assert err.startswith("kellersegel: error: particles.eps0: ε(N = 50) = 1") and "1300" in err, err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_point_that_cannot_run_is_refused_before_the_store_exists(tmp_path, capsys):
+    config = write(tmp_path, GOOD)
+    store = tmp_path / "s.zarr"
+    args = ["sweep", str(config), "--over", "model.lam=1,1300", "--replicas", "1", "-o", str(store), "-q"]
+    for s in ["particles.kernel=mollified", "particles.epsilon=fixed", "particles.eps0=1"]:
+        args += ["--set", s]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "particles.eps0: ε(N = 50) = 1" in err and "(sweep point model.lam = 1300)" in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not store.exists()
