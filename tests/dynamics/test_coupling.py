@@ -62,3 +62,8 @@ def test_stopping_times(rng):
     assert far.stopping_time == math.inf and far.collision_time == math.inf  # bounds 200 and 3e-12
     with pytest.raises(ValueError, match="p must be"):
         simulate_coupled(*harmonic_pair(), x0, grid, rng, p=0.5)
+    one_and_a_half = simulate_coupled(*harmonic_pair(), x0, grid, np.random.default_rng(1), p=1.5)
+    errors = np.linalg.norm(one_and_a_half.particles - one_and_a_half.copies, axis=1)
+    assert one_and_a_half.power_error[-1] == pytest.approx(np.mean(errors**1.5) ** (1 / 1.5), rel=1e-12)
+    d = np.linalg.norm(one_and_a_half.particles[:, None] - one_and_a_half.particles[None], axis=-1)
+    assert one_and_a_half.min_distance[-1] == pytest.approx(d[np.triu_indices(len(d), 1)].min(), rel=1e-12)

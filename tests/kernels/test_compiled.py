@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import integrate, special
 
-from kellersegel.kernels._mollified_bessel import evaluate_table, integrals, mollified_bessel_table
 from kellersegel.kernels import CutoffKernel, ExactKernel, GaussianMollifiedKernel
+from kellersegel.kernels._mollified_bessel import evaluate_table, integrals, mollified_bessel_table
 from kellersegel.kernels.compiled import GRADIENT_PROFILES, POTENTIAL_PROFILES, bessel_k0, bessel_k1, exp1
 from kellersegel.kernels.interaction import KernelKind
 

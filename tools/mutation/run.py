@@ -132,8 +132,8 @@ worker-urls = [{urls}]
 
 
 def _unmutated_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Source spans that hold no formula: annotations, default values of parameters, decorators
-    and ``__repr__``."""
+    """Source spans that hold no formula: signatures (parameters, defaults, annotations),
+    decorators, annotations of assignments and ``__repr__``."""
     spans = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         parts: list[ast.AST] = []
@@ -141,12 +141,8 @@ def _unmutated_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]
             if node.name == "__repr__":
                 parts.append(node)
             parts += node.decorator_list  # build options such as numba.njit(cache=True)
-            args = node.args
-            parts += [*args.defaults, *filter(None, args.kw_defaults)]
-            parts += [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.annotation]
-            parts += [a.annotation for a in (args.vararg, args.kwarg) if a is not None and a.annotation]
-            if node.returns is not None:
-                parts.append(node.returns)
+            # the signature: parameters, their defaults and annotations, the return annotation
+            spans.append(((node.lineno, node.col_offset), (node.body[0].lineno, node.body[0].col_offset)))
         elif isinstance(node, ast.AnnAssign):
             parts.append(node.annotation)
         spans += [((p.lineno, p.col_offset), (p.end_lineno, p.end_col_offset)) for p in parts]
@@ -154,8 +150,8 @@ def _unmutated_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]
 
 
 class MutantFilter:
-    """Which mutants a pass skips: operators not kept, a number's −1 twin, annotations, default
-    values, decorators, ``__repr__`` and lines marked ``pragma: no mutate``."""
+    """Which mutants a pass skips: operators not kept, a number's −1 twin, signatures, decorators,
+    annotations, ``__repr__`` and lines marked ``pragma: no mutate``."""
 
     def __init__(self, keep: list[str], tree: Path = ROOT) -> None:
         self.tree = tree

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from kellersegel.dynamics.clusters import close_pairs
+from kellersegel.dynamics.diagnostics import min_pair_distance
 from kellersegel.dynamics.euler_maruyama import EulerMaruyama
 from kellersegel.dynamics.time_grid import TimeGrid
 
@@ -83,7 +83,7 @@ def simulate_coupled(
     """
     if not p >= 1:
         raise ValueError(f"p must be ≥ 1, got {p}")
-    x = np.array(x0, dtype=np.float64, copy=True)
+    x = np.array(x0, dtype=np.float64)
     y = x.copy()
     n = x.shape[0]
     error_bound, distance_bound = n**-alpha, n**-beta_collision
@@ -91,7 +91,9 @@ def simulate_coupled(
     out = {name: np.full(len(saves), np.nan) for name in ("max_error", "power_error", "min_distance")}
     tau = tau_min = math.inf
     sqrt_dt = math.sqrt(grid.dt)
-    for step in range(grid.n_steps + 1):
+
+    def observe(step: int) -> None:
+        nonlocal tau, tau_min
         t = step * grid.dt
         gap = x - y
         error = np.sqrt(np.einsum("ij,ij->i", gap, gap))
@@ -103,11 +105,14 @@ def simulate_coupled(
             k = saves[step]
             out["max_error"][k] = error.max()
             out["power_error"][k] = float(np.mean(error**p) ** (1 / p))
-            out["min_distance"][k] = close_pairs(x, 0.0).min_distance
-        if step == grid.n_steps:
-            break
+            out["min_distance"][k] = min_pair_distance(x)
+
+    for step in range(grid.n_steps):
+        observe(step)
         dw = sqrt_dt * rng.standard_normal((n, 2))
+        t = step * grid.dt
         x, y = particles.step(x, t, grid.dt, dw), mean_field.step(y, t, grid.dt, dw)
+    observe(grid.n_steps)
     return CoupledTrajectory(
         grid.save_times, **out, stopping_time=tau, collision_time=tau_min, particles=x, copies=y
     )

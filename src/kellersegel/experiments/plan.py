@@ -85,7 +85,9 @@ def plan_run(config: RunConfig) -> RunPlan:
             signal = build_signal(config, model)
         except ValueError as err:
             text = str(err)
-            raise PlanError(text if text.startswith("initial_signal") else f"particles.kernel: {text}") from None
+            raise PlanError(
+                text if text.startswith("initial_signal") else f"particles.kernel: {text}"
+            ) from None
         engine = "exact-history" if kernel.epsilon is None or p.engine == "direct" else "spectral-memory"
     _dry_run(signal, x0, engine)
     return RunPlan(config, model, initial, kernel, engine, build_time_grid(config))
