@@ -50,9 +50,11 @@ def _units() -> tuple[list[str], dict[str, dict]]:
     return spec["operators"]["keep"], {u["name"]: u for u in spec["unit"]}
 
 
-def _equivalents() -> list[dict]:
+def _equivalents() -> dict[tuple[str, str, str], str]:
+    """(module, original line, mutated line) → why the mutant cannot change a result."""
     path = HERE / "equivalent.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8")).get("mutant", []) if path.is_file() else []
+    entries = tomllib.loads(path.read_text(encoding="utf-8")).get("mutant", []) if path.is_file() else []
+    return {(e["module"], e["line"], e["mutant"]): e["reason"] for e in entries}
 
 
 def _copy_tree(dest: Path) -> None:
@@ -284,14 +286,7 @@ def report(names: list[str], keep: list[str], state: Path = STATE) -> None:
                 elif result.test_outcome == TestOutcome.SURVIVED:
                     m = item.mutations[0]
                     removed, added = _diff_lines(result.diff or "")
-                    reason = next(
-                        (
-                            e["reason"]
-                            for e in equivalents
-                            if e["module"] == str(m.module_path) and e["line"] == removed and e["mutant"] == added
-                        ),
-                        None,
-                    )
+                    reason = equivalents.get((str(m.module_path), removed, added))
                     if reason is None:
                         counts["survived"] += 1
                         survivors.append((name, m, result.diff))
