@@ -9,6 +9,8 @@ from scipy.spatial.distance import pdist
 from kellersegel.dynamics import (
     EllipticSignal,
     EulerMaruyama,
+    GivenSignal,
+    find_clusters,
     SignalField,
     TimeGrid,
     min_pair_distance,
@@ -111,3 +113,64 @@ def test_drive_is_step_by_step_with_the_given_increments(rng):
         np.testing.assert_array_equal(drifts[k], c.drift)
         y = y + 0.01 * c.drift + np.sqrt(2.0) * dws[k]
     np.testing.assert_allclose(x, y, rtol=1e-15, atol=1e-15)
+
+
+def test_a_time_dependent_field_is_sampled_at_the_step_times(rng):
+    """∇c = (t, 0) everywhere (χ = 1): Euler–Maruyama adds Δt·t_k at t_k = kΔt, so the final
+    state is x0 + (Δt² Σ_k k, 0) + √2 Σ_k ΔW_k, ΔW_k drawn from the generator step by step."""
+    stepper = EulerMaruyama(
+        ClassicalModel(chi=1.0), GivenSignal(lambda x, t: np.column_stack([np.full(len(x), t), 0 * x[:, 0]]))
+    )
+    x0 = rng.standard_normal((30, 2))
+    grid = TimeGrid(0.2, 0.01, 0.1)
+    traj = simulate(stepper, x0, grid, np.random.default_rng(4))
+    draws = np.random.default_rng(4)
+    noise = sum(math.sqrt(grid.dt) * draws.standard_normal((30, 2)) for _ in range(grid.n_steps))
+    expected = x0 + [grid.dt**2 * sum(range(grid.n_steps)), 0.0] + math.sqrt(2.0) * noise
+    np.testing.assert_allclose(traj.positions[-1], expected, rtol=1e-12, atol=1e-12)
+    dws = math.sqrt(grid.dt) * np.random.default_rng(4).standard_normal((grid.n_steps, 30, 2))
+    final, drifts = stepper.drive(x0, dws, grid.dt, t0=0.5)
+    np.testing.assert_allclose(drifts[:, 0, 0], 0.5 + grid.dt * np.arange(grid.n_steps), rtol=1e-13)
+
+
+def test_the_explosion_rule_does_not_depend_on_where_the_cloud_is(rng):
+    """The RMS radius is taken about the centre of mass: a cloud moved far away explodes at the
+    same step, and a cloud without a close pair does not explode wherever it is."""
+    x0 = rng.standard_normal((20, 2))
+    x0[1] = x0[0] + 1e-6
+    grid = TimeGrid(0.1, 0.01, 0.02)
+    for shift in ([0.0, 0.0], [300.0, -200.0]):
+        traj = simulate(make_stepper(chi=50.0), x0 + shift, grid, np.random.default_rng(2))
+        assert traj.event == "explosion" and traj.event_time == 0.0
+    wide = rng.standard_normal((20, 2))
+    for shift in ([0.0, 0.0], [300.0, -200.0]):
+        traj = simulate(make_stepper(chi=1.0), wide + shift, grid, np.random.default_rng(2))
+        assert traj.event == "none"
+
+
+def test_largest_drift_is_the_largest_row_norm(rng):
+    x = rng.standard_normal((40, 2))
+    coefficients = make_stepper().coefficients(x, 0.0)
+    assert coefficients.max_drift() == pytest.approx(np.max(np.linalg.norm(coefficients.drift, axis=1)))
+
+
+def test_clusters_are_first_seen_at_the_step_time(rng):
+    """Fixed steps with a cluster radius: the first time two particles are within it is a step
+    time kΔt, the first one where the minimum distance is ≤ the radius."""
+    x0 = rng.uniform(-1, 1, (6, 2))
+    grid = TimeGrid(0.5, 0.01, 0.01)
+    traj = simulate(make_stepper(chi=1.0), x0, grid, np.random.default_rng(3), cluster_radius=0.3)
+    first = traj.cluster_first_time[2]
+    hits = np.flatnonzero(traj.min_distance <= 0.3)
+    assert math.isfinite(first) and first == pytest.approx(traj.times[hits[0]])
+    sizes = [np.bincount(find_clusters(x, 0.3)[0]).max() for x in traj.positions]
+    np.testing.assert_array_equal(traj.largest_cluster, sizes)
+    assert traj.exploding_cluster == 0 and traj.collapses == 0  # fixed steps never collapse
+
+
+def test_time_grid_multiples_are_relative_to_the_value():
+    assert TimeGrid(1000.0, 1e-3, 1.0).n_steps == 10**6
+    with pytest.raises(ValueError, match="time.t_end: must be a multiple"):
+        TimeGrid(0.0010005, 1e-6, 1e-6)
+    np.testing.assert_array_equal(TimeGrid(1.0, 0.1, 0.5).save_steps, [0, 5, 10])
+    np.testing.assert_array_equal(TimeGrid(1.0, 0.1, 0.4).save_steps, [0, 4, 8, 10])

@@ -19,19 +19,33 @@ def brute_force(r2, a, b, theta, lam, eps):
         s2 = 2 * tau / theta + eps**2
         return math.exp(-lam * tau / theta) / theta * math.exp(-r2 / (2 * s2)) / (2 * math.pi * s2**2)
 
-    return integrate.quad(integrand, a, b, epsabs=0, epsrel=1e-12, limit=200)[0]
+    if a > 0:
+        return integrate.quad(integrand, a, b, epsabs=0, epsrel=1e-12, limit=200)[0]
+    # from 0: τ = e^s turns the peak near τ ≈ θr²/4 into a smooth bump on the s axis
+    peak = math.log(theta * r2 / 4 + eps**2 + 1e-300)
+    return integrate.quad(
+        lambda s: integrand(math.exp(s)) * math.exp(s),
+        -80.0,
+        math.log(b),
+        points=[peak],
+        epsabs=0,
+        epsrel=1e-12,
+        limit=400,
+    )[0]
 
 
-@pytest.mark.parametrize("lam", [0.0, 0.7])
+@pytest.mark.parametrize("lam", [0.0, 0.7, 0.2])
 @pytest.mark.parametrize("eps", [0.0, 0.1])
 def test_slab_integral_matches_quadrature(lam, eps):
+    """Every branch: a > 0; a = 0 with ε = 0 (the singular first slab, integrated by parts for
+    λ > 0); a = 0 with ε > 0."""
     kernel = SlabKernel(0.3, lam, eps)
-    for a, b in ((0.05, 0.4), (0.4, 0.41), (1e-3, 3.0)):
+    for a, b in ((0.05, 0.4), (0.4, 0.41), (1e-3, 3.0), (0.0, 0.4), (0.0, 2.5)):
         expected = np.array([brute_force(v, a, b, 0.3, lam, eps) for v in R2])
         np.testing.assert_allclose(kernel.gradient_profile(R2, a, b), expected, rtol=1e-9)
 
 
-@pytest.mark.parametrize("lam", [0.0, 0.7])
+@pytest.mark.parametrize("lam", [0.0, 0.7, 0.1])
 @pytest.mark.parametrize("eps", [None, 0.1])
 def test_frozen_configuration_gives_the_elliptic_kernel(lam, eps):
     # ∫_0^∞ ∇(K^{θ,λ}_τ * V_ε) dτ = ∇(G_λ * V_ε), whatever θ (DESIGN.md §2)

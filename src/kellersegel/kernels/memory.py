@@ -35,9 +35,7 @@ _TWO_PI = 2.0 * math.pi
 
 @numba.njit(cache=True, inline="always")
 def _big_psi(r2, sigma2):
-    """Ψ = e^{−r²/(2σ²)} / (2π r²) (σ² = 0: 0)."""
-    if sigma2 <= 0.0:
-        return 0.0
+    """Ψ = e^{−r²/(2σ²)} / (2π r²), σ² > 0."""
     return math.exp(-r2 / (2.0 * sigma2)) / (_TWO_PI * r2)
 
 
