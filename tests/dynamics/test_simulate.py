@@ -10,9 +10,9 @@ from kellersegel.dynamics import (
     EllipticSignal,
     EulerMaruyama,
     GivenSignal,
-    find_clusters,
     SignalField,
     TimeGrid,
+    find_clusters,
     min_pair_distance,
     simulate,
 )
