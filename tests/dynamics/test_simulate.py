@@ -1,5 +1,6 @@
 """Simulation loop: save times, diagnostics, stopping events."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -150,8 +151,10 @@ def test_the_explosion_rule_does_not_depend_on_where_the_cloud_is(rng):
 
 def test_largest_drift_is_the_largest_row_norm(rng):
     x = rng.standard_normal((40, 2))
-    coefficients = make_stepper().coefficients(x, 0.0)
-    assert coefficients.max_drift() == pytest.approx(np.max(np.linalg.norm(coefficients.drift, axis=1)))
+    for chi in (4 * math.pi, 1e-3):  # drifts above and below 1
+        coefficients = make_stepper(chi).coefficients(x, 0.0)
+        expected = np.max(np.linalg.norm(coefficients.drift, axis=1))
+        assert coefficients.max_drift() == pytest.approx(expected, rel=1e-14)
 
 
 def test_clusters_are_first_seen_at_the_step_time(rng):
@@ -174,3 +177,6 @@ def test_time_grid_multiples_are_relative_to_the_value():
         TimeGrid(0.0010005, 1e-6, 1e-6)
     np.testing.assert_array_equal(TimeGrid(1.0, 0.1, 0.5).save_steps, [0, 5, 10])
     np.testing.assert_array_equal(TimeGrid(1.0, 0.1, 0.4).save_steps, [0, 4, 8, 10])
+    np.testing.assert_allclose(TimeGrid(1.0, 0.1, 0.4).save_times, [0.0, 0.4, 0.8, 1.0], rtol=1e-15)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        TimeGrid(1.0, 0.1, 0.5).dt = 0.2

@@ -139,7 +139,7 @@ def simulate(
     progress : callable, optional
         Called with the number of steps done so far (every step).
     """
-    x = np.array(x0, dtype=np.float64, copy=True)
+    x = np.array(x0, dtype=np.float64)
     n = x.shape[0]
     traj = Trajectory.empty(grid.save_times, n, save_particles, clusters=cluster_radius is not None)
     tracker = None if cluster_radius is None else ClusterTracker(n, cluster_radius)
