@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -229,10 +230,26 @@ def _stop_workers(procs: list[subprocess.Popen]) -> None:
         p.wait(timeout=30)
 
 
-def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool, base_port: int) -> None:
+def _forget_survivors(db_path: Path) -> int:
+    """Make the survivors pending again (after new tests; valid only while the source is unchanged)."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome
+
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        survived = [job for job, result in db.results if result.test_outcome == TestOutcome.SURVIVED]
+    connection = sqlite3.connect(db_path)
+    with connection:
+        connection.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in survived])
+    connection.close()
+    return len(survived)
+
+
+def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool, base_port: int, survivors: bool) -> None:
     db_path = STATE / f"{unit['name']}.sqlite"
     if fresh and db_path.exists():
         db_path.unlink()
+    if survivors and db_path.exists():
+        print(f"{unit['name']}: {_forget_survivors(db_path)} survivors to test again", flush=True)
     tree = STATE / "worker-0"  # the copy the workers mutate: the checkout may change meanwhile
     seconds = _baseline(unit, tree)
     timeout = max(60.0, 5 * seconds + 30)
@@ -247,9 +264,11 @@ def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool, base_port: 
         os.replace(str(db_path) + ".new", db_path)
         print(f"{unit['name']}: {skipped} mutants skipped (see MutantFilter)", flush=True)
     print(f"{unit['name']}: tests take {seconds:.1f} s unmutated; timeout {timeout:.0f} s", flush=True)
+    start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "cosmic_ray.cli", "exec", str(config), str(db_path)], cwd=tree, check=True
     )
+    print(f"{unit['name']}: mutants run in {time.perf_counter() - start:.0f} s", flush=True)
 
 
 def _diff_lines(diff: str) -> tuple[str, str]:
@@ -316,6 +335,11 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="only print the table of finished sessions")
     parser.add_argument("--fresh", action="store_true", help="discard the units' earlier results first")
     parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="test the survivors again (new tests, same source: mutants are numbered by position)",
+    )
+    parser.add_argument(
         "--state", type=Path, default=STATE, help="with --report: a folder of sessions (default: .mutation)"
     )
     args = parser.parse_args()
@@ -328,7 +352,7 @@ def main() -> None:
         procs = _start_workers(args.workers, args.base_port)
         try:
             for name in names:
-                run_unit(units[name], keep, args.workers, args.fresh, args.base_port)
+                run_unit(units[name], keep, args.workers, args.fresh, args.base_port, args.survivors)
         finally:
             _stop_workers(procs)
     report(names, keep, args.state if args.report else STATE)
