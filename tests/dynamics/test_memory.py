@@ -159,3 +159,11 @@ def test_gaussian_initial_signal_is_the_same_in_both_fields(rng):
     exact = ExactHistorySignal(kernel, initial_signal=c0).at_particles(x, 0.0, potential=False).gradient
     spectral = SpectralMemorySignal(kernel, initial_signal=c0, tolerance=1e-9)
     np.testing.assert_allclose(spectral.at_particles(x, 0.0, potential=False).gradient, exact, atol=1e-8)
+    # later: the closed form N(c_k, (v_k + 2t/θ) I) e^{−λt/θ} against the lattice's semigroup
+    fields = [ExactHistorySignal(kernel, initial_signal=c0), SpectralMemorySignal(kernel, initial_signal=c0)]
+    for field in fields:
+        field.at_particles(x, 0.0, potential=False)
+        for k in range(6):
+            field.advance(x, x, 0.05 * k, 0.05)
+    later = [field.at_particles(x, 0.3, potential=False).gradient for field in fields]
+    np.testing.assert_allclose(later[1], later[0], atol=1e-7 * np.abs(later[0]).max())

@@ -112,7 +112,7 @@ class UniformDiskSignal:
     i.e. A/(πR²)(1 − Q_1(ρ/s, R/s)) with Marcum's Q; its gradient is
     −A/(πR²) (R/s²) e^{−(ρ−R)²/(2s²)} Ĩ_1(ρR/s²) x̂, Ĩ_1 = e^{−z} I_1(z) (closed form, no overflow).
     At t = 0 the gradient is a measure on the circle and is taken as 0 (no particle lies on it a.s.).
-    Transform about x_c: ĉ0(k) = A e^{−ik·(c − x_c)} 2J_1(kR)/(kR).
+    For the exact-history field only: the spectral lattice cannot resolve the disk's edge.
     """
 
     def __init__(self, mass: float, radius: float, center=(0.0, 0.0)) -> None:
@@ -136,17 +136,6 @@ class UniformDiskSignal:
             unit = np.where(rho[:, None] > 0, d / rho[:, None], 0.0)
         amplitude = self.mass / (math.pi * big_r**2) * math.exp(-lam * t / theta)
         return amplitude * radial[:, None] * unit
-
-    def transform(self, kx, ky, center) -> NDArray[np.complex128]:
-        """ĉ0 on the lattice kx (m, 1), ky (1, m), about ``center``."""
-        from scipy import special
-
-        k = np.sqrt(kx**2 + ky**2)
-        z = k * self.radius
-        with np.errstate(invalid="ignore", divide="ignore"):
-            profile = np.where(z > 0, 2.0 * special.j1(z) / np.where(z > 0, z, 1.0), 1.0)
-        shift = self.center - center
-        return self.mass * profile * np.exp(-1j * (kx * shift[0] + ky * shift[1]))
 
 
 class _Slabs:
