@@ -144,8 +144,6 @@ def test_disk_initial_signal_is_the_heat_flow_of_the_disk():
     expected = np.array([[component(p, 0), component(p, 1)] for p in x])
     expected *= 2.0 / (math.pi * 0.49) * math.exp(-lam * t / theta)
     np.testing.assert_allclose(disk.gradient(x, t, theta, lam), expected, atol=1e-12)
-    kx, ky = np.zeros((1, 1)), np.zeros((1, 1))
-    assert disk.transform(kx, ky, np.zeros(2))[0, 0] == 2.0
     with pytest.raises(ValueError, match="disk's sharp edge"):
         SpectralMemorySignal(SlabKernel(1.0, 0.0, EPS), initial_signal=disk)
 
