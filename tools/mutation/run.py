@@ -261,6 +261,10 @@ def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool, base_port: 
             check=True,
         )
         skipped = _skip_filtered(Path(str(db_path) + ".new"), keep, tree)
+        for module in unit["modules"]:  # the source the mutants refer to (by position), for reports
+            snapshot = STATE / f"{unit['name']}.src" / module
+            snapshot.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(tree / module, snapshot)
         os.replace(str(db_path) + ".new", db_path)
         print(f"{unit['name']}: {skipped} mutants skipped (see MutantFilter)", flush=True)
     print(f"{unit['name']}: tests take {seconds:.1f} s unmutated; timeout {timeout:.0f} s", flush=True)
@@ -282,13 +286,14 @@ def report(names: list[str], keep: list[str], state: Path = STATE) -> None:
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
     equivalents = _equivalents()
-    # the tree the sessions mutated (a copy kept beside older sessions), for the filter's positions
-    mutant_filter = MutantFilter(keep, state / "tree" if (state / "tree").is_dir() else ROOT)
     rows, survivors = [], []
     for name in names:
         db_path = state / f"{name}.sqlite"
         if not db_path.exists():
             continue
+        # the source the session mutated: its snapshot, else the workers' copy, else the checkout
+        trees = [state / f"{name}.src", state / "tree", state / "worker-0", ROOT]
+        mutant_filter = MutantFilter(keep, next(t for t in trees if t.is_dir()))
         counts = dict.fromkeys(("mutants", "killed", "survived", "equivalent", "incompetent", "pending"), 0)
         with use_db(str(db_path), WorkDB.Mode.open) as db:
             results = dict(db.results)
