@@ -31,7 +31,7 @@ def test_spectral_field_agrees_with_exact_history_and_improves_with_the_lattice(
         field = SpectralMemorySignal(kernel, horizon=len(dws) * dt, tolerance=tol)
         x, b = EulerMaruyama(model, field).drive(x0, dws, dt)
         gaps.append(np.max(np.abs(b - exact_b)) / np.max(np.abs(exact_b)))
-        assert field.image_bound() <= tol
+        assert field.image_bound() == pytest.approx(tol, rel=1e-9)  # images just as far as needed
     assert gaps[1] < 1e-6 and gaps[1] < 1e-2 * gaps[0], gaps
     assert np.max(np.abs(x - exact_x)) < 1e-8
 
@@ -165,3 +165,24 @@ def test_gaussian_initial_signal_is_the_same_in_both_fields(rng):
             field.advance(x, x, 0.05 * k, 0.05)
     later = [field.at_particles(x, 0.3, potential=False).gradient for field in fields]
     np.testing.assert_allclose(later[1], later[0], atol=1e-7 * np.abs(later[0]).max())
+
+
+def test_memory_is_empty_before_the_first_step_and_the_history_must_be_asked_at_its_end(rng):
+    x = rng.standard_normal((20, 2))
+    kernel = SlabKernel(1.0, 0.0, EPS)
+    exact, spectral = ExactHistorySignal(kernel), SpectralMemorySignal(kernel, horizon=0.1)
+    assert exact.memory_bytes == 0 and spectral.memory_bytes == 0
+    exact.advance(x, x, 0.0, 0.05)
+    exact.advance(x, x, 0.05, 0.05)
+    assert exact.memory_bytes == 2 * x.nbytes
+    with pytest.raises(ValueError, match=r"history recorded up to t = 0.1, asked at t = 0.2"):
+        exact.at_particles(x, 0.2, potential=False)
+
+
+def test_a_gaussian_c0_narrower_than_epsilon_is_refused_by_the_spectral_field():
+    from kellersegel.dynamics.memory import GaussianMixtureSignal
+
+    with pytest.raises(ValueError, match=r"variance 0.001 is below ε² = 0.04"):
+        SpectralMemorySignal(
+            SlabKernel(1.0, 0.0, EPS), initial_signal=GaussianMixtureSignal(1.0, [[0, 0]], 0.001)
+        )
