@@ -163,3 +163,5 @@ def test_mollified_bessel_kernel_refuses_lambda_epsilon_squared_above_1200():
     with pytest.raises(ValueError, match=r"lam \* epsilon\*\*2 = 1250 is too large"):
         GaussianMollifiedKernel(0.5, 5000.0)
     assert GaussianMollifiedKernel(40.0, 0.0).epsilon == 40.0  # λ = 0: no bound
+    with pytest.raises(ValueError, match="too large"):
+        GaussianMollifiedKernel(50.0, 1.0)  # λ ≤ 1 too

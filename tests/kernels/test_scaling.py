@@ -29,3 +29,4 @@ def test_scale_laws_refuse_a_zero_scale_and_are_immutable():
         with pytest.raises(dataclasses.FrozenInstanceError):
             law(1.0).eps0 = 2.0
         assert law().eps0 == 1.0
+    assert AlgebraicScaling().beta == 0.25  # ε = N^{−1/4} by default, as in [particles]

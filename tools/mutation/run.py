@@ -146,6 +146,8 @@ def _unmutated_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]
             parts += node.decorator_list  # build options such as numba.njit(cache=True)
             # the signature: parameters, their defaults and annotations, the return annotation
             spans.append(((node.lineno, node.col_offset), (node.body[0].lineno, node.body[0].col_offset)))
+        elif isinstance(node, ast.ClassDef):
+            parts += node.decorator_list  # dataclass(frozen=True) and the like
         elif isinstance(node, ast.AnnAssign):
             parts.append(node.annotation)
         spans += [((p.lineno, p.col_offset), (p.end_lineno, p.end_col_offset)) for p in parts]
