@@ -132,7 +132,7 @@ def simulate_adaptive(
     controller = controller or CollisionStepController()
     if not explosion_window > 0:
         raise ValueError(f"explosion_window must be > 0, got {explosion_window}")
-    x = np.array(x0, dtype=np.float64)
+    x = np.array(x0, dtype=np.float64, copy=True)
     n = x.shape[0]
     h, top = grid.dt, controller.max_level
     floor = h / 2**top
