@@ -89,3 +89,26 @@ def test_bad_input_fails_clearly():
         RadialSolver(ClassicalModel(), RadialGrid(s_max=4.0)).solve(GaussianData(1.0), 0.1, 0.1)
     with pytest.raises(ValueError, match="s_core"):
         RadialGrid(s_max=1.0, s_core=2.0)
+
+
+def test_signal_density_and_mass_of_gaussian_data_are_their_closed_forms():
+    """At t = 0, data N(0, I) of mass M: c = G_0 * ρ = M φ_1(r²) with φ_1 the Gaussian-mollified log
+    kernel of scale 1, −(M/4π) log r² beyond s_max; ρ = M e^{−r²/2}/(2π); m(r) → M beyond s_max."""
+    from kellersegel.kernels import GaussianMollifiedKernel
+
+    mass = 1.7
+    sol = RadialSolver(ClassicalModel(mass=mass), RadialGrid(n=1000, s_max=40.0)).solve(
+        GaussianData(1.0), 0.1, 0.1
+    )
+    r = np.array([0.0, 0.2, 0.9, 2.5, 5.0, 6.0, 7.5])  # s_max = 40: the last beyond √40
+    expected = mass * GaussianMollifiedKernel(1.0).potential_profile(r**2)
+    np.testing.assert_allclose(sol.signal(0.0, r), expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        sol.density(0.0, r[:-1]), mass * np.exp(-(r[:-1] ** 2) / 2) / (2 * np.pi), atol=1e-6
+    )
+    assert sol.density(0.0, 7.5) == 0.0 and sol.cumulative_mass(0.0, 7.5) == mass
+    np.testing.assert_allclose(
+        sol.cumulative_mass(0.0, r[:-1]), mass * -np.expm1(-(r[:-1] ** 2) / 2), atol=1e-8
+    )
+    with pytest.raises(ValueError, match=r"t = 0.2 is outside the solved interval \[0, 0.1\]"):
+        sol.signal(0.2, r)
