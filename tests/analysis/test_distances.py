@@ -108,3 +108,35 @@ def test_bad_input_is_refused():
         wasserstein(np.zeros((2, 2)), np.zeros((2, 2)), x_weights=np.array([1.0, -1.0]))
     with pytest.raises(ValueError, match="method"):
         wasserstein(np.zeros((2, 2)), np.zeros((2, 2)), method="fast")
+
+
+def test_auto_transport_is_exact_for_small_sets_and_sliced_for_large():
+    rng = np.random.default_rng(8)
+    small = wasserstein(rng.normal(size=(30, 2)), rng.normal(size=(40, 2)))
+    large = wasserstein(rng.normal(size=(4000, 2)), rng.normal(size=(4000, 2)), projections=16)
+    assert small.method == "exact" and large.method == "sliced"
+
+
+def test_moments_of_a_correlated_gaussian_and_entropy_of_unnormalised_densities():
+    grid = Grid2D(n=128, half_width=6.0)
+    x, y = np.moveaxis(grid.points, -1, 0)
+    cov = np.array([[1.0, 0.6], [0.6, 0.8]])
+    inv = np.linalg.inv(cov)
+    d = np.stack([x - 0.5, y + 0.3], axis=-1)
+    rho = (
+        2.0
+        * np.exp(-0.5 * np.einsum("...i,ij,...j->...", d, inv, d))
+        / (2 * np.pi * np.sqrt(np.linalg.det(cov)))
+    )
+    moments = density_moments(rho, grid)
+    np.testing.assert_allclose(moments["covariance"], cov, atol=2e-3)
+    # the same shape with another mass: relative entropy 0 (both are normalised first)
+    assert relative_entropy(rho, 3.0 * rho, grid) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_coarse_support_of_a_grid_whose_size_is_not_a_power_of_the_block():
+    grid = Grid2D(n=30, half_width=3.0)
+    rho = np.exp(-0.5 * np.sum(grid.points**2, axis=-1)) / (2 * np.pi)
+    points, masses = density_support(rho, grid, max_points=100)
+    assert len(points) <= 100 and masses.sum() == pytest.approx(grid.integrate(rho), rel=1e-12)
+    np.testing.assert_allclose(masses @ points / masses.sum(), [0.0, 0.0], atol=1e-12)

@@ -50,3 +50,25 @@ def test_bessel_dimension_estimator_on_exact_samples():
         estimate, se = fit_bessel_dimension(t, start=0.25, t_max=1.0)
         assert 0 < se < 0.3
         assert abs(estimate - delta) < 4 * se
+
+
+def test_thresholds_with_a_mass_and_at_their_edges():
+    """χ enters as χM everywhere: the same cluster size for (χ, M) and (χM, 1), k = 2 when even a
+    pair explodes, and the ceiling of 8πN/(χM) decides (39 particles at χ = 80π: 3.9 → 4)."""
+    assert smallest_exploding_cluster(20, 45 * math.pi / 2, mass=2.0) == 4
+    assert smallest_exploding_cluster(10, 50 * math.pi) == 2
+    assert smallest_exploding_cluster(39, 80 * math.pi) == 4
+    assert global_existence_threshold(10, mass=2.0) == pytest.approx(4 * math.pi * 8 / 9)
+    # a slope just below zero: rate χM²/(2π) − 4M = 0.5, T* = m₂/0.5
+    assert virial_blowup_time(0.8, 9 * math.pi, 1.0) == pytest.approx(1.6)
+
+
+def test_bessel_estimator_with_a_short_window_and_two_hits():
+    rng = np.random.default_rng(5)
+    t = 0.25**2 / (2 * rng.gamma(1 - 0.8 / 2, size=400))
+    t[t > 0.05] = np.nan  # censored at t_max = 0.05: most runs
+    estimate, se = fit_bessel_dimension(t, start=0.25, t_max=0.05)
+    assert abs(estimate - 0.8) < 4 * se
+    fit_bessel_dimension([0.01, 0.02, np.nan], start=0.25, t_max=0.05)  # two hits suffice
+    with pytest.raises(ValueError, match="two hitting times"):
+        fit_bessel_dimension([0.01, np.nan], start=0.25, t_max=0.05)
