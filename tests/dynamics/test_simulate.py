@@ -180,3 +180,41 @@ def test_time_grid_multiples_are_relative_to_the_value():
     np.testing.assert_allclose(TimeGrid(1.0, 0.1, 0.4).save_times, [0.0, 0.4, 0.8, 1.0], rtol=1e-15)
     with pytest.raises(dataclasses.FrozenInstanceError):
         TimeGrid(1.0, 0.1, 0.5).dt = 0.2
+
+
+def test_explosion_threshold_is_a_fraction_of_the_centred_rms_radius(rng):
+    """At t = 0, χ = 50, N = 20: a pair 1e-3 apart moves max|b|Δt ≈ 4 > 0.5 R (R ≈ 1.8, the RMS
+    radius about the centre of mass, wherever the cloud is); a pair 8e-3 apart moves ≈ 0.5 < 0.5 R;
+    a cloud of R ≈ 0.09 with a pair 5e-5 apart moves ≈ 0.08 > 0.5 R at χ = 0.05."""
+    x0 = rng.standard_normal((20, 2))
+    grid = TimeGrid(0.01, 0.01, 0.01)
+
+    def explodes_at_once(x, chi):
+        traj = simulate(make_stepper(chi=chi), x, grid, np.random.default_rng(2))
+        return traj.event == "explosion" and traj.event_time == 0.0
+
+    for gap, expected in ((1e-3, True), (8e-3, False)):
+        x = x0.copy()
+        x[1] = x[0] + [gap, 0.0]
+        for shift in ([0.0, 0.0], [300.0, -200.0]):
+            assert explodes_at_once(x + shift, 50.0) == expected, (gap, shift)
+    tiny = 0.05 * x0
+    tiny[1] = tiny[0] + [5e-5, 0.0]
+    assert explodes_at_once(tiny, 0.05)
+
+
+def test_a_memory_field_is_advanced_at_the_step_times(rng):
+    from kellersegel.dynamics.memory import ExactHistorySignal
+    from kellersegel.kernels.memory import SlabKernel
+
+    x0 = rng.standard_normal((30, 2))
+    grid = TimeGrid(0.05, 0.01, 0.05)
+
+    def stepper():
+        return EulerMaruyama(ClassicalModel(chi=5.0), ExactHistorySignal(SlabKernel(1.0, 0.0, 0.2)))
+
+    traj = simulate(stepper(), x0, grid, np.random.default_rng(6))
+    dws = math.sqrt(grid.dt) * np.random.default_rng(6).standard_normal((grid.n_steps, 30, 2))
+    final, _ = stepper().drive(x0, dws, grid.dt)
+    assert traj.event == "none"
+    np.testing.assert_allclose(traj.positions[-1], final, rtol=1e-13)
