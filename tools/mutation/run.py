@@ -360,6 +360,8 @@ def main() -> None:
         try:
             for name in names:
                 run_unit(units[name], keep, args.workers, args.fresh, args.base_port, args.survivors)
+        except (KeyboardInterrupt, subprocess.CalledProcessError):
+            sys.exit("interrupted: the sessions keep what they finished; the same command resumes")
         finally:
             _stop_workers(procs)
     report(names, keep, args.state if args.report else STATE)
