@@ -1,4 +1,4 @@
-"""Virial identity of the classical system with the exact log kernel (DESIGN.md §3).
+"""Virial identity of the classical system with the exact log kernel (docs/mathematics.md).
 
 d/dt E[(1/N) Σ|X_i|²] = 4 − χ(N−1)/(2πN) holds exactly for the particles, and for the
 Euler–Maruyama chain up to the positive term E|b|²Δt². The test compares the ensemble mean of

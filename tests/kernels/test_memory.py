@@ -48,7 +48,7 @@ def test_slab_integral_matches_quadrature(lam, eps):
 @pytest.mark.parametrize("lam", [0.0, 0.7, 0.1])
 @pytest.mark.parametrize("eps", [None, 0.1])
 def test_frozen_configuration_gives_the_elliptic_kernel(lam, eps):
-    # ∫_0^∞ ∇(K^{θ,λ}_τ * V_ε) dτ = ∇(G_λ * V_ε), whatever θ (DESIGN.md §2)
+    # ∫_0^∞ ∇(K^{θ,λ}_τ * V_ε) dτ = ∇(G_λ * V_ε), whatever θ (docs/mathematics.md)
     elliptic = ExactKernel(lam) if eps is None else GaussianMollifiedKernel(eps, lam)
     for theta in (0.05, 2.0):
         total = SlabKernel(theta, lam, eps).gradient_profile(R2, 0.0, math.inf)

@@ -1,7 +1,7 @@
 """What the theory predicts for the classical system (θ = 0, λ = 0, exact kernel).
 
 Conventions: N particles of mass M/N, drift χ∇c_i with ∇c_i = −(M/2πN) Σ_{j≠i} (X_i−X_j)/|X_i−X_j|²
-(DESIGN.md §3). Fournier and Jourdain's statements are for mass 1; with mass M, χ becomes χM.
+(docs/mathematics.md). Fournier and Jourdain's statements are for mass 1; with mass M, χ becomes χM.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def fit_bessel_dimension(hitting_times, start: float, t_max: float) -> tuple[flo
     """Maximum-likelihood dimension δ < 2 of a Bessel process from its hitting times of 0.
 
     A Bessel process of dimension δ started at x hits 0 at T = x²/(2G), G ~ Gamma(1 − δ/2, 1).
-    For two particles, x = |X_1 − X_2|(0)/2 (the process |X_1 − X_2|/2, DESIGN.md §3).
+    For two particles, x = |X_1 − X_2|(0)/2 (the process |X_1 − X_2|/2, docs/mathematics.md).
 
     Parameters
     ----------

@@ -16,7 +16,7 @@ Between steps the positions are constant (Euler–Maruyama), so the history is a
   Memory and cost per step do not grow with the number of steps: O(N + M log M).
 
 Self term: the exact-history field leaves each particle's own past out by default (j ≠ i, as in
-the particle system of the talk slides in ../shared/seeds, which normalise by N − 1 where we use
+the doubly parabolic particle system as usually written, normalised by N − 1 where we use
 M/N; the difference is O(1/N)); ``include_self=True`` keeps it. The spectral field is a field of
 all particles and always contains it: it is the exact-history field with ``include_self=True``,
 and differs from the j ≠ i system by O(1/N) in the drift.
