@@ -101,13 +101,17 @@ def build_initial_signal(config: RunConfig) -> GaussianMixtureSignal | UniformDi
     return GaussianMixtureSignal(s.mass, s.centers, s.variances, s.weights)
 
 
-def build_signal(config: RunConfig, model: KellerSegelModel) -> SignalField:
+def build_signal(
+    config: RunConfig, model: KellerSegelModel, kernel: InteractionKernel | None = None
+) -> SignalField:
     """θ = 0: the elliptic field of the chosen engine. θ > 0: the exact-history field ('direct';
-    'auto' for the exact kernel) or the spectral memory field ('spectral'; 'auto' when mollified)."""
+    'auto' for the exact kernel) or the spectral memory field ('spectral'; 'auto' when mollified).
+    ``kernel``: the one :func:`build_kernel` gives, when already built."""
     p = config.particles
+    kernel = build_kernel(config) if kernel is None else kernel
     if model.theta == 0:
-        return EllipticSignal(make_engine(p.engine, build_kernel(config), p.n), model.mass)
-    epsilon = build_kernel(config).epsilon
+        return EllipticSignal(make_engine(p.engine, kernel, p.n), model.mass)
+    epsilon = kernel.epsilon
     kernel = SlabKernel(model.theta, model.lam, epsilon)
     c0 = build_initial_signal(config)
     engine = p.engine if p.engine != "auto" else ("direct" if epsilon is None else "spectral")

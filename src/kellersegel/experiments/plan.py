@@ -73,23 +73,23 @@ def plan_run(config: RunConfig) -> RunPlan:
         kernel = build_kernel(config)
     except ValueError as err:
         raise PlanError(f"{_epsilon_key(config)} with model.lam = {config.model.lam:g}: {err}") from None
-    x0 = initial.sample(p.n, replica_rng(config.run.seed, config.run.replicas, 0))
     if model.theta == 0:
         engine = p.engine if p.engine != "auto" else choose_engine(kernel, p.n)
         reason = ENGINES[engine].unsupported_reason(kernel)
         if reason:
             raise PlanError(f"particles.engine: {engine!r} cannot do the {p.kernel} kernel: {reason}")
-        signal = build_signal(config, model)
+        signal = build_signal(config, model, kernel)
     else:
         try:
-            signal = build_signal(config, model)
+            signal = build_signal(config, model, kernel)
         except ValueError as err:
             text = str(err)
             raise PlanError(
                 text if text.startswith("initial_signal") else f"particles.kernel: {text}"
             ) from None
         engine = "exact-history" if kernel.epsilon is None or p.engine == "direct" else "spectral-memory"
-    _dry_run(signal, x0, engine)
+    if engine in ("spectral", "spectral-memory"):  # the only fields whose size depends on the points
+        _dry_run(signal, initial.sample(p.n, replica_rng(config.run.seed, config.run.replicas, 0)), engine)
     return RunPlan(config, model, initial, kernel, engine, build_time_grid(config))
 
 
