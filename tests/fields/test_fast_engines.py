@@ -4,6 +4,10 @@ Clustered sets are where multipole trees and near-field corrections break: one c
 tighter than ε, one of about ε, one holding a third of the points, and far outliers.
 """
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -14,6 +18,7 @@ from kellersegel.fields import (
     choose_engine,
     make_engine,
 )
+from kellersegel.fields.spectral import BYTES_PER_MODE
 from kellersegel.kernels import CutoffKernel, ExactKernel, GaussianMollifiedKernel
 
 N = 2500
@@ -109,6 +114,32 @@ def test_unsupported_kernels_and_oversized_lattices_fail_clearly(rng):
         engine.evaluate(rng.standard_normal((100, 2)), 0.01)
     with pytest.raises(ValueError, match="tolerance"):
         MultipoleEngine(ExactKernel(), tolerance=0.5)
+
+
+def test_the_default_lattice_cap_keeps_an_evaluation_within_half_the_memory():
+    """The peak memory of one evaluation per lattice mode stays below BYTES_PER_MODE (measured in a
+    fresh process), so the default cap refuses any lattice that would take half of the machine."""
+    engine = SpectralEngine(GaussianMollifiedKernel(1e-3))
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert engine.max_modes * BYTES_PER_MODE <= 0.5 * memory
+    script = (
+        "import resource, numpy as np\n"
+        "from kellersegel.kernels import GaussianMollifiedKernel\n"
+        "from kellersegel.fields.spectral import SpectralEngine\n"
+        "x = np.random.default_rng(0).standard_normal((500, 2))\n"
+        "e = SpectralEngine(GaussianMollifiedKernel(0.012))\n"
+        "e.evaluate(x, 1 / 500, potential=True)\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "modes = e.grid(x, x).modes ** 2\n"
+        "e.evaluate(x * 1.7, 1 / 500, potential=True)\n"
+        "grown = e.grid(x * 1.7, x * 1.7).modes ** 2\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(modes, grown, (after - before) * 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    modes, grown, extra = map(int, out.split())
+    assert grown > 2 * modes > 10**6
+    assert extra <= BYTES_PER_MODE * grown
 
 
 @pytest.mark.parametrize(

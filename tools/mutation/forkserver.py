@@ -19,6 +19,7 @@ import select
 import signal
 import socket
 import sys
+from pathlib import Path
 
 SOCKET = "mutation.sock"
 PRELOAD = (
@@ -70,6 +71,11 @@ def _run_child(server: socket.socket, conn: socket.socket, args: list[str]) -> N
         os.dup2(conn.fileno(), 2)
         import pytest
 
+        if args[:1] == ["--select"]:  # the tests that execute the mutated statement (coverage_map.py)
+            from coverage_map import select as select_tests
+
+            args, why = select_tests(Path(args[1]), Path(args[2]), args[3:])
+            print(f"mutation test selection: {why}", flush=True)
         code = pytest.main(args)
         sys.stdout.flush()
         sys.stderr.flush()

@@ -89,12 +89,31 @@ def _worker_env(copy: Path) -> dict[str, str]:
     return env
 
 
-def _test_command(unit: dict) -> str:
-    """pytest through the worker's fork server (``forkserver.py``), stopping at the first failure."""
+def _pytest_args(unit: dict) -> str:
     tests = " ".join([*unit["tests"], *(f"--deselect {d}" for d in unit.get("deselect", ()))])
-    marks = unit.get("marks", "not slow")
+    return f'-x -q -p no:cacheprovider -m "{unit.get("marks", "not slow")}" {tests}'
+
+
+def _test_command(unit: dict, select: bool = False) -> str:
+    """pytest through the worker's fork server (``forkserver.py``), stopping at the first failure;
+    with ``select``, only the tests that execute the mutated statement (``coverage_map.py``)."""
     server = "tools/mutation/forkserver.py"
-    return f'{sys.executable} {server} run -x -q -p no:cacheprovider -m "{marks}" {tests}'
+    name = unit["name"]
+    selection = f"--select {STATE / (name + '.map.json')} {STATE / (name + '.src')} " if select else ""
+    return f"{sys.executable} {server} run {selection}{_pytest_args(unit)}"
+
+
+def _coverage_map(unit: dict, copy: Path) -> float:
+    """Which tests execute each statement (``.mutation/<unit>.map.json``); returns its seconds."""
+    start = time.perf_counter()
+    out = STATE / f"{unit['name']}.map.json"
+    command = [sys.executable, "tools/mutation/coverage_map.py", str(out), *unit["modules"], "--"]
+    proc = subprocess.run(
+        [*command, *_split(_pytest_args(unit))], cwd=copy, env=_worker_env(copy), capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        sys.exit(f"unit {unit['name']}: its tests fail under coverage:\n{proc.stdout[-3000:]}")
+    return time.perf_counter() - start
 
 
 def _baseline(unit: dict, copy: Path) -> float:
@@ -121,7 +140,7 @@ def _session_config(unit: dict, timeout: float, workers: int, base_port: int) ->
 module-path = [{modules}]
 timeout = {timeout:.0f}
 excluded-modules = []
-test-command = '{_test_command(unit)}'
+test-command = '{_test_command(unit, select=True)}'
 
 [cosmic-ray.distributor]
 name = "http"
@@ -270,6 +289,7 @@ def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool, base_port: 
         os.replace(str(db_path) + ".new", db_path)
         print(f"{unit['name']}: {skipped} mutants skipped (see MutantFilter)", flush=True)
     print(f"{unit['name']}: tests take {seconds:.1f} s unmutated; timeout {timeout:.0f} s", flush=True)
+    print(f"{unit['name']}: coverage map of the tests in {_coverage_map(unit, tree):.0f} s", flush=True)
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "cosmic_ray.cli", "exec", str(config), str(db_path)], cwd=tree, check=True
