@@ -109,7 +109,11 @@ def _coverage_map(unit: dict, copy: Path) -> float:
     out = STATE / f"{unit['name']}.map.json"
     command = [sys.executable, "tools/mutation/coverage_map.py", str(out), *unit["modules"], "--"]
     proc = subprocess.run(
-        [*command, *_split(_pytest_args(unit))], cwd=copy, env=_worker_env(copy), capture_output=True, text=True
+        [*command, *_split(_pytest_args(unit))],
+        cwd=copy,
+        env=_worker_env(copy),
+        capture_output=True,
+        text=True,
     )
     if proc.returncode != 0:
         sys.exit(f"unit {unit['name']}: its tests fail under coverage:\n{proc.stdout[-3000:]}")

@@ -98,6 +98,9 @@ def _cmd_pde(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ds = solve_pde(config, outdir, progress=not args.quiet)
+    from kellersegel.plotting.pde_figures import plot_pde
+
+    plot_pde(ds, outdir / "pde.png")
     for warning in caught:
         print(f"kellersegel: warning: {warning.message}", file=sys.stderr)
     print(f"{choose_pde_solver(config)} solver: wrote {outdir / 'pde.nc'}, {outdir / 'pde.png'}")
@@ -197,8 +200,8 @@ def _parse_sizes(text: str) -> list[int]:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    from kellersegel.experiments.bench import bench_engines, bench_step, print_steps, print_table
     from kellersegel.fields import ENGINES
-    from kellersegel.fields.bench import bench_engines, bench_step, print_steps, print_table
 
     sizes = _parse_sizes(args.n)
     if args.repeats < 1:

@@ -59,7 +59,7 @@ def solve_limit(config: RunConfig, progress: bool = False):
 
 
 def solve_pde(config: RunConfig, outdir: str | Path | None = None, progress: bool = False) -> xr.Dataset:
-    """Solve and return the dataset; with ``outdir``, write ``config.toml``, ``pde.nc`` and ``pde.png``."""
+    """Solve and return the dataset; with ``outdir``, write ``config.toml`` and ``pde.nc``."""
     from kellersegel import __version__
 
     model = build_model(config)
@@ -73,7 +73,4 @@ def solve_pde(config: RunConfig, outdir: str | Path | None = None, progress: boo
         outdir.mkdir(parents=True, exist_ok=True)
         (outdir / "config.toml").write_text(config_to_toml(config), encoding="utf-8")
         write_netcdf(ds, outdir / "pde.nc")
-        from kellersegel.plotting.pde_figures import plot_pde
-
-        plot_pde(ds, outdir / "pde.png")
     return ds

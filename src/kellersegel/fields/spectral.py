@@ -67,6 +67,7 @@ class SpectralGrid:
         s = (2.0 * math.pi / self.period) * (points - self.center)
         return np.ascontiguousarray(s[:, 0]), np.ascontiguousarray(s[:, 1])
 
+
 # Peak memory of one evaluation per lattice mode: 58 bytes measured for ∇c (finufft's upsampled
 # grid, ρ̂ and the two gradient vectors), 16 more with the potential.
 BYTES_PER_MODE = 80
