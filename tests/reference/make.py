@@ -1,0 +1,119 @@
+"""Reference results of small runs, written by the code as it is, to compare a refactor against.
+
+    .venv/bin/python tests/reference/make.py            # writes tests/reference/*.nc and *.npz
+
+Each case is an example configuration made small (few particles, short time) or a path that no
+example takes (θ > 0 memory fields, a coupled chaos replica, both PDE solvers). The test
+``tests/experiments/test_reference_results.py`` recomputes every case and compares every data
+variable with these files. Regenerate only when a number changes on purpose, and say which, why
+and by how much in the commit.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+# name → (example, overrides): every example, small
+CASES: dict[str, tuple[str, list[str]]] = {
+    "default": ("default.toml", ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"]),
+    "bessel-disk": ("bessel-disk.toml", ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"]),
+    "chaos-classical": (
+        "chaos-classical.toml",
+        ["particles.n=256", "time.t_end=0.05", "time.save_every=0.01", "run.replicas=2"],
+    ),
+    "mollified-bumps": (
+        "mollified-bumps.toml",
+        ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"],
+    ),
+    "point-mass": ("point-mass.toml", ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"]),
+    "signal-dependent": (
+        "signal-dependent.toml",
+        ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"],
+    ),
+    "singular-explosion": ("singular-explosion.toml", ["time.t_end=0.004", "run.replicas=2"]),
+    "supercritical": ("supercritical.toml", ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"]),
+    # θ > 0: the exact-history field (direct) and the spectral memory field (mollified)
+    "memory-exact": (
+        "default.toml",
+        [
+            "particles.n=100",
+            "model.theta=1.0",
+            "particles.engine='direct'",
+            "time.dt=0.005",
+            "time.t_end=0.05",
+            "time.save_every=0.01",
+        ],
+    ),
+    "memory-spectral": (
+        "default.toml",
+        [
+            "particles.n=200",
+            "model.theta=0.5",
+            "particles.kernel='mollified'",
+            "particles.eps0=0.3",
+            "time.dt=0.005",
+            "time.t_end=0.05",
+            "time.save_every=0.01",
+        ],
+    ),
+}
+# name → (example, overrides) of the limit PDE and of one coupled chaos replica
+PDE_CASES = {
+    "pde-radial": ("supercritical.toml", ["time.t_end=0.05", "time.save_every=0.01", "pde.radial_n=400"]),
+    "pde-grid": ("signal-dependent.toml", ["time.t_end=0.02", "time.save_every=0.01", "pde.n=48"]),
+}
+CHAOS_CASE = ("chaos-classical.toml", ["particles.n=128", "time.t_end=0.05", "time.save_every=0.01"])
+
+
+def config(example: str, overrides: list[str]):
+    from kellersegel.config import load_config
+
+    with resources.as_file(resources.files("kellersegel") / "examples" / example) as path:
+        return load_config(path, overrides)
+
+
+def particle_case(name: str):
+    from kellersegel.experiments import run_particles
+
+    return run_particles(config(*CASES[name]), workers=1)
+
+
+def pde_case(name: str):
+    from kellersegel.experiments import solve_pde
+
+    return solve_pde(config(*PDE_CASES[name]))
+
+
+def chaos_case() -> dict[str, np.ndarray]:
+    from kellersegel.experiments import solve_limit
+    from kellersegel.experiments.chaos import measure_replica
+
+    cfg = config(*CHAOS_CASE)
+    result = measure_replica(cfg, 0, solve_limit(cfg))
+    return {k: np.asarray(v) for k, v in result.items() if k != "transport_method"}
+
+
+def main() -> None:
+    from kellersegel.experiments.dataset import write_netcdf
+
+    names = sys.argv[1:] or [*CASES, *PDE_CASES, "chaos"]
+    for name in names:
+        if name in CASES:
+            write_netcdf(particle_case(name), HERE / f"{name}.nc")
+        elif name in PDE_CASES:
+            write_netcdf(pde_case(name), HERE / f"{name}.nc")
+        elif name == "chaos":
+            np.savez(HERE / "chaos.npz", **chaos_case())
+        else:
+            sys.exit(f"unknown case {name}")
+        print("wrote", name, flush=True)
+
+
+if __name__ == "__main__":
+    main()
