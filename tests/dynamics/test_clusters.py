@@ -5,6 +5,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import pdist, squareform
 
 from kellersegel.dynamics import ClusterTracker, find_clusters
+from kellersegel.dynamics.clusters import cluster_of_closest_pair
 
 
 def test_clusters_match_brute_force(rng):
@@ -25,4 +26,4 @@ def test_tracker_first_times_and_closest_pair():
     three = np.array([[0.0, 0.0], [0.05, 0.0], [0.1, 0.0], [3.0, 0.0]])
     assert tracker.observe(three, 0.5) == 3
     np.testing.assert_array_equal(tracker.first_time[1:], [0.0, 0.5, 0.5, np.nan])
-    assert tracker.cluster_of_closest_pair(np.array([[0, 0], [0.01, 0], [2, 0], [2.05, 0.0]])) == 2
+    assert cluster_of_closest_pair(np.array([[0, 0], [0.01, 0], [2, 0], [2.05, 0.0]]), tracker.radius) == 2

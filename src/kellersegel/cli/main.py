@@ -44,6 +44,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from kellersegel.experiments.progress import Progress
     from kellersegel.experiments.sweep import parse_axis, run_sweep
 
     if args.replicas < 1:
@@ -52,21 +53,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise UserError(f"--workers must be ≥ 1, got {args.workers}")
     axes = [parse_axis(text) for text in args.over]
 
-    def progress(done: int, total: int) -> None:
-        if not args.quiet:
-            print(f"\r{done} of {total} tasks done", end="\n" if done == total else "", flush=True)
-
-    out = run_sweep(
-        args.config,
-        axes,
-        args.replicas,
-        args.output,
-        overrides=args.set,
-        scheduler=args.scheduler,
-        workers=args.workers,
-        resume=args.resume,
-        progress=progress,
-    )
+    with Progress("tasks", 0, enabled=not args.quiet) as bar:
+        out = run_sweep(
+            args.config,
+            axes,
+            args.replicas,
+            args.output,
+            overrides=args.set,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            resume=args.resume,
+            progress=lambda done, total: bar.update(done, total),
+        )
     print(f"wrote {out}")
     return 0
 

@@ -34,18 +34,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from kellersegel.dynamics.brownian import BrownianWalk
-from kellersegel.dynamics.clusters import ClusterTracker
+from kellersegel.dynamics.clusters import cluster_of_closest_pair
 from kellersegel.dynamics.euler_maruyama import Coefficients, EulerMaruyama
+from kellersegel.dynamics.integrate import BrownianIncrements, State, StepControl, integrate
+from kellersegel.dynamics.observers import Clusters, ClusterSize, SavedStates
 from kellersegel.dynamics.simulate import Trajectory
 from kellersegel.dynamics.time_grid import TimeGrid
 
-__all__ = ["CollisionStepController", "simulate_adaptive"]
+__all__ = ["CollisionStepController", "CollisionSteps", "simulate_adaptive"]
 
 #: a collapse ends when the wanted step exceeds 2^8 floor steps: d > 2^4 d_floor
 _RELEASE_LEVELS = 8
@@ -87,6 +90,64 @@ class CollisionStepController:
         return max(0, math.ceil(math.log2(base_step / wanted) - 1e-12))
 
 
+class CollisionSteps(StepControl):
+    """The dyadic collision steps of the module notes as a step control of :func:`integrate`:
+    tames the drift at the floor and counts collapses; a collapse that lasts ``explosion_window``
+    · R² is the event "explosion" at the time the collapse started."""
+
+    def __init__(
+        self, controller: CollisionStepController | None = None, explosion_window: float = 20.0
+    ) -> None:
+        if not explosion_window > 0:
+            raise ValueError(f"explosion_window must be > 0, got {explosion_window}")
+        self.controller = controller or CollisionStepController()
+        self.max_level = self.controller.max_level
+        self.explosion_window = explosion_window
+
+    def collapse_radius(self, base_step: float) -> float:
+        """R = 16 d_floor, d_floor = √(Δt_min / a): a collapse lasts while min distance ≤ R."""
+        floor = base_step / 2**self.max_level
+        return 2 ** (_RELEASE_LEVELS / 2) * math.sqrt(floor / self.controller.distance_fraction)
+
+    def start(self, grid: TimeGrid, n: int) -> None:
+        self.h = grid.dt
+        self.floor = grid.dt / 2**self.max_level
+        self.window = self.explosion_window * self.collapse_radius(grid.dt) ** 2
+        self.collapse_start = math.nan  # time the current collapse reached the floor
+        self.floor_time = math.nan
+        self.collapses = 0
+        self.durations: list[float] = []
+        self.exploding_cluster = 0
+
+    def plan(self, state: State) -> tuple[int, tuple[str, float] | None]:
+        c, t, top = self.controller, state.t, self.max_level
+        distance = state.min_distance()
+        level = c.level(self.h, distance, state.max_drift())
+        if level > top:
+            level = top
+            state.coefficients[0] = _tamed(state.coefficients[0], c.drift_fraction * distance / self.floor)
+            if math.isnan(self.floor_time):
+                self.floor_time = t
+            if math.isnan(self.collapse_start):
+                self.collapse_start = t
+                self.collapses += 1
+        elif level <= top - _RELEASE_LEVELS and not math.isnan(self.collapse_start):
+            self.durations.append(t - self.collapse_start)
+            self.collapse_start = math.nan
+        if t - self.collapse_start >= self.window:
+            self.exploding_cluster = cluster_of_closest_pair(state.x[0], 2 * math.sqrt(self.window))
+            return level, ("explosion", self.collapse_start)
+        return level, None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "floor_time": self.floor_time,
+            "collapses": self.collapses,
+            "collapse_durations": self.durations,
+            "exploding_cluster": self.exploding_cluster,
+        }
+
+
 def simulate_adaptive(
     stepper: EulerMaruyama,
     x0: NDArray[np.float64],
@@ -100,7 +161,8 @@ def simulate_adaptive(
     save_particles: int | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Trajectory:
-    """Adaptive Euler–Maruyama from x0 to ``grid.t_end``, saving at ``grid.save_times``.
+    """Adaptive Euler–Maruyama from x0 to ``grid.t_end``, saving at ``grid.save_times``:
+    :func:`integrate` with :class:`CollisionSteps`, the Brownian path of ``key`` and clusters.
 
     Parameters
     ----------
@@ -120,7 +182,7 @@ def simulate_adaptive(
         Stop with the event "cluster" when a cluster of this many particles first forms (e.g. 2:
         at the first collision, whose time is ``cluster_first_time[2]``).
     progress : callable, optional
-        Called with the time reached after every base step.
+        Called with the time reached at every base-grid point.
 
     Returns
     -------
@@ -129,72 +191,21 @@ def simulate_adaptive(
         ``floor_time``, ``collapses``, ``collapse_durations`` and, after an explosion,
         ``exploding_cluster``.
     """
-    controller = controller or CollisionStepController()
-    if not explosion_window > 0:
-        raise ValueError(f"explosion_window must be > 0, got {explosion_window}")
-    x = np.array(x0, dtype=np.float64, copy=True)
-    n = x.shape[0]
-    h, top = grid.dt, controller.max_level
-    floor = h / 2**top
-    collapse_radius = 2 ** (_RELEASE_LEVELS / 2) * math.sqrt(floor / controller.distance_fraction)
-    radius = cluster_radius if cluster_radius is not None else collapse_radius
-    window = explosion_window * collapse_radius**2
-    tracker = ClusterTracker(n, radius)
-    noise = BrownianWalk(n, h, key, max_level=top)
-    traj = Trajectory.empty(grid.save_times, n, save_particles, clusters=True)
-    save_at = {int(s): k for k, s in enumerate(grid.save_steps)}
-
-    t, steps, min_level = 0.0, 0, 0
-    collapse_start = math.nan  # time the current collapse reached the floor
-    coef = stepper.coefficients(x, t)
-    max_drift = coef.max_drift()
-    pairs = tracker.pairs(x)
-    traj.record(save_at[0], x, max_drift, tracker.observe(x, t, pairs))
-    while noise.interval < grid.n_steps:
-        if not math.isfinite(max_drift):
-            traj.event, traj.event_time = "nonfinite", t
-            break
-        level = controller.level(h, pairs.min_distance, max_drift)
-        if level > top:
-            level = top
-            coef = _tamed(coef, controller.drift_fraction * pairs.min_distance / floor)
-            if math.isnan(traj.floor_time):
-                traj.floor_time = t
-            if math.isnan(collapse_start):
-                collapse_start = t
-                traj.collapses += 1
-        elif level <= top - _RELEASE_LEVELS and not math.isnan(collapse_start):
-            traj.collapse_durations.append(t - collapse_start)
-            collapse_start = math.nan
-        if t - collapse_start >= window:
-            traj.event, traj.event_time = "explosion", collapse_start
-            traj.exploding_cluster = tracker.cluster_of_closest_pair(x, 2 * math.sqrt(window))
-            break
-        q = noise.position
-        aligned = top - ((q & -q).bit_length() - 1) if q else 0  # coarsest level on this time's grid
-        level = max(level, aligned)
-        x = stepper.step(x, t, h / 2**level, noise.step(level), coef)
-        steps += 1
-        min_level = max(min_level, level)
-        t = (noise.interval + noise.position / 2**top) * h
-        if not np.all(np.isfinite(x)):
-            traj.event, traj.event_time = "nonfinite", t
-            break
-        coef = stepper.coefficients(x, t)
-        max_drift = coef.max_drift()
-        pairs = tracker.pairs(x)
-        largest = tracker.observe(x, t, pairs)
-        if stop_at_cluster is not None and largest >= stop_at_cluster:
-            traj.event, traj.event_time = "cluster", t
-            break
-        if noise.position == 0:
-            if noise.interval in save_at:
-                traj.record(save_at[noise.interval], x, max_drift, largest)
-            if progress is not None:
-                progress(t)
-    traj.steps, traj.min_step = steps, h / 2**min_level
-    traj.cluster_first_time = tracker.first_time
-    return traj
+    control = CollisionSteps(controller, explosion_window)
+    clusters = Clusters(cluster_radius if cluster_radius is not None else control.collapse_radius(grid.dt))
+    noise = BrownianIncrements(BrownianWalk(x0.shape[0], grid.dt, key, max_level=control.max_level))
+    events = [] if stop_at_cluster is None else [ClusterSize(stop_at_cluster, clusters)]
+    solution = integrate(
+        stepper,
+        x0,
+        grid,
+        noise,
+        control,
+        observers=[SavedStates(save_particles), clusters],
+        events=events,
+        progress=progress,
+    )
+    return Trajectory.from_solution(solution)
 
 
 def _tamed(coef: Coefficients, max_speed: float) -> Coefficients:

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-__all__ = ["ClosePairs", "ClusterTracker", "close_pairs", "find_clusters"]
+__all__ = ["ClosePairs", "ClusterTracker", "close_pairs", "cluster_of_closest_pair", "find_clusters"]
 
 #: below this many particles the all-pairs pass beats building a KD-tree
 _ALL_PAIRS_BELOW = 64
@@ -150,10 +150,11 @@ class ClusterTracker:
             self.largest_seen = largest
         return largest
 
-    def cluster_of_closest_pair(self, x: NDArray[np.float64], radius: float | None = None) -> int:
-        """Size of the cluster that holds the closest pair, linked at ``radius`` (default r)."""
-        if x.shape[0] < 2:
-            return x.shape[0]
-        found = close_pairs(x, self.radius if radius is None else radius)
-        labels, sizes = cluster_labels(self.n, found.pairs)
-        return int(sizes[labels[found.closest]])
+
+def cluster_of_closest_pair(x: NDArray[np.float64], radius: float) -> int:
+    """Size of the cluster of x, shape (n, 2), that holds the closest pair, linked at ``radius``."""
+    if x.shape[0] < 2:
+        return x.shape[0]
+    found = close_pairs(x, radius)
+    labels, sizes = cluster_labels(x.shape[0], found.pairs)
+    return int(sizes[labels[found.closest]])

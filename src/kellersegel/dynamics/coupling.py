@@ -14,15 +14,14 @@ times τ = inf{t : max_i |X_i − X̄_i| ≥ N^−α} and τ_min = inf{t : min_{
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
-from kellersegel.dynamics.diagnostics import min_pair_distance
 from kellersegel.dynamics.euler_maruyama import EulerMaruyama
+from kellersegel.dynamics.integrate import GaussianIncrements, integrate
+from kellersegel.dynamics.observers import CouplingErrors
 from kellersegel.dynamics.time_grid import TimeGrid
 
 __all__ = ["CoupledTrajectory", "simulate_coupled"]
@@ -44,7 +43,9 @@ class CoupledTrajectory:
     stopping_time, collision_time : float
         τ (error ≥ N^−α) and τ_min (distance ≤ N^−β'); ∞ if not reached.
     particles, copies : (N, 2)
-        X and X̄ at the final time.
+        X and X̄ at the final time (or at the event).
+    event : str
+        "none", or "nonfinite" when a position or a drift stopped being finite.
     """
 
     times: NDArray[np.float64]
@@ -55,6 +56,7 @@ class CoupledTrajectory:
     collision_time: float
     particles: NDArray[np.float64]
     copies: NDArray[np.float64]
+    event: str = "none"
 
 
 def simulate_coupled(
@@ -68,7 +70,8 @@ def simulate_coupled(
     alpha: float = 0.25,
     beta_collision: float = 1.0,
 ) -> CoupledTrajectory:
-    """Euler–Maruyama for X and X̄ with the same increments ΔW = √Δt · rng.standard_normal((N, 2)).
+    """Euler–Maruyama for X and X̄ stacked, with the same increments ΔW = √Δt ·
+    rng.standard_normal((N, 2)): :func:`integrate` with :class:`CouplingErrors`.
 
     Parameters
     ----------
@@ -81,38 +84,18 @@ def simulate_coupled(
     alpha, beta_collision : float
         Thresholds N^−α of the coupling error and N^−β' of the minimum distance.
     """
-    if not p >= 1:
-        raise ValueError(f"p must be ≥ 1, got {p}")
-    x = np.array(x0, dtype=np.float64)
-    y = x.copy()
-    n = x.shape[0]
-    error_bound, distance_bound = n**-alpha, n**-beta_collision
-    saves = {int(s): k for k, s in enumerate(grid.save_steps)}
-    out = {name: np.full(len(saves), np.nan) for name in ("max_error", "power_error", "min_distance")}
-    tau = tau_min = math.inf
-    sqrt_dt = math.sqrt(grid.dt)
-
-    def observe(step: int) -> None:
-        nonlocal tau, tau_min
-        t = step * grid.dt
-        gap = x - y
-        error = np.sqrt(np.einsum("ij,ij->i", gap, gap))
-        if tau == math.inf and error.max() >= error_bound:
-            tau = t
-        if tau_min == math.inf and cKDTree(x).query_pairs(distance_bound, output_type="ndarray").size:
-            tau_min = t
-        if step in saves:
-            k = saves[step]
-            out["max_error"][k] = error.max()
-            out["power_error"][k] = float(np.mean(error**p) ** (1 / p))
-            out["min_distance"][k] = min_pair_distance(x)
-
-    for step in range(grid.n_steps):
-        observe(step)
-        dw = sqrt_dt * rng.standard_normal((n, 2))
-        t = step * grid.dt
-        x, y = particles.step(x, t, grid.dt, dw), mean_field.step(y, t, grid.dt, dw)
-    observe(grid.n_steps)
+    errors = CouplingErrors(p, alpha, beta_collision)
+    noise = GaussianIncrements(rng, x0.shape[0])
+    solution = integrate([particles, mean_field], x0, grid, noise, observers=[errors])
+    o = solution.observed
     return CoupledTrajectory(
-        grid.save_times, **out, stopping_time=tau, collision_time=tau_min, particles=x, copies=y
+        grid.save_times,
+        max_error=o["max_error"],
+        power_error=o["power_error"],
+        min_distance=o["min_distance"],
+        stopping_time=o["stopping_time"],
+        collision_time=o["collision_time"],
+        particles=solution.state.x[0],
+        copies=solution.state.x[1],
+        event=solution.event,
     )

@@ -1,4 +1,4 @@
-"""Fixed-step simulation of a particle system with saves, diagnostics and stopping events."""
+"""The trajectory of one particle run, and the fixed-step simulation that records it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from kellersegel.dynamics.clusters import ClusterTracker
-from kellersegel.dynamics.diagnostics import center_of_mass, min_pair_distance, second_moment
 from kellersegel.dynamics.euler_maruyama import EulerMaruyama
+from kellersegel.dynamics.integrate import GaussianIncrements, Observer, Solution, integrate
+from kellersegel.dynamics.observers import Clusters, DriftExplosion, SavedStates
 from kellersegel.dynamics.time_grid import TimeGrid
 
 __all__ = ["EVENTS", "Trajectory", "simulate"]
@@ -77,32 +77,28 @@ class Trajectory:
     collapse_durations: list[float] = field(default_factory=list)
 
     @classmethod
-    def empty(
-        cls, times: NDArray[np.float64], n: int, save_particles: int | None = None, clusters: bool = False
-    ) -> Trajectory:
-        """NaN arrays for N = n particles, of which ``save_particles`` (None or 0: all) are saved."""
-        t = len(times)
-        n_saved = n if not save_particles else min(int(save_particles), n)
+    def from_solution(cls, solution: Solution) -> Trajectory:
+        """The trajectory of system 0 from what :class:`SavedStates`, :class:`Clusters` and the
+        step control observed."""
+        o = solution.observed
         return cls(
-            largest_cluster=np.full(t, np.nan) if clusters else None,
-            times=np.asarray(times, dtype=np.float64),
-            positions=np.full((t, n_saved, 2), np.nan),
-            second_moment=np.full(t, np.nan),
-            center_of_mass=np.full((t, 2), np.nan),
-            min_distance=np.full(t, np.nan),
-            max_drift=np.full(t, np.nan),
+            times=solution.times,
+            positions=o["positions"],
+            second_moment=o["second_moment"],
+            center_of_mass=o["center_of_mass"],
+            min_distance=o["min_distance"],
+            max_drift=o["max_drift"],
+            event=solution.event,
+            event_time=solution.event_time,
+            largest_cluster=o.get("largest_cluster"),
+            cluster_first_time=o.get("cluster_first_time"),
+            steps=solution.steps,
+            min_step=solution.min_step,
+            floor_time=o.get("floor_time", math.nan),
+            exploding_cluster=o.get("exploding_cluster", 0),
+            collapses=o.get("collapses", 0),
+            collapse_durations=list(o.get("collapse_durations", [])),
         )
-
-    def record(
-        self, k: int, x: NDArray[np.float64], max_drift: float, largest_cluster: int | None = None
-    ) -> None:
-        if largest_cluster is not None and self.largest_cluster is not None:
-            self.largest_cluster[k] = largest_cluster
-        self.positions[k] = x[: self.positions.shape[1]]
-        self.second_moment[k] = second_moment(x)
-        self.center_of_mass[k] = center_of_mass(x)
-        self.min_distance[k] = min_pair_distance(x)
-        self.max_drift[k] = max_drift
 
 
 def simulate(
@@ -114,9 +110,10 @@ def simulate(
     save_particles: int | None = None,
     max_drift_fraction: float = 0.5,
     cluster_radius: float | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> Trajectory:
-    """Euler–Maruyama from x0 over ``grid`` with increments ΔW = √Δt · rng.standard_normal((N, 2)).
+    """Euler–Maruyama from x0 over ``grid`` with increments ΔW = √Δt · rng.standard_normal((N, 2)):
+    :func:`integrate` with fixed steps.
 
     The run stops with an event when a position or a drift is not finite ("nonfinite"), or when
     one step's largest drift displacement max_i |b_i| Δt exceeds ``max_drift_fraction`` times the
@@ -137,46 +134,18 @@ def simulate(
     cluster_radius : float, optional
         Track clusters with this linking distance (:class:`ClusterTracker`) at every step.
     progress : callable, optional
-        Called with the number of steps done so far (every step).
+        Called with the time reached after every step.
     """
-    x = np.array(x0, dtype=np.float64)
-    n = x.shape[0]
-    traj = Trajectory.empty(grid.save_times, n, save_particles, clusters=cluster_radius is not None)
-    tracker = None if cluster_radius is None else ClusterTracker(n, cluster_radius)
-    save_at = {int(s): k for k, s in enumerate(grid.save_steps)}
-    sqrt_dt = math.sqrt(grid.dt)
-
-    def detect(x: NDArray[np.float64], coef, step: int) -> str:
-        if not np.all(np.isfinite(x)):
-            return "nonfinite"
-        if coef is None:
-            return "none"
-        max_drift = coef.max_drift()
-        largest = None if tracker is None else tracker.observe(x, step * grid.dt)
-        if step in save_at:
-            traj.record(save_at[step], x, max_drift, largest)
-        if not math.isfinite(max_drift):
-            return "nonfinite"
-        radius = math.sqrt(max(second_moment(x) - float(np.sum(center_of_mass(x) ** 2)), 0.0))
-        if max_drift * grid.dt > max_drift_fraction * radius:
-            return "explosion"
-        return "none"
-
-    coef = stepper.coefficients(x, 0.0)
-    event = detect(x, coef, 0)
-    step = 0
-    while event == "none" and step < grid.n_steps:
-        t = step * grid.dt
-        dw = sqrt_dt * rng.standard_normal((n, 2))
-        x = stepper.step(x, t, grid.dt, dw, coef)
-        step += 1
-        coef = stepper.coefficients(x, step * grid.dt) if np.all(np.isfinite(x)) else None
-        event = detect(x, coef, step)
-        if progress is not None:
-            progress(step)
-    if event != "none":
-        traj.event, traj.event_time = event, step * grid.dt
-    traj.steps, traj.min_step = step, grid.dt
-    if tracker is not None:
-        traj.cluster_first_time = tracker.first_time
-    return traj
+    observers: list[Observer] = [SavedStates(save_particles)]
+    if cluster_radius is not None:
+        observers.append(Clusters(cluster_radius))
+    solution = integrate(
+        stepper,
+        x0,
+        grid,
+        GaussianIncrements(rng, x0.shape[0]),
+        observers=observers,
+        events=[DriftExplosion(max_drift_fraction, grid.dt)],
+        progress=progress,
+    )
+    return Trajectory.from_solution(solution)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from contextlib import nullcontext
 from pathlib import Path
 
 import xarray as xr
@@ -19,6 +18,7 @@ from kellersegel.experiments.dataset import (
     write_netcdf,
 )
 from kellersegel.experiments.plan import plan_run
+from kellersegel.experiments.progress import Progress
 from kellersegel.experiments.replicas import run_replicas
 
 __all__ = ["run_particles"]
@@ -55,8 +55,9 @@ def run_particles(
 
     todo = [k for k in range(config.run.replicas) if k not in results]
     steps = build_time_grid(config).n_steps
-    with _progress_bar(progress, len(todo) * steps, len(results)) as advance:
-        run_replicas(config, todo, on_done, advance, workers)
+    label = "steps" + (f" (resuming, {len(results)} replicas done)" if results else "")
+    with Progress(label, len(todo) * steps, enabled=progress) as bar:
+        run_replicas(config, todo, on_done, bar.advance, workers)
     ds = to_dataset(config, [results[k] for k in range(config.run.replicas)])
     if outdir is not None:
         write_netcdf(ds, Path(outdir) / "run.nc")
@@ -78,38 +79,3 @@ def _prepare_outdir(outdir: Path, config: RunConfig, resume: bool) -> Path:
     replica_dir.mkdir(parents=True, exist_ok=True)
     config_file.write_text(text, encoding="utf-8")
     return replica_dir
-
-
-def _progress_bar(enabled: bool, total: int, finished_replicas: int):
-    if not enabled:
-        return nullcontext(None)
-    return _RichProgress(total, finished_replicas)
-
-
-class _RichProgress:
-    def __init__(self, total: int, finished: int) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        label = "steps" + (f" (resuming, {finished} replicas done)" if finished else "")
-        self._progress = Progress(
-            TextColumn(label),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-        )
-        self._task = self._progress.add_task(label, total=total)
-
-    def __enter__(self):
-        self._progress.__enter__()
-        return lambda steps: self._progress.advance(self._task, steps)
-
-    def __exit__(self, *exc):
-        return self._progress.__exit__(*exc)

@@ -11,6 +11,7 @@ from kellersegel.config.load import ConfigError, config_to_toml
 from kellersegel.config.schema import DiskInitial, GaussianInitial, RunConfig
 from kellersegel.experiments.build import build_initial, build_initial_signal, build_model
 from kellersegel.experiments.dataset import write_netcdf
+from kellersegel.experiments.progress import Progress
 from kellersegel.models import ClassicalModel
 
 __all__ = ["choose_pde_solver", "solve_limit", "solve_pde"]
@@ -33,7 +34,13 @@ def _spread(initial, t_end: float) -> float:
 
 
 def solve_limit(config: RunConfig, progress: bool = False):
-    """The mean-field PDE's solution object (:class:`RadialSolution` or :class:`GridSolution`)."""
+    """The mean-field PDE's solution object (:class:`RadialSolution` or :class:`GridSolution`);
+    ``progress``: show the model time reached (:class:`Progress`)."""
+    with Progress("pde t", config.time.t_end, enabled=progress) as bar:
+        return _solve_limit(config, bar.update if progress else None)
+
+
+def _solve_limit(config: RunConfig, progress):
     from kellersegel.pde import FiniteVolumeSolver, Grid2D, RadialGrid, RadialSolver
 
     model, initial, p, t = build_model(config), build_initial(config), config.pde, config.time

@@ -39,7 +39,8 @@ def run_replica(config: RunConfig, k: int, progress: Callable[[int], None] | Non
     every = max(1, grid.n_steps // _PROGRESS_CHUNKS)
     last = [0]
 
-    def report(step: int) -> None:
+    def on_time(t: float) -> None:  # reports the base steps done, in about 100 chunks
+        step = round(t / grid.dt)
         if progress is not None and (step % every == 0 or step == grid.n_steps):
             progress(step - last[0])
             last[0] = step
@@ -57,7 +58,7 @@ def run_replica(config: RunConfig, k: int, progress: Callable[[int], None] | Non
             explosion_window=tc.explosion_window,
             stop_at_cluster=config.clusters.stop_at,
             save_particles=config.run.save_particles or None,
-            progress=lambda t: report(round(t / grid.dt)),
+            progress=on_time,
         )
     return simulate(
         build_stepper(config),
@@ -67,7 +68,7 @@ def run_replica(config: RunConfig, k: int, progress: Callable[[int], None] | Non
         save_particles=config.run.save_particles or None,
         max_drift_fraction=config.time.max_drift_fraction,
         cluster_radius=config.clusters.radius,
-        progress=report,
+        progress=on_time,
     )
 
 

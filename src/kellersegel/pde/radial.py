@@ -17,7 +17,7 @@ threshold: the numerical blow-up time.
 from __future__ import annotations
 
 import math
-import time as wallclock
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -280,12 +280,13 @@ class RadialSolver:
         t_end: float,
         save_every: float,
         blowup_density: float | None = None,
-        progress: bool = False,
+        progress: Callable[[float], None] | None = None,
     ) -> RadialSolution:
         """Solve from the law ``initial`` (times M) up to ``t_end`` or the numerical blow-up.
 
         ``blowup_density``: the central density at which the run stops (default 10⁴ × its
-        initial value); the time it is reached is ``solution.blowup_time``.
+        initial value); the time it is reached is ``solution.blowup_time``. ``progress``: called
+        with the time reached (the largest time the integrator has evaluated).
         """
         t_end = finite_number("t_end", t_end, 0.0, strict=True)
         save_every = finite_number("save_every", save_every, 0.0, strict=True)
@@ -313,9 +314,18 @@ class RadialSolver:
         blowup.terminal = True
         blowup.direction = 1
         times = save_times(t_end, save_every)
-        started = wallclock.perf_counter()
+        rhs = self._rhs
+        if progress is not None:
+            reached = [0.0]
+
+            def rhs(t, y):
+                if t > reached[0]:
+                    reached[0] = t
+                    progress(t)
+                return self._rhs(t, y)
+
         result = integrate.solve_ivp(
-            self._rhs,
+            rhs,
             (0.0, t_end),
             m0[1:-1],
             method="Radau",
@@ -334,6 +344,4 @@ class RadialSolver:
         if blowup_time is not None:
             times = np.append(times, blowup_time)
             profiles = np.vstack([profiles, self._full(result.y_events[0][0])])
-        if progress:
-            print(f"radial solver: {result.nfev} evaluations, {wallclock.perf_counter() - started:.1f} s")
         return RadialSolution(self.grid, self.model, times, profiles, blowup_time, threshold, result.sol)
