@@ -29,7 +29,7 @@ def config(model):
 def test_signal_dependent_run_and_its_pde():
     cfg = config(MODEL)
     ds = run_particles(cfg)
-    assert "SignalDependentModel" in ds.attrs["model"] and np.all(np.isfinite(ds["positions"]))
+    assert ds.attrs["model"] == "signal-dependent" and np.all(np.isfinite(ds["positions"]))
     assert np.all(ds["max_drift"] == 0)  # the interaction is in the noise only
     pde = solve_pde(cfg)
     assert abs(float(pde["mass"][-1]) - 3.0) < 1e-6 and float(pde["density"].min()) >= 0

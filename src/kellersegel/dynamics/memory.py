@@ -291,6 +291,7 @@ class SpectralMemorySignal(SignalField):
     # --- lattice ------------------------------------------------------------------------------
     def check(self, x):
         self._size(x)
+        return {"lattice_modes": self.modes}
 
     def _size(self, x: NDArray[np.float64]) -> int:
         """Lattice centre, period and modes for particles at x; EngineError if too many modes."""

@@ -30,9 +30,11 @@ class SignalField(ABC):
     ) -> None:
         """The particles moved from x_old (time t) to x_new (time t + dt). Default: no memory."""
 
-    def check(self, x: NDArray[np.float64]) -> None:  # noqa: B027 -- a hook: most fields fit any points
+    def check(self, x: NDArray[np.float64]) -> dict[str, int]:
         """Raise :class:`~kellersegel.fields.base.EngineError` if particles at x cannot be evaluated
-        (a lattice too large, say), before a run starts. Default: nothing to check."""
+        (a lattice too large, say), before a run starts; return what the dry run measured (e.g.
+        ``lattice_modes``). Default: nothing to check."""
+        return {}
 
 
 class EllipticSignal(SignalField):
@@ -54,7 +56,7 @@ class EllipticSignal(SignalField):
         return self.engine.evaluate(x, self.mass / x.shape[0], potential=potential, gradient=True)
 
     def check(self, x):
-        self.engine.check(x)
+        return self.engine.check(x)
 
     def __repr__(self) -> str:
         return f"EllipticSignal({self.engine!r}, mass={self.mass:g})"

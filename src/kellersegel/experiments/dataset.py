@@ -12,8 +12,8 @@ import xarray as xr
 
 from kellersegel.analysis.theory import smallest_exploding_cluster
 from kellersegel.config.load import config_to_toml
-from kellersegel.config.schema import RunConfig
 from kellersegel.dynamics import Trajectory
+from kellersegel.experiments.plan import RunPlan
 from kellersegel.kernels import ExactKernel
 
 __all__ = ["load_trajectory", "save_trajectory", "to_dataset", "write_netcdf"]
@@ -23,8 +23,10 @@ _SCALARS = ("event_time", "steps", "min_step", "floor_time", "collapses", "explo
 _CLUSTER_ARRAYS = ("largest_cluster", "cluster_first_time")
 
 
-def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Dataset:
-    """Dataset with coordinates replica, time, particle, dim and the configuration as attributes.
+def to_dataset(plan: RunPlan, trajectories: Sequence[Trajectory]) -> xr.Dataset:
+    """Dataset with coordinates replica, time, particle, dim; as attributes the configuration
+    (TOML) and what the plan resolved it to (:meth:`RunPlan.attributes`: model, kernel, ε, engine
+    after ``auto``, tolerance, lattice size).
 
     Variables: positions(replica, time, particle, dim), second_moment(replica, time),
     center_of_mass(replica, time, dim), min_distance(replica, time), max_drift(replica, time),
@@ -33,12 +35,10 @@ def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Data
     largest_cluster(replica, time) and cluster_first_time(replica, size).
     """
     from kellersegel import __version__
-    from kellersegel.experiments.build import build_kernel, build_model, build_signal
 
+    config, model, kernel = plan.config, plan.model, plan.kernel
     first = trajectories[0]
     stack = lambda name: np.stack([getattr(t, name) for t in trajectories])  # noqa: E731
-    kernel = build_kernel(config)
-    model = build_model(config)
     slope = model.virial_slope(config.particles.n)
     ds = xr.Dataset(
         data_vars={
@@ -60,11 +60,7 @@ def to_dataset(config: RunConfig, trajectories: Sequence[Trajectory]) -> xr.Data
             "title": "kellersegel particle run",
             "kellersegel_version": __version__,
             "config": config_to_toml(config),
-            "n_particles": config.particles.n,
-            "model": repr(model),
-            "kernel": repr(kernel),
-            "signal_field": repr(build_signal(config, model)) if model.theta > 0 else "elliptic",
-            "epsilon": kernel.epsilon if kernel.epsilon is not None else math.nan,
+            **plan.attributes(),
             "virial_slope": slope if slope is not None else math.nan,
         },
     )

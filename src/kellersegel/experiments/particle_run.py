@@ -40,7 +40,7 @@ def run_particles(
     so an interrupted run loses no finished replica. ``workers``: processes (default: one per
     core, at most one per replica); the results do not depend on it.
     """
-    plan_run(config)  # everything the configuration implies, checked before anything is written
+    plan = plan_run(config)  # everything the configuration implies, checked before anything is written
     results: dict[int, Trajectory] = {}
     replica_dir = None
     if outdir is not None:
@@ -58,7 +58,7 @@ def run_particles(
     label = "steps" + (f" (resuming, {len(results)} replicas done)" if results else "")
     with Progress(label, len(todo) * steps, enabled=progress) as bar:
         run_replicas(config, todo, on_done, bar.advance, workers)
-    ds = to_dataset(config, [results[k] for k in range(config.run.replicas)])
+    ds = to_dataset(plan, [results[k] for k in range(config.run.replicas)])
     if outdir is not None:
         write_netcdf(ds, Path(outdir) / "run.nc")
     return ds

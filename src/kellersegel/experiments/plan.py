@@ -9,7 +9,8 @@ configuration that fails here raises :class:`PlanError`, one line that names the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 from kellersegel.config.load import ConfigError
 from kellersegel.config.schema import RunConfig
@@ -48,6 +49,11 @@ class RunPlan:
     engine : str
         The field engine for θ = 0 after ``auto`` (``direct``, ``numpy``, ``fmm``, ``spectral``),
         or the memory field for θ > 0 (``exact-history`` or ``spectral-memory``).
+    tolerance : float
+        The engine's requested relative accuracy (NaN: exact sums, as ``direct``).
+    dry_run : dict
+        What the dry run on replica 0's initial points measured (``lattice_modes`` of a
+        spectral field).
     """
 
     config: RunConfig
@@ -56,6 +62,31 @@ class RunPlan:
     kernel: InteractionKernel
     engine: str
     time_grid: TimeGrid
+    tolerance: float = math.nan
+    dry_run: dict[str, int] = field(default_factory=dict)
+
+    def attributes(self) -> dict[str, str | float | int]:
+        """What the run actually uses, as dataset attributes (strings and numbers)."""
+        m, k = self.model, self.kernel
+        attrs: dict[str, str | float | int] = {
+            "n_particles": self.config.particles.n,
+            "model": self.config.model.name,
+            "chi": float(getattr(m, "chi", math.nan)),
+            "lam": m.lam,
+            "theta": m.theta,
+            "mass": m.mass,
+            "kernel": k.name,
+            "epsilon": k.epsilon if k.epsilon is not None else math.nan,
+            "engine": self.engine,
+            "engine_tolerance": self.tolerance,
+            "lattice_modes": int(self.dry_run.get("lattice_modes", 0)),
+            # θ > 0: whether a particle's own past acts on it (the spectral memory field keeps it)
+            "include_self": int(
+                self.engine == "spectral-memory"
+                or (self.engine == "exact-history" and bool(self.config.particles.include_self))
+            ),
+        }
+        return attrs
 
 
 def _epsilon_key(config: RunConfig) -> str:
@@ -88,15 +119,18 @@ def plan_run(config: RunConfig) -> RunPlan:
                 text if text.startswith("initial_signal") else f"particles.kernel: {text}"
             ) from None
         engine = "exact-history" if kernel.epsilon is None or p.engine == "direct" else "spectral-memory"
+    measured = {}
     if engine in ("spectral", "spectral-memory"):  # the only fields whose size depends on the points
-        _dry_run(signal, initial.sample(p.n, replica_rng(config.run.seed, config.run.replicas, 0)), engine)
-    return RunPlan(config, model, initial, kernel, engine, build_time_grid(config))
+        x0 = initial.sample(p.n, replica_rng(config.run.seed, config.run.replicas, 0))
+        measured = _dry_run(signal, x0, engine)
+    tolerance = getattr(getattr(signal, "engine", signal), "tolerance", math.nan)
+    return RunPlan(config, model, initial, kernel, engine, build_time_grid(config), tolerance, measured)
 
 
-def _dry_run(signal: SignalField, x0, engine: str) -> None:
+def _dry_run(signal: SignalField, x0, engine: str) -> dict[str, int]:
     """Size the engine's lattice for the initial points (spectral engines refuse huge lattices)."""
     try:
-        signal.check(x0)
+        return signal.check(x0)
     except EngineError as err:
         key = "particles.engine" if engine == "spectral" else "particles.eps0"
         raise PlanError(f"{key}: {err}") from None

@@ -85,8 +85,10 @@ class FieldEngine(ABC):
         """Why this engine cannot do ``kernel``, or None if it can."""
         return None
 
-    def check(self, points: NDArray[np.float64]) -> None:  # noqa: B027 -- a hook
-        """Raise :class:`EngineError` if these points cannot be evaluated (e.g. a lattice too large)."""
+    def check(self, points: NDArray[np.float64]) -> dict[str, int]:
+        """Raise :class:`EngineError` if these points cannot be evaluated (e.g. a lattice too
+        large); return what the dry run measured (e.g. ``lattice_modes``). Default: nothing."""
+        return {}
 
     def evaluate(
         self,

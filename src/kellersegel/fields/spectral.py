@@ -136,7 +136,7 @@ class SpectralEngine(FieldEngine):
         return grid
 
     def check(self, points):
-        self.grid(points, points)
+        return {"lattice_modes": self.grid(points, points).modes}
 
     def _evaluate(self, sources, weights, targets, self_mode, potential, gradient):
         if not (np.all(np.isfinite(sources)) and np.all(np.isfinite(targets))):

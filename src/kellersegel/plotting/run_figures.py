@@ -47,7 +47,7 @@ def plot_snapshots(ds: xr.Dataset, path: str | Path, replica: int = 0, panels: i
     axes[0, 0].set_ylabel("y")
     n_saved, n = ds.sizes["particle"], int(ds.attrs.get("n_particles", ds.sizes["particle"]))
     fig.suptitle(
-        f"{ds.attrs.get('model', '')}, {ds.attrs.get('kernel', '')}, N = {n}"
+        f"{ds.attrs.get('model', '')} model, {ds.attrs.get('kernel', '')} kernel, N = {n}"
         + (f" ({n_saved} shown)" if n_saved < n else "")
         + f", replica {replica}"
     )
@@ -74,7 +74,7 @@ def plot_second_moment(ds: xr.Dataset, path: str | Path) -> Path:
         ax.fill_between(t, mean - 2 * se, mean + 2 * se, color="C0", alpha=0.25, label="± 2 s.e.")
     slope = float(ds.attrs.get("virial_slope", np.nan))
     if np.isfinite(slope):
-        exact = ds.attrs.get("kernel", "").startswith("ExactKernel")
+        exact = ds.attrs.get("kernel") == "exact"
         label = f"virial: slope {slope:.5g}" + ("" if exact else " (singular kernel)")
         ax.plot(t, mean[0] + slope * t, "k--", label=label)
     for k in np.flatnonzero(ds["event"].values != "none"):
