@@ -36,6 +36,20 @@ def test_spectral_field_agrees_with_exact_history_and_improves_with_the_lattice(
     assert np.max(np.abs(x - exact_x)) < 1e-8
 
 
+def test_a_long_horizon_at_small_theta_keeps_the_periodic_images_away(rng):
+    """θ = 1/4 over T = 4: the heat kernel spreads far (images √(4T log(1/τ)/θ) ≈ 32 away), and the
+    spectral field still follows the exact history."""
+    n, steps, dt = 60, 80, 0.05
+    x0 = rng.standard_normal((n, 2))
+    dws = math.sqrt(dt) * rng.standard_normal((steps, n, 2))
+    model, kernel = ClassicalModel(chi=4 * math.pi), SlabKernel(0.25, 0.0, 0.3)
+    _, exact_b = EulerMaruyama(model, ExactHistorySignal(kernel, include_self=True)).drive(x0, dws, dt)
+    field = SpectralMemorySignal(kernel, horizon=steps * dt)
+    _, b = EulerMaruyama(model, field).drive(x0, dws, dt)
+    assert field.image_bound() == pytest.approx(1e-7, rel=1e-9)
+    assert np.max(np.abs(b - exact_b)) < 1e-6 * np.max(np.abs(exact_b))
+
+
 def test_own_past_changes_the_drift_by_order_one_over_n(noise):
     x0, dws, dt = noise
     model, kernel = ClassicalModel(chi=8 * math.pi), SlabKernel(1.0, 0.0, EPS)
@@ -124,28 +138,31 @@ def test_bad_use_fails_clearly(rng):
 
 
 def test_disk_initial_signal_is_the_heat_flow_of_the_disk():
-    from scipy import integrate
-
     from kellersegel.dynamics.memory import UniformDiskSignal
 
     disk = UniformDiskSignal(2.0, 0.7, (0.3, -0.2))
     x = np.array([[0.5, -0.2], [1.5, 0.4], [0.3, 0.49]])
-    t, theta, lam = 0.05, 0.5, 0.3
-    s2 = 2 * t / theta
-
-    def component(point, axis):
-        def integrand(phi, r):
-            y = disk.center + r * np.array([math.cos(phi), math.sin(phi)])
-            d = point - y
-            return -d[axis] / s2 * math.exp(-(d @ d) / (2 * s2)) / (2 * math.pi * s2) * r
-
-        return integrate.dblquad(integrand, 0, 0.7, 0, 2 * math.pi, epsabs=1e-12)[0]
-
-    expected = np.array([[component(p, 0), component(p, 1)] for p in x])
-    expected *= 2.0 / (math.pi * 0.49) * math.exp(-lam * t / theta)
-    np.testing.assert_allclose(disk.gradient(x, t, theta, lam), expected, atol=1e-12)
+    theta, lam = 0.5, 0.3
+    np.testing.assert_array_equal(disk.gradient(x, 0.0, theta, lam), 0.0)  # a measure on the circle
+    for t in (0.05, theta / 2):  # s² = 2t/θ = 0.2 and 1
+        s2 = 2 * t / theta
+        expected = np.array([[_disk_component(disk, p, a, s2) for a in (0, 1)] for p in x])
+        expected *= 2.0 / (math.pi * 0.49) * math.exp(-lam * t / theta)
+        np.testing.assert_allclose(disk.gradient(x, t, theta, lam), expected, atol=1e-12)
     with pytest.raises(ValueError, match="disk's sharp edge"):
         SpectralMemorySignal(SlabKernel(1.0, 0.0, EPS), initial_signal=disk)
+
+
+def _disk_component(disk, point, axis, s2):
+    """∂_axis of the disk's indicator smoothed by N(0, s² I), by quadrature over the disk."""
+    from scipy import integrate
+
+    def integrand(phi, r):
+        y = disk.center + r * np.array([math.cos(phi), math.sin(phi)])
+        d = point - y
+        return -d[axis] / s2 * math.exp(-(d @ d) / (2 * s2)) / (2 * math.pi * s2) * r
+
+    return integrate.dblquad(integrand, 0, disk.radius, 0, 2 * math.pi, epsabs=1e-12)[0]
 
 
 def test_gaussian_initial_signal_is_the_same_in_both_fields(rng):
@@ -182,7 +199,7 @@ def test_memory_is_empty_before_the_first_step_and_the_history_must_be_asked_at_
 def test_a_gaussian_c0_narrower_than_epsilon_is_refused_by_the_spectral_field():
     from kellersegel.dynamics.memory import GaussianMixtureSignal
 
-    with pytest.raises(ValueError, match=r"variance 0.001 is below ε² = 0.04"):
+    with pytest.raises(ValueError, match=r"variance 0.036 is below ε² = 0.04"):
         SpectralMemorySignal(
-            SlabKernel(1.0, 0.0, EPS), initial_signal=GaussianMixtureSignal(1.0, [[0, 0]], 0.001)
+            SlabKernel(1.0, 0.0, EPS), initial_signal=GaussianMixtureSignal(1.0, [[0, 0]], 0.036)
         )

@@ -77,6 +77,6 @@ def test_singular_self_term_and_bad_shapes_are_refused(rng):
 def test_engine_by_name():
     assert isinstance(make_engine("auto", ExactKernel(), 100), DirectEngine)
     with pytest.raises(
-        ValueError, match="unknown engine 'tree'; allowed: auto, direct, numpy, fmm, spectral"
+        ValueError, match="unknown engine .tree.; allowed: auto, direct, fmm, numpy, spectral"
     ):
         make_engine("tree", ExactKernel())

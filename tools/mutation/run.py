@@ -307,44 +307,49 @@ def _diff_lines(diff: str) -> tuple[str, str]:
     return " ".join(removed), " ".join(added)
 
 
-def report(names: list[str], keep: list[str], state: Path = STATE) -> None:
+def _count(name: str, db_path: Path, keep: list[str], state: Path, equivalents: dict) -> tuple[dict, list]:
+    """One session's counts and its survivors (module, mutation, diff)."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
+    # the source the session mutated: its snapshot, else the workers' copy, else the checkout
+    trees = [state / f"{name}.src", state / "tree", state / "worker-0", ROOT]
+    mutant_filter = MutantFilter(keep, next(t for t in trees if t.is_dir()))
+    counts = dict.fromkeys(("mutants", "killed", "survived", "equivalent", "incompetent", "pending"), 0)
+    survivors = []
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        results = dict(db.results)
+        for item in db.work_items:
+            result = results.get(item.job_id)
+            skipped = result is not None and result.worker_outcome == WorkerOutcome.SKIPPED
+            if skipped or mutant_filter.skips(item.mutations[0]):
+                continue
+            counts["mutants"] += 1
+            if result is None:
+                counts["pending"] += 1
+            elif result.test_outcome == TestOutcome.KILLED:
+                counts["killed"] += 1
+            elif result.test_outcome != TestOutcome.SURVIVED:
+                counts["incompetent"] += 1
+            else:
+                m = item.mutations[0]
+                if equivalents.get((str(m.module_path), *_diff_lines(result.diff or ""))) is None:
+                    counts["survived"] += 1
+                    survivors.append((name, m, result.diff))
+                else:
+                    counts["equivalent"] += 1
+    return counts, survivors
+
+
+def report(names: list[str], keep: list[str], state: Path = STATE) -> None:
     equivalents = _equivalents()
     rows, survivors = [], []
     for name in names:
         db_path = state / f"{name}.sqlite"
-        if not db_path.exists():
-            continue
-        # the source the session mutated: its snapshot, else the workers' copy, else the checkout
-        trees = [state / f"{name}.src", state / "tree", state / "worker-0", ROOT]
-        mutant_filter = MutantFilter(keep, next(t for t in trees if t.is_dir()))
-        counts = dict.fromkeys(("mutants", "killed", "survived", "equivalent", "incompetent", "pending"), 0)
-        with use_db(str(db_path), WorkDB.Mode.open) as db:
-            results = dict(db.results)
-            for item in db.work_items:
-                result = results.get(item.job_id)
-                skipped = result is not None and result.worker_outcome == WorkerOutcome.SKIPPED
-                if skipped or mutant_filter.skips(item.mutations[0]):
-                    continue
-                counts["mutants"] += 1
-                if result is None:
-                    counts["pending"] += 1
-                elif result.test_outcome == TestOutcome.KILLED:
-                    counts["killed"] += 1
-                elif result.test_outcome == TestOutcome.SURVIVED:
-                    m = item.mutations[0]
-                    removed, added = _diff_lines(result.diff or "")
-                    reason = equivalents.get((str(m.module_path), removed, added))
-                    if reason is None:
-                        counts["survived"] += 1
-                        survivors.append((name, m, result.diff))
-                    else:
-                        counts["equivalent"] += 1
-                else:
-                    counts["incompetent"] += 1
-        rows.append((name, counts))
+        if db_path.exists():
+            counts, found = _count(name, db_path, keep, state, equivalents)
+            rows.append((name, counts))
+            survivors += found
     header = f"{'unit':<22}" + "".join(f"{k:>12}" for k in rows[0][1]) if rows else "no sessions yet"
     print(header)
     for name, counts in rows:

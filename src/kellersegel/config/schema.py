@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "BumpsInitial",
@@ -174,12 +174,21 @@ class ParticlesConfig(Section):
     epsilon: Literal["algebraic", "logarithmic", "fixed"] = "algebraic"
     beta: float = Field(0.25, ge=0)
     eps0: float = Field(1.0, gt=0)
-    engine: Literal["auto", "direct", "numpy", "fmm", "spectral"] = "auto"
+    engine: str = Field("auto", description="a registered field engine (fields.ENGINES) or auto")
     include_self: bool | None = Field(
         None,
         description="θ > 0: the particle's own past in its drift (default: direct leaves it out, "
         "spectral keeps it)",
     )
+
+    @field_validator("engine")
+    @classmethod
+    def _registered_engine(cls, name: str) -> str:
+        from kellersegel.fields import ENGINES
+
+        if name != "auto" and name not in ENGINES:
+            raise ValueError(f"unknown engine {name!r}; allowed: auto, {', '.join(ENGINES)}")
+        return name
 
 
 class TimeConfig(Section):
@@ -280,17 +289,27 @@ class RunConfig(Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> RunConfig:
+        # the kernel at the real ε(N) and the engine for it are checked by the run plan
+        # (kellersegel.experiments.plan), which builds them
+        self._check_time()
+        self._check_initial()
+        if self.model.theta > 0:
+            self._check_memory()
+            if self.model.name != "classical":
+                raise ValueError(
+                    f"model.theta: the {self.model.name} model needs c itself, which the memory "
+                    "fields (theta > 0) do not give yet; use theta = 0"
+                )
+        return self
+
+    def _check_time(self) -> None:
+        """The time grid, adaptive steps and the cluster stop."""
         from kellersegel.dynamics.time_grid import TimeGrid
 
         try:
             TimeGrid(self.time.t_end, self.time.dt, self.time.save_every)
         except ValueError as err:
             raise ValueError(str(err)) from None
-        if isinstance(self.initial, PointInitial) and self.particles.kernel == "exact":
-            raise ValueError(
-                "initial.kind: a point mass puts particles at distance 0, where the exact kernel "
-                "is infinite; use kernel = 'mollified' or 'cutoff'"
-            )
         if self.time.adaptive and self.model.theta > 0:
             raise ValueError("time.adaptive: needs theta = 0 (the memory fields assume fixed steps)")
         if self.time.adaptive and self.time.min_dt > self.time.dt:
@@ -299,15 +318,14 @@ class RunConfig(Section):
             raise ValueError("clusters.stop_at: only with time.adaptive = true")
         if self.clusters.stop_at is not None and self.clusters.stop_at > self.particles.n:
             raise ValueError(f"clusters.stop_at: must be ≤ particles.n = {self.particles.n}")
-        if self.model.theta > 0:
-            self._check_memory()
-            if self.model.name != "classical":
-                raise ValueError(
-                    f"model.theta: the {self.model.name} model needs c itself, which the memory "
-                    "fields (theta > 0) do not give yet; use theta = 0"
-                )
-        # the kernel at the real ε(N) and the engine for it are checked by the run plan
-        # (kellersegel.experiments.plan), which builds them
+
+    def _check_initial(self) -> None:
+        """The initial particles (a point mass, a file) and the initial signal."""
+        if isinstance(self.initial, PointInitial) and self.particles.kernel == "exact":
+            raise ValueError(
+                "initial.kind: a point mass puts particles at distance 0, where the exact kernel "
+                "is infinite; use kernel = 'mollified' or 'cutoff'"
+            )
         if self.model.theta == 0 and self.initial_signal.kind != "zero":
             raise ValueError(
                 "initial_signal: only for theta > 0 (for theta = 0 the signal solves an elliptic equation)"
@@ -323,14 +341,13 @@ class RunConfig(Section):
                 raise ValueError(
                     f"initial.path: file holds {k} points, fewer than particles.n = {self.particles.n}"
                 )
-        return self
 
     def _check_memory(self) -> None:
         """θ > 0: the exact-history field ('direct') or the spectral field, mollified or exact kernel."""
         p = self.particles
         if p.kernel == "cutoff":
             raise ValueError("particles.kernel: theta > 0 needs kernel = 'exact' or 'mollified'")
-        if p.engine in ("numpy", "fmm"):
+        if p.engine not in ("auto", "direct", "spectral"):
             raise ValueError(
                 f"particles.engine: {p.engine!r} is not available for theta > 0; use 'direct' (exact "
                 "history), 'spectral' (history-free field, mollified kernel) or 'auto'"

@@ -32,7 +32,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -249,62 +249,94 @@ def integrate(
         Called with t at every base-grid point reached.
     """
     steppers = [steppers] if isinstance(steppers, EulerMaruyama) else list(steppers)
-    control = control or FixedSteps()
-    x = np.array(x0, dtype=np.float64)
-    state = State(0.0, [x.copy() for _ in steppers])
-    for part in (control, *observers):
-        part.start(grid, x.shape[0])
-    saves = {int(s): k for k, s in enumerate(grid.save_steps)}
-    before = [e for e in events if e.stage == "before_save"]
-    after = [e for e in events if e.stage == "after_save"]
-    h, top = grid.dt, control.max_level
-    min_level = 0
+    loop = _Loop(steppers, grid, control or FixedSteps(), observers, events, progress)
+    state = loop.start(x0)
+    outcome = loop.settle(state)
+    while outcome.event == "":
+        state = loop.advance(state, outcome.level, noise)
+        outcome = loop.settle(state)
+    observed: dict[str, Any] = dict(loop.control.summary())
+    for o in observers:
+        observed.update(o.result())
+    event, when = ("none", math.nan) if outcome.event == "end" else (outcome.event, outcome.time)
+    min_step = grid.dt / 2**loop.min_level
+    return Solution(grid.save_times, event, when, state.steps, min_step, state, observed)
 
-    def settle(state: State, last: bool) -> tuple[str, float, int] | None:
-        """The checks of a new state; (event, time, level) or (no event) the next step's level."""
+
+class _Outcome(NamedTuple):
+    """A settled state's verdict: an event (with its time), the end of the grid ("end"), or the
+    level of the next step (event "")."""
+
+    event: str
+    time: float = math.nan
+    level: int = 0
+
+
+class _Loop:
+    """The parts of one :func:`integrate` call and the two things its loop does."""
+
+    def __init__(self, steppers, grid, control, observers, events, progress) -> None:
+        self.steppers, self.grid, self.control = steppers, grid, control
+        self.observers, self.progress = observers, progress
+        self.before = [e for e in events if e.stage == "before_save"]
+        self.after = [e for e in events if e.stage == "after_save"]
+        self.saves = {int(s): k for k, s in enumerate(grid.save_steps)}
+        self.top = control.max_level
+        self.min_level = 0
+
+    def start(self, x0: NDArray[np.float64]) -> State:
+        x = np.array(x0, dtype=np.float64)
+        for part in (self.control, *self.observers):
+            part.start(self.grid, x.shape[0])
+        return State(0.0, [x.copy() for _ in self.steppers])
+
+    def settle(self, state: State) -> _Outcome:
+        """The checks of a new state, in the order of the module notes."""
         if not all(np.all(np.isfinite(xs)) for xs in state.x):
-            return "nonfinite", state.t, 0
-        state.coefficients = [s.coefficients(xs, state.t) for s, xs in zip(steppers, state.x, strict=True)]
-        for o in observers:
+            return _Outcome("nonfinite", state.t)
+        state.coefficients = [
+            s.coefficients(xs, state.t) for s, xs in zip(self.steppers, state.x, strict=True)
+        ]
+        for o in self.observers:
             o.step(state)
-        for e in before:
-            if (when := e.check(state)) is not None:
-                return e.name, when, 0
+        if (stop := _first_event(self.before, state)) is not None:
+            return stop
         if state.on_base_grid:
-            if state.interval in saves:
-                for o in observers:
-                    o.save(saves[state.interval], state)
-            if progress is not None:
-                progress(state.t)
+            for o in self.observers if state.interval in self.saves else ():
+                o.save(self.saves[state.interval], state)
+            if self.progress is not None:
+                self.progress(state.t)
         if not math.isfinite(state.max_drift()):
-            return "nonfinite", state.t, 0
-        for e in after:
-            if (when := e.check(state)) is not None:
-                return e.name, when, 0
-        if last:
-            return None
-        level, stop = control.plan(state)
-        return (*stop, 0) if stop is not None else ("", math.nan, level)
+            return _Outcome("nonfinite", state.t)
+        if (stop := _first_event(self.after, state)) is not None:
+            return stop
+        if state.interval >= self.grid.n_steps and state.on_base_grid:
+            return _Outcome("end")
+        level, stop = self.control.plan(state)
+        return _Outcome(*stop) if stop is not None else _Outcome("", level=level)
 
-    outcome = settle(state, grid.n_steps == 0)
-    while outcome is not None and outcome[0] == "":
-        q = state.position
-        aligned = top - ((q & -q).bit_length() - 1) if q else 0  # coarsest level on this time's grid
-        level = max(outcome[2], aligned)
-        dt = h / 2**level
+    def advance(self, state: State, planned: int, noise: NoiseSource) -> State:
+        """One step of every system with the same increments, at the planned level or finer
+        (the coarsest level on the dyadic grid of the current time)."""
+        q, top = state.position, self.top
+        level = max(planned, top - ((q & -q).bit_length() - 1) if q else 0)
+        dt = self.grid.dt / 2**level
         dw = noise.increment(dt, level)
-        new_x = [
+        x = [
             s.step(xs, state.t, dt, dw, c)
-            for s, xs, c in zip(steppers, state.x, state.coefficients, strict=True)
+            for s, xs, c in zip(self.steppers, state.x, state.coefficients, strict=True)
         ]
         position = state.position + (1 << (top - level))
         interval = state.interval + (position >> top)
         position &= (1 << top) - 1
-        state = State((interval + position / 2**top) * h, new_x, [], state.steps + 1, interval, position)
-        min_level = max(min_level, level)
-        outcome = settle(state, interval >= grid.n_steps and position == 0)
-    event, event_time = ("none", math.nan) if outcome is None else outcome[:2]
-    observed: dict[str, Any] = dict(control.summary())
-    for o in observers:
-        observed.update(o.result())
-    return Solution(grid.save_times, event, event_time, state.steps, h / 2**min_level, state, observed)
+        self.min_level = max(self.min_level, level)
+        return State(
+            (interval + position / 2**top) * self.grid.dt, x, [], state.steps + 1, interval, position
+        )
+
+
+def _first_event(events: Sequence[Event], state: State) -> _Outcome | None:
+    for e in events:
+        if (when := e.check(state)) is not None:
+            return _Outcome(e.name, when)
+    return None

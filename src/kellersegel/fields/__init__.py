@@ -39,10 +39,8 @@ __all__ = [
     "make_engine",
 ]
 
-#: Engines by name.
-ENGINES: dict[str, type[FieldEngine]] = {
-    e.name: e for e in (DirectEngine, NumpyEngine, MultipoleEngine, SpectralEngine)
-}
+#: Engines by name: the registry every engine subclass with a ``name`` joins when defined.
+ENGINES: dict[str, type[FieldEngine]] = FieldEngine.registry
 
 # Crossovers on 2 cores (benchmarks/README.md): λ = 0, fmm/direct = 1.3× at N = 5000 and 0.5× at
 # 2000 for the exact kernel, 1.1× and 0.6× for the cut-off (measured); λ > 0 and spectral from
