@@ -28,16 +28,15 @@ from __future__ import annotations
 import math
 
 import finufft
-import numba
 import numpy as np
-from numba import prange
 from numpy.typing import NDArray
 
 from kellersegel.dynamics.signal import SignalField
 from kellersegel.fields.base import EngineError, FieldValues
+from kellersegel.fields.history import history_gradient
 from kellersegel.initial.laws import GaussianBumps, UniformDisk
 from kellersegel.kernels.fourier import gaussian_reach
-from kellersegel.kernels.memory import SlabKernel, slab_psi
+from kellersegel.kernels.memory import SlabKernel
 
 __all__ = ["ExactHistorySignal", "GaussianMixtureSignal", "SpectralMemorySignal", "UniformDiskSignal"]
 
@@ -48,28 +47,6 @@ def _no_potential(potential: bool) -> None:
             "the memory fields (theta > 0) give ∇c only; models whose drift needs c itself are not "
             "available with theta > 0 yet"
         )
-
-
-@numba.njit(cache=True, parallel=True)
-def _history_gradient(x, history, a, b, theta, lam, eps2, include_self, nodes, weights, out):
-    n = x.shape[0]
-    for i in prange(n):
-        gx = 0.0
-        gy = 0.0
-        for k in range(a.shape[0]):
-            for j in range(history.shape[1]):
-                if j == i and not include_self:
-                    continue
-                dx = x[i, 0] - history[k, j, 0]
-                dy = x[i, 1] - history[k, j, 1]
-                r2 = dx * dx + dy * dy
-                if r2 == 0.0:
-                    continue
-                psi = slab_psi(r2, a[k], b[k], theta, lam, eps2, nodes, weights)
-                gx -= psi * dx
-                gy -= psi * dy
-        out[i, 0] = gx
-        out[i, 1] = gy
 
 
 class GaussianMixtureSignal:
@@ -200,7 +177,7 @@ class ExactHistorySignal(SignalField):
             if abs(self.slabs.ends[k - 1] - t) > 1e-9 * max(1.0, abs(t)):
                 raise ValueError(f"history recorded up to t = {self.slabs.ends[k - 1]:g}, asked at t = {t:g}")
             nodes, weights = self.kernel.quadrature
-            _history_gradient(
+            history_gradient(
                 x,
                 self.slabs.positions[:k],
                 t - self.slabs.ends[:k],
