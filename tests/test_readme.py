@@ -20,11 +20,12 @@ def test_readme_starts_with_the_two_commands():
 @pytest.mark.slow
 def test_readme_python_examples_run():
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     namespace: dict = {}
     for block in blocks:  # in order, in one namespace, as a reader would run them
         exec(compile(block, "README.md", "exec"), namespace)
     assert namespace["ds"].sizes["replica"] == 4
-    assert namespace["trajectory"].event == "none"
+    assert namespace["trajectory"].event == "none" and namespace["solution"].event == "none"
+    assert namespace["solution"].observed["second_moment"].shape == (11,)
     assert namespace["values"].potential.shape == (1000,)
     assert abs(namespace["exact"] - namespace["field"]).max() < 1e-8

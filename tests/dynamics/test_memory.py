@@ -138,9 +138,9 @@ def test_bad_use_fails_clearly(rng):
 
 
 def test_disk_initial_signal_is_the_heat_flow_of_the_disk():
-    from kellersegel.dynamics.memory import UniformDiskSignal
+    from kellersegel.initial import UniformDiskC0
 
-    disk = UniformDiskSignal(2.0, 0.7, (0.3, -0.2))
+    disk = UniformDiskC0(2.0, 0.7, (0.3, -0.2))
     x = np.array([[0.5, -0.2], [1.5, 0.4], [0.3, 0.49]])
     theta, lam = 0.5, 0.3
     np.testing.assert_array_equal(disk.gradient(x, 0.0, theta, lam), 0.0)  # a measure on the circle
@@ -166,9 +166,9 @@ def _disk_component(disk, point, axis, s2):
 
 
 def test_gaussian_initial_signal_is_the_same_in_both_fields(rng):
-    from kellersegel.dynamics.memory import GaussianMixtureSignal
+    from kellersegel.initial import GaussianMixtureC0
 
-    c0 = GaussianMixtureSignal(1.5, [[0.5, 0.0], [-1.0, 1.0]], [0.3, 0.6], [1.0, 2.0])
+    c0 = GaussianMixtureC0(1.5, [[0.5, 0.0], [-1.0, 1.0]], [0.3, 0.6], [1.0, 2.0])
     kernel = SlabKernel(0.7, 0.4, EPS)
     x = rng.standard_normal((100, 2))
     exact = ExactHistorySignal(kernel, initial_signal=c0).at_particles(x, 0.0, potential=False).gradient
@@ -197,9 +197,9 @@ def test_memory_is_empty_before_the_first_step_and_the_history_must_be_asked_at_
 
 
 def test_a_gaussian_c0_narrower_than_epsilon_is_refused_by_the_spectral_field():
-    from kellersegel.dynamics.memory import GaussianMixtureSignal
+    from kellersegel.initial import GaussianMixtureC0
 
     with pytest.raises(ValueError, match=r"variance 0.036 is below ε² = 0.04"):
         SpectralMemorySignal(
-            SlabKernel(1.0, 0.0, EPS), initial_signal=GaussianMixtureSignal(1.0, [[0, 0]], 0.036)
+            SlabKernel(1.0, 0.0, EPS), initial_signal=GaussianMixtureC0(1.0, [[0, 0]], 0.036)
         )

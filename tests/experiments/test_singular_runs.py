@@ -9,7 +9,7 @@ import xarray as xr
 from kellersegel.cli.main import main
 from kellersegel.config import config_from_dict
 from kellersegel.experiments import run_particles
-from kellersegel.plotting import plot_run
+from kellersegel.plotting import save_run_figures
 
 CONFIG = {
     "model": {"chi": 2 * math.pi},
@@ -33,7 +33,7 @@ def test_adaptive_run_dataset_has_cluster_fields_and_does_not_depend_on_workers(
     with xr.open_dataset(tmp_path / "a" / "run.nc") as saved:
         xr.testing.assert_identical(saved.load(), one)
     assert one.attrs["smallest_exploding_cluster"] == 0  # χ = 2π, N = 3: every δ_k > 0
-    figures = plot_run(tmp_path / "a")
+    figures = save_run_figures(tmp_path / "a")
     assert tmp_path / "a" / "clusters.png" in figures
 
 

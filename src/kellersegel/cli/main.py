@@ -96,9 +96,9 @@ def _cmd_pde(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ds = solve_pde(config, outdir, progress=not args.quiet)
-    from kellersegel.plotting.pde_figures import plot_pde
+    from kellersegel.plotting import save_pde_figure
 
-    plot_pde(ds, outdir / "pde.png")
+    save_pde_figure(ds, outdir / "pde.png")
     for warning in caught:
         print(f"kellersegel: warning: {warning.message}", file=sys.stderr)
     print(f"{choose_pde_solver(config)} solver: wrote {outdir / 'pde.nc'}, {outdir / 'pde.png'}")
@@ -163,12 +163,12 @@ def _cmd_theory(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from kellersegel.plotting import plot_run
+    from kellersegel.plotting import save_run_figures
 
     outdir = Path(args.outdir)
     if not (outdir / "run.nc").is_file():
         raise UserError(f"{outdir}: no run.nc here; make one with `kellersegel run CONFIG -o {outdir}`")
-    for path in plot_run(outdir):
+    for path in save_run_figures(outdir):
         print(f"wrote {path}")
     return 0
 

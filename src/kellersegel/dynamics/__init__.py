@@ -6,12 +6,7 @@ from kellersegel.dynamics.clusters import ClosePairs, ClusterTracker, close_pair
 from kellersegel.dynamics.coupling import CoupledTrajectory, simulate_coupled
 from kellersegel.dynamics.diagnostics import center_of_mass, min_pair_distance, second_moment
 from kellersegel.dynamics.euler_maruyama import Coefficients, EulerMaruyama
-from kellersegel.dynamics.memory import (
-    ExactHistorySignal,
-    GaussianMixtureSignal,
-    SpectralMemorySignal,
-    UniformDiskSignal,
-)
+from kellersegel.dynamics.memory import ExactHistorySignal, SpectralMemorySignal
 from kellersegel.dynamics.signal import EllipticSignal, GivenSignal, SignalField
 from kellersegel.dynamics.simulate import EVENTS, Trajectory, simulate
 from kellersegel.dynamics.time_grid import TimeGrid
@@ -28,13 +23,11 @@ __all__ = [
     "EllipticSignal",
     "EulerMaruyama",
     "ExactHistorySignal",
-    "GaussianMixtureSignal",
     "GivenSignal",
     "SignalField",
     "SpectralMemorySignal",
     "TimeGrid",
     "Trajectory",
-    "UniformDiskSignal",
     "center_of_mass",
     "close_pairs",
     "find_clusters",

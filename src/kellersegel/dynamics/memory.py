@@ -34,11 +34,11 @@ from numpy.typing import NDArray
 from kellersegel.dynamics.signal import SignalField
 from kellersegel.fields.base import EngineError, FieldValues
 from kellersegel.fields.history import history_gradient
-from kellersegel.initial.laws import GaussianBumps, UniformDisk
+from kellersegel.initial.c0 import GaussianMixtureC0, UniformDiskC0
 from kellersegel.kernels.fourier import gaussian_reach
 from kellersegel.kernels.memory import SlabKernel
 
-__all__ = ["ExactHistorySignal", "GaussianMixtureSignal", "SpectralMemorySignal", "UniformDiskSignal"]
+__all__ = ["ExactHistorySignal", "SpectralMemorySignal"]
 
 
 def _no_potential(potential: bool) -> None:
@@ -47,72 +47,6 @@ def _no_potential(potential: bool) -> None:
             "the memory fields (theta > 0) give ∇c only; models whose drift needs c itself are not "
             "available with theta > 0 yet"
         )
-
-
-class GaussianMixtureSignal:
-    """An initial signal c0 = A Σ_k w_k N(c_k, v_k I) (Σ w_k = 1) and its heat-semigroup evolution.
-
-    e^{−λt/θ} (g^θ_t * c0) = A e^{−λt/θ} Σ_k w_k N(c_k, (v_k + 2t/θ) I): closed forms for the gradient
-    (exact-history field) and the transform ĉ0(k) = A Σ_k w_k e^{−ik·(c_k − x_c)} e^{−v_k|k|²/2}
-    (spectral field, about the lattice centre x_c).
-    """
-
-    def __init__(self, mass: float, centers, variances, weights=None) -> None:
-        self.mass = float(mass)
-        #: the normalised mixture as initial data (validates; cell averages on a PDE grid)
-        self.law = GaussianBumps(np.atleast_2d(centers), variances, weights)
-        self.centers, self.variances, self.weights = self.law.centers, self.law.variances, self.law.weights
-
-    def gradient(self, x: NDArray[np.float64], t: float, theta: float, lam: float) -> NDArray[np.float64]:
-        """∇[e^{−λt/θ} g^θ_t * c0](x), shape (n, 2)."""
-        out = np.zeros_like(x)
-        for c, v, w in zip(self.centers, self.variances, self.weights, strict=True):
-            var = v + 2.0 * t / theta
-            d = x - c
-            density = np.exp(-np.einsum("ij,ij->i", d, d) / (2 * var)) / (2 * math.pi * var)
-            out -= (w * density / var)[:, None] * d
-        return self.mass * math.exp(-lam * t / theta) * out
-
-    def transform(self, kx, ky, center) -> NDArray[np.complex128]:
-        """ĉ0 on the lattice kx (m, 1), ky (1, m), about ``center``."""
-        out = np.zeros(np.broadcast_shapes(kx.shape, ky.shape), np.complex128)
-        for c, v, w in zip(self.centers, self.variances, self.weights, strict=True):
-            shift = c - center
-            out += w * np.exp(-1j * (kx * shift[0] + ky * shift[1]) - 0.5 * v * (kx**2 + ky**2))
-        return self.mass * out
-
-
-class UniformDiskSignal:
-    """An initial signal c0 = A/(πR²) on the disk of radius R about ``center`` (0 outside).
-
-    g^θ_t * c0 at distance ρ from the centre is A/(πR²) P(|Z| ≤ R) for Z ~ N(x, s² I), s² = 2t/θ,
-    i.e. A/(πR²)(1 − Q_1(ρ/s, R/s)) with Marcum's Q; its gradient is
-    −A/(πR²) (R/s²) e^{−(ρ−R)²/(2s²)} Ĩ_1(ρR/s²) x̂, Ĩ_1 = e^{−z} I_1(z) (closed form, no overflow).
-    At t = 0 the gradient is a measure on the circle and is taken as 0 (no particle lies on it a.s.).
-    For the exact-history field only: the spectral lattice cannot resolve the disk's edge.
-    """
-
-    def __init__(self, mass: float, radius: float, center=(0.0, 0.0)) -> None:
-        self.mass = float(mass)
-        #: the normalised disk as initial data (validates; cell averages on a PDE grid)
-        self.law = UniformDisk(radius, center)
-        self.radius, self.center = self.law.radius, self.law.center
-
-    def gradient(self, x: NDArray[np.float64], t: float, theta: float, lam: float) -> NDArray[np.float64]:
-        """∇[e^{−λt/θ} g^θ_t * c0](x), shape (n, 2)."""
-        from scipy import special
-
-        s2 = 2.0 * t / theta
-        if s2 == 0.0:
-            return np.zeros_like(x)
-        d = x - self.center
-        rho = np.sqrt(np.einsum("ij,ij->i", d, d))
-        big_r = self.radius
-        radial = -(big_r / s2) * np.exp(-((rho - big_r) ** 2) / (2 * s2)) * special.i1e(rho * big_r / s2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            unit = np.where(rho[:, None] > 0, d / rho[:, None], 0.0)
-        amplitude = self.mass / (math.pi * big_r**2) * math.exp(-lam * t / theta)
-        return amplitude * radial[:, None] * unit
 
 
 class _Slabs:
@@ -226,7 +160,7 @@ class SpectralMemorySignal(SignalField):
         Largest number of lattice modes (per side, squared) allowed.
     threads : int
         finufft threads (1: bitwise reproducible).
-    initial_signal : GaussianMixtureSignal or None
+    initial_signal : GaussianMixtureC0 or None
         c0 (None: 0); its variances must be at least ε² for the lattice to resolve it.
     """
 
@@ -239,11 +173,11 @@ class SpectralMemorySignal(SignalField):
         margin: float | None = None,
         max_modes: int = 4096**2,
         threads: int = 1,
-        initial_signal: GaussianMixtureSignal | None = None,
+        initial_signal: GaussianMixtureC0 | None = None,
     ) -> None:
         if kernel.singular:
             raise ValueError("the spectral memory field needs a mollified kernel (epsilon > 0)")
-        if isinstance(initial_signal, UniformDiskSignal):
+        if isinstance(initial_signal, UniformDiskC0):
             raise ValueError(
                 "initial_signal: the disk's sharp edge is not resolved by the spectral lattice; use "
                 "the exact-history field (engine = 'direct') or a Gaussian c0"

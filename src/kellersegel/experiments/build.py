@@ -11,20 +11,17 @@ from kellersegel.config.schema import (
     RunConfig,
 )
 from kellersegel.dynamics import EllipticSignal, EulerMaruyama, SignalField, TimeGrid
-from kellersegel.dynamics.memory import (
-    ExactHistorySignal,
-    GaussianMixtureSignal,
-    SpectralMemorySignal,
-    UniformDiskSignal,
-)
+from kellersegel.dynamics.memory import ExactHistorySignal, SpectralMemorySignal
 from kellersegel.fields import make_engine
 from kellersegel.initial import (
     GaussianBumps,
     GaussianData,
+    GaussianMixtureC0,
     InitialData,
     PointMass,
     PointsFromFile,
     UniformDisk,
+    UniformDiskC0,
 )
 from kellersegel.kernels import InteractionKernel, make_kernel, make_scaling
 from kellersegel.kernels.memory import SlabKernel
@@ -89,16 +86,16 @@ def build_time_grid(config: RunConfig) -> TimeGrid:
     return TimeGrid(config.time.t_end, config.time.dt, config.time.save_every)
 
 
-def build_initial_signal(config: RunConfig) -> GaussianMixtureSignal | UniformDiskSignal | None:
+def build_initial_signal(config: RunConfig) -> GaussianMixtureC0 | UniformDiskC0 | None:
     """c0 for θ > 0 (None: zero)."""
     s = config.initial_signal
     if s.kind == "zero":
         return None
     if s.kind == "disk":
-        return UniformDiskSignal(s.mass, s.radius, s.center)
+        return UniformDiskC0(s.mass, s.radius, s.center)
     if s.kind == "gaussian":
-        return GaussianMixtureSignal(s.mass, [s.center], s.variance)
-    return GaussianMixtureSignal(s.mass, s.centers, s.variances, s.weights)
+        return GaussianMixtureC0(s.mass, [s.center], s.variance)
+    return GaussianMixtureC0(s.mass, s.centers, s.variances, s.weights)
 
 
 def build_signal(

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
+from kellersegel.plotting.base import axes_row, file_figure, save_figure
 
-__all__ = ["plot_pde"]
+__all__ = ["pde_panels", "plot_pde", "save_pde_figure"]
 
 
-def plot_pde(ds: xr.Dataset, path: str | Path, panels: int = 4) -> Path:
+def pde_panels(ds: xr.Dataset, panels: int = 4) -> int:
+    """How many axes :func:`plot_pde` draws on: one profile plot (radial) or ``panels`` images,
+    then the second moment and the peak density."""
+    times = ds["time"].values
+    picks = np.unique(np.linspace(0, len(times) - 1, panels).round().astype(int))
+    return (1 if "r" in ds.dims else len(picks)) + 2
+
+
+def plot_pde(ds: xr.Dataset, axes: Sequence[Axes] | None = None, panels: int = 4) -> list[Axes]:
     """One row: ρ at ``panels`` times (profiles in r, or images), m₂(t), and the peak density."""
     times = ds["time"].values
     picks = np.unique(np.linspace(0, len(times) - 1, panels).round().astype(int))
     radial = "r" in ds.dims
-    ncols = (1 if radial else len(picks)) + 2
-    fig, axes = plt.subplots(1, ncols, figsize=(3.6 * ncols, 3.4))
+    axes = axes_row(axes, pde_panels(ds, panels), height=3.4)
+    fig = axes[0].figure
     if radial:
         ax = axes[0]
         r = ds["r"].values
@@ -66,8 +74,11 @@ def plot_pde(ds: xr.Dataset, path: str | Path, panels: int = 4) -> Path:
         ax.axvline(blowup, color="r", lw=1, ls=":")
         title += f" (blow-up t ≈ {blowup:.4g})"
     ax.set(xlabel="t", title=title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return axes
+
+
+def save_pde_figure(ds: xr.Dataset, path: str | Path, panels: int = 4) -> Path:
+    """:func:`plot_pde` written to ``path``."""
+    fig, axes = file_figure(pde_panels(ds, panels), height=3.4)
+    plot_pde(ds, axes, panels)
+    return save_figure(fig, path)

@@ -2,37 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from scipy.stats import gaussian_kde
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-from scipy.stats import gaussian_kde  # noqa: E402
+from kellersegel.plotting.base import axes_row, file_figure, save_figure
 
-__all__ = ["plot_run", "plot_second_moment", "plot_snapshots"]
+__all__ = ["plot_clusters", "plot_second_moment", "plot_snapshots", "save_run_figures"]
 
 _KDE_POINTS = 4000
 _SCATTER_POINTS = 3000
 
 
-def plot_snapshots(ds: xr.Dataset, path: str | Path, replica: int = 0, panels: int = 4) -> Path:
-    """Particle positions of one replica at ``panels`` save times over a Gaussian KDE (Scott's rule)."""
+def snapshot_times(ds: xr.Dataset, replica: int = 0, panels: int = 4) -> np.ndarray:
+    """Indices of up to ``panels`` save times, evenly spread over the replica's finite states."""
+    pos = ds["positions"].isel(replica=replica).values
+    valid = np.flatnonzero(np.all(np.isfinite(pos), axis=(1, 2)))
+    return valid[np.unique(np.linspace(0, len(valid) - 1, panels).round().astype(int))]
+
+
+def plot_snapshots(
+    ds: xr.Dataset, axes: Sequence[Axes] | None = None, replica: int = 0, panels: int = 4
+) -> list[Axes]:
+    """Particle positions of one replica at ``panels`` save times (:func:`snapshot_times`; give as
+    many axes) over a Gaussian KDE (Scott's rule)."""
     pos = ds["positions"].isel(replica=replica)
-    valid = np.flatnonzero(np.all(np.isfinite(pos.values), axis=(1, 2)))
-    picks = valid[np.unique(np.linspace(0, len(valid) - 1, panels).round().astype(int))]
+    picks = snapshot_times(ds, replica, panels)
     first = pos.isel(time=picks[0]).values
     center = np.median(first, axis=0)
     half = max(3.0 * float(np.sqrt(np.mean(np.sum((first - center) ** 2, axis=1)))), 1e-3)
     extent = (center[0] - half, center[0] + half, center[1] - half, center[1] + half)
     gx, gy = np.meshgrid(np.linspace(*extent[:2], 160), np.linspace(*extent[2:], 160))
-    fig, axes = plt.subplots(
-        1, len(picks), figsize=(3.6 * len(picks), 4.0), squeeze=False, layout="constrained"
-    )
+    axes = axes_row(axes, len(picks), height=4.0)
     rng = np.random.default_rng(0)
-    for ax, k in zip(axes[0], picks, strict=True):
+    for ax, k in zip(axes, picks, strict=True):
         x = pos.isel(time=k).values
         sub = x[rng.permutation(len(x))[:_KDE_POINTS]]
         if len(np.unique(sub, axis=0)) > 2:
@@ -44,17 +51,17 @@ def plot_snapshots(ds: xr.Dataset, path: str | Path, replica: int = 0, panels: i
         ax.set_ylim(extent[2:])
         ax.set_title(f"t = {float(ds.time[k]):.3g}")
         ax.set_xlabel("x")
-    axes[0, 0].set_ylabel("y")
+    axes[0].set_ylabel("y")
     n_saved, n = ds.sizes["particle"], int(ds.attrs.get("n_particles", ds.sizes["particle"]))
-    fig.suptitle(
+    axes[0].figure.suptitle(
         f"{ds.attrs.get('model', '')} model, {ds.attrs.get('kernel', '')} kernel, N = {n}"
         + (f" ({n_saved} shown)" if n_saved < n else "")
         + f", replica {replica}"
     )
-    return _save(fig, path)
+    return axes
 
 
-def plot_second_moment(ds: xr.Dataset, path: str | Path) -> Path:
+def plot_second_moment(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     """Ensemble mean of (1/N)Σ|X_i|² (± 2 standard errors) and the virial line m2(0) + s·t.
 
     s = 4 − χM(N−1)/(2πN) is exact in expectation for the exact log kernel (λ = 0); for
@@ -63,7 +70,7 @@ def plot_second_moment(ds: xr.Dataset, path: str | Path) -> Path:
     m2 = ds["second_moment"]
     t = ds["time"].values
     r = ds.sizes["replica"]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    (ax,) = axes_row(ax, 1, 6, 4)
     if r <= 20:
         for k in range(r):
             ax.plot(t, m2.isel(replica=k), color="0.75", lw=0.7)
@@ -82,14 +89,13 @@ def plot_second_moment(ds: xr.Dataset, path: str | Path) -> Path:
     ax.set_xlabel("t")
     ax.set_ylabel(r"$\frac{1}{N}\sum_i |X_i|^2$")
     ax.legend(frameon=False)
-    fig.tight_layout()
-    return _save(fig, path)
+    return ax
 
 
-def plot_clusters(ds: xr.Dataset, path: str | Path, max_size: int = 6) -> Path:
+def plot_clusters(ds: xr.Dataset, axes: Sequence[Axes] | None = None, max_size: int = 6) -> list[Axes]:
     """Cluster sizes: largest cluster over time, P(a cluster of ≥ k particles by t), exploding sizes.
 
-    Needs cluster tracking (``largest_cluster`` and ``cluster_first_time`` in the dataset). The
+    Three axes. Needs cluster tracking (``largest_cluster`` and ``cluster_first_time``). The
     dashed line in the last panel is the smallest k with collision dimension δ_k ≤ 0, when the
     dataset gives it (attribute ``smallest_exploding_cluster``).
     """
@@ -100,7 +106,7 @@ def plot_clusters(ds: xr.Dataset, path: str | Path, max_size: int = 6) -> Path:
     stopped = np.where(ds["event"].values != "none", ds["event_time"].values, t[-1])
     seen = np.r_[stopped, ds["cluster_first_time"].values.ravel()]
     horizon = 1.05 * float(np.nanmax(seen)) if np.any(np.isfinite(seen)) else float(t[-1])
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    axes = axes_row(axes, 3, 13 / 3, 3.8)
     ax = axes[0]
     for k in range(min(r, 20)):
         ax.step(t, ds["largest_cluster"].isel(replica=k), where="post", color="0.6", lw=0.8)
@@ -134,26 +140,20 @@ def plot_clusters(ds: xr.Dataset, path: str | Path, max_size: int = 6) -> Path:
     if ticks.size:
         ax.set_xticks(np.arange(ticks.min(), ticks.max() + 1))
     ax.set(xlabel="exploding cluster size", ylabel="replicas", title=f"{exploded.sum()} of {r} exploded")
-    fig.tight_layout()
-    return _save(fig, path)
+    return axes
 
 
-def plot_run(outdir: str | Path) -> list[Path]:
-    """All figures of the run in ``outdir`` (reads ``outdir/run.nc``)."""
+def save_run_figures(outdir: str | Path) -> list[Path]:
+    """All figures of the run in ``outdir`` (reads ``outdir/run.nc``): snapshots.png,
+    second_moment.png and, with cluster tracking, clusters.png."""
     outdir = Path(outdir)
     with xr.open_dataset(outdir / "run.nc", engine="netcdf4") as ds:
         ds = ds.load()
-    figures = [
-        plot_snapshots(ds, outdir / "snapshots.png"),
-        plot_second_moment(ds, outdir / "second_moment.png"),
-    ]
+    fig, axes = file_figure(len(snapshot_times(ds)), height=4.0)
+    figures = [save_figure(plot_snapshots(ds, axes)[0].figure, outdir / "snapshots.png")]
+    fig, (ax,) = file_figure(1, 6, 4)
+    figures.append(save_figure(plot_second_moment(ds, ax).figure, outdir / "second_moment.png"))
     if "largest_cluster" in ds:
-        figures.append(plot_clusters(ds, outdir / "clusters.png"))
+        fig, axes = file_figure(3, 13 / 3, 3.8)
+        figures.append(save_figure(plot_clusters(ds, axes)[0].figure, outdir / "clusters.png"))
     return figures
-
-
-def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path

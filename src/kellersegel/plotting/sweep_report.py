@@ -10,18 +10,17 @@ KDE's L1 distance (Scott's bandwidth).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
+from kellersegel.analysis import fit_rate
+from kellersegel.plotting.base import axes_row, file_figure, save_figure
 
-from kellersegel.analysis import fit_rate  # noqa: E402
-
-__all__ = ["report_sweep", "sweep_rates"]
+__all__ = ["plot_rates", "plot_stopping_times", "report_sweep", "sweep_rates"]
 
 N_AXIS = "particles.n"
 PANELS = {
@@ -59,27 +58,12 @@ def sweep_rates(ds: xr.Dataset) -> list[tuple[str, str, object]]:
     return fits
 
 
-def report_sweep(path: str | Path, outdir: str | Path | None = None) -> list[Path]:
-    """Write ``rates.png``, ``stopping_times.png`` and ``summary.txt`` into ``outdir``.
-
-    Default folder: the store's path without ``.zarr``, plus ``-report`` (OUT.zarr → OUT-report).
-    """
-    path = Path(path)
-    outdir = (
-        Path(outdir) if outdir is not None else path.with_name(path.name.removesuffix(".zarr") + "-report")
-    )
-    outdir.mkdir(parents=True, exist_ok=True)
-    with xr.open_zarr(path, consolidated=False) as ds:
-        ds = ds.load()
-    done = ds["done"].values.astype(bool)
-    if not done.all():
-        raise ValueError(
-            f"{path}: {int((~done).sum())} of {done.size} tasks not done (resume the sweep first)"
-        )
-    fits = sweep_rates(ds)
+def plot_rates(ds: xr.Dataset, axes: Sequence[Axes] | None = None, fits=None) -> list[Axes]:
+    """One panel per group of :data:`PANELS`: the final errors against N (mean ± s.e. over
+    replicas), the fitted C N^−r (solid) and the reference rates (dotted)."""
+    fits = sweep_rates(ds) if fits is None else fits
     t_end = float(ds["time"].values[-1])
-
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(5 * len(PANELS), 4.2))
+    axes = axes_row(axes, len(PANELS), 5, 4.2)
     for ax, (title, metrics) in zip(axes, PANELS.items(), strict=True):
         color = 0
         for label, sub in _series(ds):
@@ -106,12 +90,13 @@ def report_sweep(path: str | Path, outdir: str | Path | None = None) -> list[Pat
                 color += 1
         ax.set(xscale="log", yscale="log", xlabel="N", title=f"{title} at t = {t_end:g}")
         ax.legend(frameon=False, fontsize=7)
-    fig.tight_layout()
-    rates_png = outdir / "rates.png"
-    fig.savefig(rates_png, dpi=130)
-    plt.close(fig)
+    return axes
 
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+
+def plot_stopping_times(ds: xr.Dataset, ax: Axes | None = None) -> list[str]:
+    """P(τ < T) and P(τ_min < T) against N (± binomial s.e.); returns the same numbers as text."""
+    (ax,) = axes_row(ax, 1, 5.5, 4)
+    t_end = float(ds["time"].values[-1])
     lines = []
     for label, sub in _series(ds):
         n = sub[N_AXIS].values.astype(float)
@@ -126,10 +111,34 @@ def report_sweep(path: str | Path, outdir: str | Path | None = None) -> list[Pat
             )
     ax.set(xscale="log", xlabel="N", ylabel="probability", ylim=(-0.05, 1.05))
     ax.legend(frameon=False, fontsize=7)
-    fig.tight_layout()
-    tau_png = outdir / "stopping_times.png"
-    fig.savefig(tau_png, dpi=130)
-    plt.close(fig)
+    return lines
+
+
+def report_sweep(path: str | Path, outdir: str | Path | None = None) -> list[Path]:
+    """Write ``rates.png``, ``stopping_times.png`` and ``summary.txt`` into ``outdir``.
+
+    Default folder: the store's path without ``.zarr``, plus ``-report`` (OUT.zarr → OUT-report).
+    """
+    path = Path(path)
+    outdir = (
+        Path(outdir) if outdir is not None else path.with_name(path.name.removesuffix(".zarr") + "-report")
+    )
+    outdir.mkdir(parents=True, exist_ok=True)
+    with xr.open_zarr(path, consolidated=False) as ds:
+        ds = ds.load()
+    done = ds["done"].values.astype(bool)
+    if not done.all():
+        raise ValueError(
+            f"{path}: {int((~done).sum())} of {done.size} tasks not done (resume the sweep first)"
+        )
+    fits = sweep_rates(ds)
+    t_end = float(ds["time"].values[-1])
+    fig, axes = file_figure(len(PANELS), 5, 4.2)
+    plot_rates(ds, axes, fits)
+    rates_png = save_figure(fig, outdir / "rates.png")
+    fig, (ax,) = file_figure(1, 5.5, 4)
+    lines = plot_stopping_times(ds, ax)
+    tau_png = save_figure(fig, outdir / "stopping_times.png")
 
     config_lines = ds.attrs.get("config", "").splitlines()
     summary = [

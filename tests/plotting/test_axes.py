@@ -1,0 +1,53 @@
+"""Figures compose: every plot function draws on the axes it is given and returns them."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from matplotlib.figure import Figure
+
+from kellersegel.plotting import plot_pde, plot_second_moment, plot_snapshots
+from kellersegel.plotting.pde_figures import pde_panels
+
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+
+
+@pytest.fixture(scope="module")
+def run():
+    with xr.open_dataset(REFERENCE / "default.nc") as ds:
+        return ds.load()
+
+
+def test_plots_draw_on_the_axes_of_one_figure(run):
+    fig = Figure()
+    grid = fig.subplots(2, 4)
+    shown = plot_snapshots(run, grid[0], panels=4)
+    ax = plot_second_moment(run, ax=grid[1, 0])
+    assert list(shown) == list(grid[0]) and ax is grid[1, 0]
+    assert len(ax.lines) >= 3  # replicas, their mean, the virial line
+    m2 = run["second_moment"].mean("replica").values
+    np.testing.assert_allclose(ax.lines[run.sizes["replica"]].get_ydata(), m2)
+    assert [a.get_title() for a in grid[0]][0] == "t = 0"
+    with pytest.raises(ValueError, match="needs 4 axes, got 3"):
+        plot_snapshots(run, grid[0][:3], panels=4)
+
+
+def test_the_pde_figure_on_given_axes():
+    with xr.open_dataset(REFERENCE / "pde-radial.nc") as ds:
+        ds = ds.load()
+    fig = Figure()
+    axes = fig.subplots(1, pde_panels(ds))
+    assert list(plot_pde(ds, axes)) == list(axes)
+    assert axes[0].get_yscale() == "log" and len(axes[0].lines) == 4
+
+
+def test_importing_the_plots_leaves_pyplot_and_the_backend_alone():
+    code = (
+        "import sys, kellersegel.plotting, kellersegel.plotting.sweep_report, kellersegel.cli.main; "
+        "print('matplotlib.pyplot' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
