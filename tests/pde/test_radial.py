@@ -70,7 +70,7 @@ def test_signal_and_gradient_agree():
     sol = RadialSolver(ClassicalModel(), RadialGrid(n=1000)).solve(GaussianData(1.0), 0.2, 0.2)
     r = np.linspace(0.3, 3.0, 10)
     h = 1e-4
-    slope = (sol.signal(0.2, r + h) - sol.signal(0.2, r - h)) / (2 * h)
+    slope = (sol.signal_profile(0.2, r + h) - sol.signal_profile(0.2, r - h)) / (2 * h)
     grad = sol.signal_gradient(0.2, np.stack([r, np.zeros_like(r)], axis=-1))[:, 0]
     np.testing.assert_allclose(slope, grad, rtol=1e-4)
     # at t = 0 it is the closed form for a Gaussian: ∂r c = −(1 − e^{−r²/2})/(2πr)
@@ -102,7 +102,7 @@ def test_signal_density_and_mass_of_gaussian_data_are_their_closed_forms():
     )
     r = np.array([0.0, 0.2, 0.9, 2.5, 5.0, 6.0, 7.5])  # s_max = 40: the last beyond √40
     expected = mass * GaussianMollifiedKernel(1.0).potential_profile(r**2)
-    np.testing.assert_allclose(sol.signal(0.0, r), expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(sol.signal_profile(0.0, r), expected, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(
         sol.density(0.0, r[:-1]), mass * np.exp(-(r[:-1] ** 2) / 2) / (2 * np.pi), atol=1e-6
     )
@@ -111,4 +111,22 @@ def test_signal_density_and_mass_of_gaussian_data_are_their_closed_forms():
         sol.cumulative_mass(0.0, r[:-1]), mass * -np.expm1(-(r[:-1] ** 2) / 2), atol=1e-8
     )
     with pytest.raises(ValueError, match=r"t = 0.2 is outside the solved interval \[0, 0.1\]"):
-        sol.signal(0.2, r)
+        sol.signal_profile(0.2, r)
+
+
+def test_both_solutions_are_mean_field_solutions_in_t_x_order():
+    """c(t, x) of the radial solution at points is its profile at |x|, and the grid solver's c of
+    the same data agrees with it to its discretisation error."""
+    from kellersegel.pde import FiniteVolumeSolver, Grid2D, MeanFieldSolution
+
+    model, data = ClassicalModel(chi=4.0), GaussianData(1.0)
+    radial = RadialSolver(model, RadialGrid(n=400, s_max=60.0)).solve(data, 0.1, 0.05)
+    grid = FiniteVolumeSolver(model, Grid2D(n=96, half_width=6.0)).solve(data, 0.1, 0.05)
+    x = np.array([[0.3, 0.4], [-1.0, 1.2], [0.0, -2.0]])
+    for solution in (radial, grid):
+        assert isinstance(solution, MeanFieldSolution)
+        assert solution.signal(0.1, x).shape == (3,) and solution.signal_gradient(0.1, x).shape == (3, 2)
+    np.testing.assert_allclose(radial.signal(0.1, x), radial.signal_profile(0.1, np.linalg.norm(x, axis=1)))
+    # independent solvers of one problem: c and ∇c agree to 2e-4 here (grid h = 0.125)
+    np.testing.assert_allclose(grid.signal(0.1, x), radial.signal(0.1, x), atol=5e-4)
+    np.testing.assert_allclose(grid.signal_gradient(0.1, x), radial.signal_gradient(0.1, x), atol=5e-4)

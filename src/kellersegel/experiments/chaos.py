@@ -39,14 +39,10 @@ __all__ = ["limit_density", "mean_field_stepper", "measure_replica"]
 
 def mean_field_stepper(config: RunConfig, solution) -> EulerMaruyama:
     """The McKean–Vlasov dynamics: the model's drift and noise with c, ∇c of the PDE solution."""
-    model = build_model(config)
-    potential = None
-    if not isinstance(solution, RadialSolution):
-
-        def potential(x, t):
-            return solution.signal(t, x)
-
-    return EulerMaruyama(model, GivenSignal(lambda x, t: solution.signal_gradient(t, x), potential))
+    return EulerMaruyama(
+        build_model(config),
+        GivenSignal(lambda x, t: solution.signal_gradient(t, x), lambda x, t: solution.signal(t, x)),
+    )
 
 
 def limit_density(config: RunConfig, solution, t: float) -> tuple[Grid2D, np.ndarray]:

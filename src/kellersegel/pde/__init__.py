@@ -9,7 +9,7 @@ from kellersegel.pde.finite_volume import FiniteVolumeSolver
 from kellersegel.pde.grid import Grid2D, UnderResolvedWarning
 from kellersegel.pde.radial import RadialGrid, RadialSolution, RadialSolver, radial_mass
 from kellersegel.pde.signal import FreeSpaceSignal, FrozenSignal, HeatSignal
-from kellersegel.pde.solution import GridSolution
+from kellersegel.pde.solution import GridSolution, MeanFieldSolution
 
 __all__ = [
     "FiniteVolumeSolver",
@@ -18,6 +18,7 @@ __all__ = [
     "Grid2D",
     "GridSolution",
     "HeatSignal",
+    "MeanFieldSolution",
     "RadialGrid",
     "RadialSolution",
     "RadialSolver",

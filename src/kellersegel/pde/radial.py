@@ -158,7 +158,12 @@ class RadialSolution:
             factor = np.where(r2 > 0, -m / (2 * math.pi * r2), 0.0)
         return factor[..., None] * x
 
-    def signal(self, t: float, r: ArrayLike) -> NDArray[np.float64]:
+    def signal(self, t: float, x: ArrayLike) -> NDArray[np.float64]:
+        """c(t, x) at points of shape (..., 2) (the radial profile at |x|)."""
+        x = np.asarray(x, dtype=np.float64)
+        return self.signal_profile(t, np.sqrt(np.einsum("...i,...i->...", x, x)))
+
+    def signal_profile(self, t: float, r: ArrayLike) -> NDArray[np.float64]:
         """c = G_0 * ρ at radius r. Newton's theorem and an integration by parts give
         c = −(M/4π) log s_max + (1/4π) ∫_s^{s_max} m(s')/s' ds' (s = r² ≤ s_max; −(M/4π) log s beyond)."""
         from scipy.interpolate import CubicSpline
@@ -193,7 +198,7 @@ class RadialSolution:
         r = np.sqrt(self.grid.s) if radii is None else np.asarray(radii, dtype=np.float64)
         density = np.stack([self.density(t, r) for t in self.times])
         cumulative = np.stack([self.cumulative_mass(t, r) for t in self.times])
-        signal = np.stack([self.signal(t, r) for t in self.times])
+        signal = np.stack([self.signal_profile(t, r) for t in self.times])
         data = xr.Dataset(
             {
                 "density": (("time", "r"), density, {"long_name": "ρ(r, t)"}),

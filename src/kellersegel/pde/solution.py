@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import xarray as xr
@@ -11,7 +12,21 @@ from scipy import ndimage
 
 from kellersegel.pde.grid import Grid2D
 
-__all__ = ["GridSolution", "save_times"]
+__all__ = ["GridSolution", "MeanFieldSolution", "save_times"]
+
+
+@runtime_checkable
+class MeanFieldSolution(Protocol):
+    """What every PDE solution gives, arguments in the order (t, x): c and ∇c of the limit at any
+    points x of shape (..., 2) and time t in its solved interval [times[0], times[-1]]."""
+
+    times: NDArray[np.float64]
+
+    def signal(self, t: float, x: ArrayLike) -> NDArray[np.float64]:
+        """c(t, x), shape (...)."""
+
+    def signal_gradient(self, t: float, x: ArrayLike) -> NDArray[np.float64]:
+        """∇c(t, x), shape (..., 2)."""
 
 
 def save_times(t_end: float, save_every: float) -> NDArray[np.float64]:
