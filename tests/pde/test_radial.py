@@ -130,3 +130,19 @@ def test_both_solutions_are_mean_field_solutions_in_t_x_order():
     # independent solvers of one problem: c and ∇c agree to 2e-4 here (grid h = 0.125)
     np.testing.assert_allclose(grid.signal(0.1, x), radial.signal(0.1, x), atol=5e-4)
     np.testing.assert_allclose(grid.signal_gradient(0.1, x), radial.signal_gradient(0.1, x), atol=5e-4)
+
+
+def test_central_density_and_the_blowup_event_read_the_same_density():
+    """ρ(0) of N(0, vI) data of mass M is M/(2πv) (second-order one-sided difference in s); the
+    blow-up event stops the solve where the central density reaches the threshold, and the last
+    saved frame is that state."""
+    mass, v = 1.3, 0.7
+    model = ClassicalModel(chi=10 * math.pi, mass=mass)
+    sol = RadialSolver(model, RadialGrid(n=2000, s_max=40.0)).solve(
+        GaussianData(v), 3.0, 0.5, blowup_density=50.0
+    )
+    assert sol.central_density()[0] == pytest.approx(mass / (2 * math.pi * v), rel=1e-4)  # 2.6e-5 here
+    assert sol.blowup_time is not None and sol.times[-1] == sol.blowup_time
+    assert sol.central_density()[-1] == pytest.approx(50.0, rel=1e-6)
+    assert np.all(sol.central_density()[:-1] < 50.0)
+    assert sol.density(sol.blowup_time, 0.0) == pytest.approx(50.0, rel=1e-3)
