@@ -60,7 +60,6 @@ class Clusters(Observer):
 
     def start(self, grid: TimeGrid, n: int) -> None:
         self.tracker = ClusterTracker(n, self.radius)
-        self.largest = 0
         self.largest_cluster = np.full(len(grid.save_times), np.nan)
 
     def step(self, state: State) -> None:

@@ -65,15 +65,15 @@ class Trajectory:
     center_of_mass: NDArray[np.float64]
     min_distance: NDArray[np.float64]
     max_drift: NDArray[np.float64]
-    event: str = "none"
-    event_time: float = math.nan
+    event: str
+    event_time: float
+    steps: int
+    min_step: float
+    floor_time: float
+    exploding_cluster: int
+    collapses: int
     largest_cluster: NDArray[np.float64] | None = None
     cluster_first_time: NDArray[np.float64] | None = None
-    steps: int = 0
-    min_step: float = math.nan
-    floor_time: float = math.nan
-    exploding_cluster: int = 0
-    collapses: int = 0
     collapse_durations: list[float] = field(default_factory=list)
 
     @classmethod
