@@ -50,6 +50,18 @@ def test_a_long_horizon_at_small_theta_keeps_the_periodic_images_away(rng):
     assert np.max(np.abs(b - exact_b)) < 1e-6 * np.max(np.abs(exact_b))
 
 
+def test_the_default_margin_holds_a_diffusing_cloud_over_the_horizon(rng):
+    """Room 5√(2T) + 2 around the initial cloud: 2000 particles diffusing (χ = 1e-9) from a small
+    cloud for T = 0.5 reach about 4 standard deviations √(2T) = 1 from the centre, and stay inside."""
+    n, steps, dt = 2000, 50, 0.01
+    x0 = 0.05 * rng.standard_normal((n, 2))
+    dws = math.sqrt(dt) * rng.standard_normal((steps, n, 2))
+    field = SpectralMemorySignal(SlabKernel(1.0, 0.0, 0.3), horizon=steps * dt)
+    x, _ = EulerMaruyama(ClassicalModel(chi=1e-9), field).drive(x0, dws, dt)
+    assert np.max(np.abs(x)) > 3.5  # farther than 5√(2T) − 2 = 3 from the start
+    assert field.safe_half_width >= np.max(np.abs(x - field.center))
+
+
 def test_own_past_changes_the_drift_by_order_one_over_n(noise):
     x0, dws, dt = noise
     model, kernel = ClassicalModel(chi=8 * math.pi), SlabKernel(1.0, 0.0, EPS)
