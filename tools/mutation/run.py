@@ -11,7 +11,9 @@ mutants. Mutants whose operator is not in ``[operators] keep`` are skipped (each
 is mutated to its nearest wrong formula, not to every other operator). The workers are
 ``cosmic-ray http-worker`` processes, each in its own copy of the working tree under
 ``.mutation/worker-K`` (``PYTHONPATH`` points at the copy's ``src``), so mutants never touch the
-checkout. A session interrupted at any point resumes where it stopped.
+checkout. Each mutant runs only the tests that execute the mutated statement (the unit's
+coverage map, ``coverage_map.py``, built before its mutants run). A session interrupted at any
+point resumes where it stopped.
 
 Why cosmic-ray: it mutates the source file on disk and runs the tests in a fresh process, so a
 numba-compiled function is recompiled from the mutated text and mutated like any other code.
