@@ -8,9 +8,8 @@ runs only the tests that execute the statement it changed (``select`` below), fa
 durations of this run), instead of the unit's whole selection: most mutants are killed by the
 first of a few tests, and a survivor no longer costs the whole selection. Statements that no test
 traces (module level, run at import; bodies of ``numba.njit`` functions, which run compiled) keep
-the whole selection, so the
-selection never drops a test that could kill a mutant, except one whose effect is only seen in a
-subprocess (coverage follows the tests' own process only).
+the whole selection, so the selection never drops a test that could kill a mutant, except one
+whose effect is only seen in a subprocess (coverage follows the tests' own process only).
 """
 
 from __future__ import annotations
