@@ -7,7 +7,7 @@ import pytest
 
 from kellersegel.dynamics import CollisionStepController, EulerMaruyama, GivenSignal, TimeGrid
 from kellersegel.dynamics.adaptive import CollisionSteps, _capped_rows
-from kellersegel.dynamics.brownian import BrownianTree, _node_normals
+from kellersegel.dynamics.brownian import BrownianTree, BrownianWalk, _node_normals
 from kellersegel.dynamics.clusters import close_pairs, cluster_of_closest_pair
 from kellersegel.dynamics.integrate import State
 from kellersegel.models import ClassicalModel
@@ -47,13 +47,21 @@ def test_at_the_floor_the_drift_is_tamed_and_a_collapse_is_counted():
     stepper = EulerMaruyama(
         ClassicalModel(chi=1.0), GivenSignal(lambda x, t: np.array([[50.0, 0.0], [-50.0, 0.0]]))
     )
-    state = State(0.0, [x], [stepper.coefficients(x, 0.0)])
+    state = State(0.01, [x], [stepper.coefficients(x, 0.01)])
     level, event = control.plan(state)
     assert level == 10 and event is None
     speed = np.linalg.norm(state.coefficients[0].drift, axis=1)
     np.testing.assert_allclose(speed * floor, 0.1 * d, rtol=1e-12)
     summary = control.summary()
-    assert summary["collapses"] == 1 and summary["floor_time"] == 0.0 and summary["exploding_cluster"] == 0
+    assert summary["collapses"] == 1 and summary["floor_time"] == 0.01 and summary["exploding_cluster"] == 0
+    # the pair moves apart (wanted step above 2^8 floor steps): the collapse ends, lasting 0.02
+    apart = np.array([[0.0, 0.0], [1.0, 0.0]])
+    calm = EulerMaruyama(ClassicalModel(chi=1.0), GivenSignal(lambda x, t: np.zeros_like(x)))
+    later = State(0.03, [apart], [calm.coefficients(apart, 0.03)])
+    level, event = control.plan(later)
+    assert level == 0 and event is None
+    assert control.summary()["collapse_durations"] == [pytest.approx(0.02)]
+    assert control.summary()["collapses"] == 1
 
 
 def test_the_collapse_radius_is_sixteen_floor_distances():
@@ -79,6 +87,17 @@ def test_a_bridge_midpoint_is_the_documented_function_of_its_neighbours():
     left, right = tree.value(0, 0, 0), tree.value(0, 0, 1)
     z = _node_normals(3, np.uint64(key & 0xFFFFFFFF), np.uint64(key >> 32), 0, 1, 1)
     np.testing.assert_array_equal(tree.value(0, 1, 1), 0.5 * (left + right) + math.sqrt(h / 4) * z)
+    # the base points: W(t_1) = W(0) + √h Z(0, 0, 1), W(0) = 0
+    z0 = _node_normals(3, np.uint64(key & 0xFFFFFFFF), np.uint64(key >> 32), 0, 0, 1)
+    np.testing.assert_array_equal(right, math.sqrt(h) * z0)
+
+
+def test_a_walk_refuses_levels_beyond_its_finest():
+    walk = BrownianWalk(2, 0.1, key=3, max_level=4)
+    with pytest.raises(ValueError, match="level-5 step is not aligned"):
+        walk.step(5)
+    with pytest.raises(ValueError, match="level--1 step is not aligned"):
+        walk.step(-1)
 
 
 def test_one_particle_has_no_pairs_and_is_its_own_cluster():
@@ -86,3 +105,6 @@ def test_one_particle_has_no_pairs_and_is_its_own_cluster():
     found = close_pairs(one, 1.0)
     assert math.isnan(found.min_distance) and found.closest == -1 and found.pairs.shape == (0, 2)
     assert cluster_of_closest_pair(one, 1.0) == 1
+    # two particles farther apart than the linking distance: the closest pair is two clusters of 1
+    assert cluster_of_closest_pair(np.array([[0.0, 0.0], [1.0, 0.0]]), 0.1) == 1
+    assert cluster_of_closest_pair(np.array([[0.0, 0.0], [0.05, 0.0]]), 0.1) == 2
