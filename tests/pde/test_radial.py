@@ -146,3 +146,38 @@ def test_central_density_and_the_blowup_event_read_the_same_density():
     assert sol.central_density()[-1] == pytest.approx(50.0, rel=1e-6)
     assert np.all(sol.central_density()[:-1] < 50.0)
     assert sol.density(sol.blowup_time, 0.0) == pytest.approx(50.0, rel=1e-3)
+
+
+def test_bad_grids_solvers_and_times_are_refused_at_their_edges():
+    RadialGrid(n=8)
+    for kwargs, message in [
+        ({"n": 7}, "n must be an integer ≥ 8"),
+        ({"n": 8.5}, "n must be an integer ≥ 8"),
+        ({"s_max": 0.0}, "s_max must be a finite number > 0"),
+        ({"s_core": 0.0}, "s_core must be a finite number > 0"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            RadialGrid(**kwargs)
+    for kwargs in ({"rtol": 0.0}, {"atol": 0.0}):
+        with pytest.raises(ValueError, match=next(iter(kwargs))):
+            RadialSolver(ClassicalModel(), RadialGrid(n=50), **kwargs)
+    solver = RadialSolver(ClassicalModel(), RadialGrid(n=50))
+    rho0 = solver.solve(GaussianData(1.0), 0.01, 0.01).threshold / 1e4  # the solver's own ρ(0)
+    for args, kwargs, message in [
+        ((0.0, 0.1), {}, "t_end"),
+        ((0.1, 0.0), {}, "save_every"),
+        ((0.1, 0.1), {"blowup_density": rho0}, "blowup_density"),  # must exceed ρ(0)
+    ]:
+        with pytest.raises(ValueError, match=message):
+            solver.solve(GaussianData(1.0), *args, **kwargs)
+
+
+def test_the_mass_left_beyond_s_max_is_judged_relative_to_the_mass():
+    """N(0, I) data put e^{−s_max/2} of their mass beyond s = s_max: 1e-10 at s_max = 46, accepted
+    for any mass M (the bound is 1e-8 M); 2e-5 at s_max = 22, refused."""
+    for mass in (1e-3, 1e4):
+        model = ClassicalModel(chi=1e-3, mass=mass)
+        sol = RadialSolver(model, RadialGrid(n=200, s_max=46.0)).solve(GaussianData(1.0), 0.01, 0.01)
+        assert sol.threshold == pytest.approx(1e4 * mass / (2 * math.pi), rel=1e-2)  # default: 10⁴ ρ(0)
+        with pytest.raises(ValueError, match="beyond s_max"):
+            RadialSolver(model, RadialGrid(n=200, s_max=22.0)).solve(GaussianData(1.0), 0.01, 0.01)
