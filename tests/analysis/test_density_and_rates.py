@@ -42,3 +42,19 @@ def test_rate_fit_recovers_a_known_power_law(rng):
     assert fit.constant == pytest.approx(3.0, rel=0.1)
     with pytest.raises(ValueError, match="two distinct sizes"):
         fit_rate([100, 100], errors[:2])
+
+
+def test_the_binned_kde_counts_exactly_the_points_inside_the_grid():
+    """The cells' outer edges are the grid's: a point 0.4 h inside the last cell's outer half is
+    counted, one 0.1 h beyond the grid is not (a narrow bandwidth keeps the mass in the grid)."""
+    from kellersegel.analysis import binned_kde
+    from kellersegel.pde import Grid2D
+
+    grid = Grid2D(n=20, half_width=1.0)
+    h = grid.h
+    last = grid.x[-1]
+    inside = np.array([[last + 0.4 * h, 0.0], [0.0, grid.y[-1] + 0.4 * h]])
+    outside = np.array([[last + 0.6 * h, 0.0], [0.0, grid.y[-1] + 0.6 * h]])
+    for points, expected in ((inside, 1.0), (outside, 0.0), (np.vstack([inside, outside]), 0.5)):
+        kde = binned_kde(points, grid, bandwidth=1e-3 * h)
+        assert kde.sum() * h**2 == pytest.approx(expected, abs=1e-12)

@@ -140,3 +140,17 @@ def test_coarse_support_of_a_grid_whose_size_is_not_a_power_of_the_block():
     points, masses = density_support(rho, grid, max_points=100)
     assert len(points) <= 100 and masses.sum() == pytest.approx(grid.integrate(rho), rel=1e-12)
     np.testing.assert_allclose(masses @ points / masses.sum(), [0.0, 0.0], atol=1e-12)
+
+
+def test_weights_are_masses_up_to_a_factor():
+    """Weights are normalised: three times the masses give the same distance, by either method
+    (POT's sliced distance takes the weights as they are)."""
+    from kellersegel.analysis import wasserstein
+
+    rng = np.random.default_rng(8)
+    x, y = rng.standard_normal((40, 2)), rng.standard_normal((30, 2)) + 0.5
+    w = rng.uniform(0.5, 1.5, 30)
+    for method in ("exact", "sliced"):
+        one = wasserstein(x, y, p=2, y_weights=w / w.sum(), method=method, projections=50).value
+        three = wasserstein(x, y, p=2, y_weights=3 * w / w.sum(), method=method, projections=50).value
+        assert three == pytest.approx(one, rel=1e-12)
