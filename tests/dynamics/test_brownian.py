@@ -101,3 +101,15 @@ def test_node_normals_are_the_documented_function_of_their_counter(k, m, j):
     key = 0x1234_5678_9ABC_DEF1
     got = _node_normals(5, np.uint64(key & 0xFFFFFFFF), np.uint64(key >> 32), k, m, j)
     np.testing.assert_array_equal(got, _reference_normals(5, key, k, m, j))
+
+
+def test_the_counter_words_bound_the_levels_and_the_base_intervals():
+    """The level and the node index share one 32-bit word (levels ≤ 56), the base interval has one
+    (k < 2³²): beyond, counters would repeat, so the path refuses."""
+    BrownianWalk(2, 0.1, key=1, max_level=56)
+    with pytest.raises(ValueError, match="max_level ≤ 56"):
+        BrownianWalk(2, 0.1, key=1, max_level=57)
+    tree = BrownianTree(2, 0.1, key=1, max_level=4)
+    tree._next_base_value(2**32 - 1, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="base interval 4294967296 outside"):
+        tree._next_base_value(2**32, np.zeros((2, 2)))
