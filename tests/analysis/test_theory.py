@@ -72,3 +72,20 @@ def test_bessel_estimator_with_a_short_window_and_two_hits():
     fit_bessel_dimension([0.01, 0.02, np.nan], start=0.25, t_max=0.05)  # two hits suffice
     with pytest.raises(ValueError, match="two hitting times"):
         fit_bessel_dimension([0.01, np.nan], start=0.25, t_max=0.05)
+
+
+def test_bessel_estimator_standard_error_is_the_fisher_information_and_censoring_by_value():
+    """Without censoring, G = x²/(2T) ~ Gamma(a, 1) and the observed information of a is n ψ′(â):
+    se(δ) = 2/√(n ψ′(â)). Runs censored by a time beyond t_max count like runs marked NaN."""
+    from scipy import special
+
+    rng = np.random.default_rng(11)
+    t = 0.25**2 / (2 * rng.gamma(1 - 0.6 / 2, size=500))
+    estimate, se = fit_bessel_dimension(t, start=0.25, t_max=1e12)
+    a = 1 - estimate / 2
+    assert se == pytest.approx(2 / math.sqrt(500 * special.polygamma(1, a)), rel=1e-4)
+    censored = np.where(t > 0.5, np.nan, t)
+    by_value = np.where(t > 0.5, 0.5 + t, t)  # ended after t_max = 0.5: not a hit
+    assert fit_bessel_dimension(by_value, 0.25, 0.5) == pytest.approx(
+        fit_bessel_dimension(censored, 0.25, 0.5)
+    )
