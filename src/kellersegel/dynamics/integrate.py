@@ -79,31 +79,30 @@ class State:
     steps: int = 0
     interval: int = 0
     position: int = 0
-    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _max_drift: float | None = field(default=None, repr=False)
+    _pairs: dict[float, ClosePairs] = field(default_factory=dict, repr=False)
 
     @property
     def on_base_grid(self) -> bool:
         return self.position == 0
 
     def max_drift(self) -> float:
-        """max_i |b_i| of system 0 (NaN if not finite)."""
-        if "max_drift" not in self._cache:
-            self._cache["max_drift"] = self.coefficients[0].max_drift()
-        return self._cache["max_drift"]
+        """max_i |b_i| of system 0 (NaN if not finite), computed once."""
+        if self._max_drift is None:
+            self._max_drift = self.coefficients[0].max_drift()
+        return self._max_drift
 
     def close_pairs(self, radius: float) -> ClosePairs:
-        """The closest pair of system 0 and its pairs within ``radius`` (cached per radius)."""
-        key = ("pairs", radius)
-        if key not in self._cache:
-            self._cache[key] = close_pairs(self.x[0], radius)
-        return self._cache[key]
+        """The closest pair of system 0 and its pairs within ``radius`` (computed once per radius)."""
+        if radius not in self._pairs:
+            self._pairs[radius] = close_pairs(self.x[0], radius)
+        return self._pairs[radius]
 
     def min_distance(self) -> float:
-        """min_{i≠j} |X_i − X_j| of system 0."""
-        for key, value in self._cache.items():
-            if isinstance(key, tuple) and key[0] == "pairs":
-                return value.min_distance
-        return self.close_pairs(0.0).min_distance
+        """min_{i≠j} |X_i − X_j| of system 0: from any close pairs already found (it does not depend
+        on their radius), else from a new search."""
+        found = next(iter(self._pairs.values()), None)
+        return (self.close_pairs(0.0) if found is None else found).min_distance
 
 
 class NoiseSource(ABC):
