@@ -164,6 +164,8 @@ class SpectralMemorySignal(SignalField):
         c0 (None: 0); its variances must be at least ε² for the lattice to resolve it.
     """
 
+    include_self = True  # a field of all particles: each one's own past is in it
+
     def __init__(
         self,
         kernel: SlabKernel,

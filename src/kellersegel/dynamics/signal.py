@@ -21,6 +21,9 @@ __all__ = ["EllipticSignal", "GivenSignal", "SignalField"]
 class SignalField(ABC):
     """c(t, ·) and ∇c(t, ·) at the particle positions."""
 
+    #: whether a particle's own mass (or own past, θ > 0) acts on it
+    include_self: bool = False
+
     @abstractmethod
     def at_particles(self, x: NDArray[np.float64], t: float, *, potential: bool) -> FieldValues:
         """c (when ``potential``) and ∇c at the positions x, shape (n, 2), at time t."""

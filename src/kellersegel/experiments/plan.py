@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from kellersegel.config.load import ConfigError
 from kellersegel.config.schema import RunConfig
-from kellersegel.dynamics import SignalField, TimeGrid
+from kellersegel.dynamics import ExactHistorySignal, SignalField, TimeGrid
 from kellersegel.experiments.build import (
     build_initial,
     build_kernel,
@@ -51,6 +51,8 @@ class RunPlan:
         or the memory field for θ > 0 (``exact-history`` or ``spectral-memory``).
     tolerance : float
         The engine's requested relative accuracy (NaN: exact sums, as ``direct``).
+    include_self : bool
+        Whether a particle's own mass (own past, θ > 0) acts on it, as the signal field built.
     dry_run : dict
         What the dry run on replica 0's initial points measured (``lattice_modes`` of a
         spectral field).
@@ -63,6 +65,7 @@ class RunPlan:
     engine: str
     time_grid: TimeGrid
     tolerance: float = math.nan
+    include_self: bool = False
     dry_run: dict[str, int] = field(default_factory=dict)
 
     def attributes(self) -> dict[str, str | float | int]:
@@ -80,11 +83,7 @@ class RunPlan:
             "engine": self.engine,
             "engine_tolerance": self.tolerance,
             "lattice_modes": int(self.dry_run.get("lattice_modes", 0)),
-            # θ > 0: whether a particle's own past acts on it (the spectral memory field keeps it)
-            "include_self": int(
-                self.engine == "spectral-memory"
-                or (self.engine == "exact-history" and bool(self.config.particles.include_self))
-            ),
+            "include_self": int(self.include_self),
         }
         return attrs
 
@@ -118,13 +117,14 @@ def plan_run(config: RunConfig) -> RunPlan:
             raise PlanError(
                 text if text.startswith("initial_signal") else f"particles.kernel: {text}"
             ) from None
-        engine = "exact-history" if kernel.epsilon is None or p.engine == "direct" else "spectral-memory"
+        engine = "exact-history" if isinstance(signal, ExactHistorySignal) else "spectral-memory"
     measured = {}
     if engine in ("spectral", "spectral-memory"):  # the only fields whose size depends on the points
         x0 = initial.sample(p.n, replica_rng(config.run.seed, config.run.replicas, 0))
         measured = _dry_run(signal, x0, engine)
     tolerance = getattr(getattr(signal, "engine", signal), "tolerance", math.nan)
-    return RunPlan(config, model, initial, kernel, engine, build_time_grid(config), tolerance, measured)
+    grid = build_time_grid(config)
+    return RunPlan(config, model, initial, kernel, engine, grid, tolerance, signal.include_self, measured)
 
 
 def _dry_run(signal: SignalField, x0, engine: str) -> dict[str, int]:

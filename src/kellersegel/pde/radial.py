@@ -161,11 +161,15 @@ class RadialSolution:
     def signal(self, t: float, x: ArrayLike) -> NDArray[np.float64]:
         """c(t, x) at points of shape (..., 2) (the radial profile at |x|)."""
         x = np.asarray(x, dtype=np.float64)
-        return self.signal_profile(t, np.sqrt(np.einsum("...i,...i->...", x, x)))
+        return self._signal_at(t, np.einsum("...i,...i->...", x, x))
 
     def signal_profile(self, t: float, r: ArrayLike) -> NDArray[np.float64]:
         """c = G_0 * ρ at radius r. Newton's theorem and an integration by parts give
         c = −(M/4π) log s_max + (1/4π) ∫_s^{s_max} m(s')/s' ds' (s = r² ≤ s_max; −(M/4π) log s beyond)."""
+        return self._signal_at(t, np.asarray(r, dtype=np.float64) ** 2)
+
+    def _signal_at(self, t: float, s: NDArray[np.float64]) -> NDArray[np.float64]:
+        """c at s = r² (see :meth:`signal_profile`)."""
         from scipy.interpolate import CubicSpline
 
         s_grid = self.grid.s
@@ -174,7 +178,6 @@ class RadialSolution:
         ratio[1:] = m[1:] / s_grid[1:]
         ratio[0] = math.pi * _central_density(m, self.grid)
         primitive = CubicSpline(s_grid, ratio).antiderivative()
-        s = np.asarray(r, dtype=np.float64) ** 2
         inside = np.minimum(s, s_grid[-1])
         mass = self.model.mass
         c_in = -mass * math.log(s_grid[-1]) / (4 * math.pi) + (primitive(s_grid[-1]) - primitive(inside)) / (

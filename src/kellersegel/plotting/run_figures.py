@@ -150,10 +150,13 @@ def save_run_figures(outdir: str | Path) -> list[Path]:
     with xr.open_dataset(outdir / "run.nc", engine="netcdf4") as ds:
         ds = ds.load()
     fig, axes = file_figure(len(snapshot_times(ds)), height=4.0)
-    figures = [save_figure(plot_snapshots(ds, axes)[0].figure, outdir / "snapshots.png")]
+    plot_snapshots(ds, axes)
+    figures = [save_figure(fig, outdir / "snapshots.png")]
     fig, (ax,) = file_figure(1, 6, 4)
-    figures.append(save_figure(plot_second_moment(ds, ax).figure, outdir / "second_moment.png"))
+    plot_second_moment(ds, ax)
+    figures.append(save_figure(fig, outdir / "second_moment.png"))
     if "largest_cluster" in ds:
         fig, axes = file_figure(3, 13 / 3, 3.8)
-        figures.append(save_figure(plot_clusters(ds, axes)[0].figure, outdir / "clusters.png"))
+        plot_clusters(ds, axes)
+        figures.append(save_figure(fig, outdir / "clusters.png"))
     return figures
