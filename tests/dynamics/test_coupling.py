@@ -67,3 +67,27 @@ def test_stopping_times(rng):
     assert one_and_a_half.power_error[-1] == pytest.approx(np.mean(errors**1.5) ** (1 / 1.5), rel=1e-12)
     d = np.linalg.norm(one_and_a_half.particles[:, None] - one_and_a_half.particles[None], axis=-1)
     assert one_and_a_half.min_distance[-1] == pytest.approx(d[np.triu_indices(len(d), 1)].min(), rel=1e-12)
+
+
+def test_stopping_times_are_the_first_save_beyond_their_bounds():
+    """With a bound between two recorded values, τ is the first step whose max error reaches
+    N^−α, and τ_min the first whose min distance falls to N^−β' (saved at every step)."""
+    grid = TimeGrid(0.1, 0.01, 0.01)
+    n = 300
+    x0 = np.random.default_rng(4).normal(size=(n, 2))
+    free = simulate_coupled(
+        *harmonic_pair(), x0, grid, np.random.default_rng(5), alpha=-1.0, beta_collision=9.0
+    )
+    errors, distances = free.max_error, free.min_distance
+    assert np.all(np.diff(errors) > 0)  # the error grows step by step here
+    bound = math.sqrt(errors[3] * errors[4])  # between steps 3 and 4
+    running = np.minimum.accumulate(distances)
+    first_low = int(np.argmax(running < running[0]))  # the first step closer than at t = 0
+    assert first_low > 0
+    low = math.sqrt(running[first_low] * running[first_low - 1])  # between the two minima
+    out = simulate_coupled(
+        *harmonic_pair(), x0, grid, np.random.default_rng(5),
+        alpha=-math.log(bound) / math.log(n), beta_collision=-math.log(low) / math.log(n),
+    )  # fmt: skip
+    assert out.stopping_time == pytest.approx(0.04)
+    assert out.collision_time == pytest.approx(first_low * 0.01)
