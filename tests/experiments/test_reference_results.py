@@ -8,17 +8,13 @@ formula, step, seed stream or save time moves these numbers by far more.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import xarray as xr
 
-REFERENCE = Path(__file__).resolve().parents[1] / "reference"
-_spec = importlib.util.spec_from_file_location("reference_cases", REFERENCE / "make.py")
-cases = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cases)
+from tests.reference import make as cases
+
+REFERENCE = cases.HERE
 
 RTOL, ATOL = 1e-9, 1e-12
 
