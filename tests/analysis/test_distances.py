@@ -154,3 +154,32 @@ def test_weights_are_masses_up_to_a_factor():
         one = wasserstein(x, y, p=2, y_weights=w / w.sum(), method=method, projections=50).value
         three = wasserstein(x, y, p=2, y_weights=3 * w / w.sum(), method=method, projections=50).value
         assert three == pytest.approx(one, rel=1e-12)
+
+
+def test_point_sets_and_weights_are_checked_one_condition_at_a_time():
+    one = np.zeros((1, 2))
+    assert wasserstein(one, one + [0.3, 0.4], method="exact").value == pytest.approx(0.5, rel=1e-12)
+    for x, message in [(np.zeros((3, 3)), "shape"), (np.zeros((0, 2)), "n ≥ 1"), (np.zeros(4), "shape")]:
+        with pytest.raises(ValueError, match=message):
+            wasserstein(x, np.zeros((2, 2)))
+    for w in (np.ones(3), np.array([2.0, -1.0])):  # wrong length; a negative entry, positive sum
+        with pytest.raises(ValueError, match="non-negative masses"):
+            wasserstein(np.zeros((2, 2)), np.ones((2, 2)), x_weights=w)
+    exact = wasserstein(np.zeros((2, 2)), np.ones((2, 2)), x_weights=np.array([2.0, 6.0]), method="exact")
+    assert exact.projections == 0 and exact.value == pytest.approx(math.sqrt(2), rel=1e-12)
+
+
+def test_support_without_a_cap_is_every_cell_and_a_cap_coarsens_odd_grids():
+    """No cap: every cell with mass, at its centre. A 45-cell grid coarsened by blocks of 4 or 8
+    (45 is neither's multiple) keeps the mass and the centre of mass."""
+    grid = Grid2D(n=45, half_width=3.0)
+    rho = np.exp(-0.5 * np.sum((grid.points - [0.3, -0.2]) ** 2, axis=-1)) / (2 * np.pi)
+    points, masses = density_support(rho, grid)
+    assert len(points) == 45**2
+    np.testing.assert_allclose(points, grid.points.reshape(-1, 2), atol=1e-12)
+    for cap in (200, 40):
+        points, masses = density_support(rho, grid, max_points=cap)
+        assert len(points) <= cap and masses.sum() == pytest.approx(grid.integrate(rho), rel=1e-12)
+        np.testing.assert_allclose(
+            masses @ points, rho.ravel() * grid.h**2 @ grid.points.reshape(-1, 2), atol=1e-12
+        )

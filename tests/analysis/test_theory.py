@@ -89,3 +89,28 @@ def test_bessel_estimator_standard_error_is_the_fisher_information_and_censoring
     assert fit_bessel_dimension(by_value, 0.25, 0.5) == pytest.approx(
         fit_bessel_dimension(censored, 0.25, 0.5)
     )
+
+
+def test_a_cluster_with_dimension_exactly_zero_is_the_smallest_exploding_one():
+    """8πN/(χM) = 5 exactly (N = 10, χ = 16π): δ_5 = 0, so k = 5 explodes (δ ≤ 0), not 6."""
+    assert collision_dimension(5, 10, 16 * math.pi) == pytest.approx(0.0, abs=1e-12)
+    assert smallest_exploding_cluster(10, 16 * math.pi) == 5
+    assert smallest_exploding_cluster(30, 16 * math.pi, mass=3.0) == 5
+
+
+def test_bessel_estimator_reaches_dimensions_at_and_below_zero():
+    """Every δ < 2 hits 0 at x²/(2G), G ~ Gamma(1 − δ/2): the estimator covers δ ≤ 0 (an exploding
+    cluster) as well; with two hits of a strongly negative δ its information n ψ′(a) is below 1 and
+    the standard error is still finite."""
+    from scipy import special
+
+    rng = np.random.default_rng(7)
+    for delta in (-0.5, -3.0):
+        t = 0.25**2 / (2 * rng.gamma(1 - delta / 2, size=400))
+        estimate, se = fit_bessel_dimension(t, start=0.25, t_max=1e12)
+        assert abs(estimate - delta) < 4 * se and 0 < se < 0.5
+    t = 0.25**2 / (2 * np.array([2.6, 3.4]))  # two hits, G ≈ 3: a ≈ 3, 2 ψ′(3) ≈ 0.79
+    estimate, se = fit_bessel_dimension(t, start=0.25, t_max=1e12)
+    assert estimate < -3 and se == pytest.approx(
+        2 / math.sqrt(2 * special.polygamma(1, 1 - estimate / 2)), rel=1e-3
+    )

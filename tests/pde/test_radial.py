@@ -181,3 +181,112 @@ def test_the_mass_left_beyond_s_max_is_judged_relative_to_the_mass():
         assert sol.threshold == pytest.approx(1e4 * mass / (2 * math.pi), rel=1e-2)  # default: 10⁴ ρ(0)
         with pytest.raises(ValueError, match="beyond s_max"):
             RadialSolver(model, RadialGrid(n=200, s_max=22.0)).solve(GaussianData(1.0), 0.01, 0.01)
+
+
+def _spread_solution():
+    """N(0, 0.3 I) data of mass 3 diffused (χ = 2) until 1 % of the mass sits in the last cell of a
+    grid with s_max = 12 and a coarse core (s_core = 1e-2): the outer and inner cells both matter."""
+    model = ClassicalModel(chi=2.0, mass=3.0)
+    solver = RadialSolver(model, RadialGrid(n=300, s_max=12.0, s_core=1e-2))
+    return solver, solver.solve(GaussianData(0.3), 1.5, 0.5)
+
+
+def test_signal_density_and_mass_are_one_profile_up_to_both_ends_of_the_grid():
+    """c(s) − c(s_max) = ∫_s^{s_max} m(s')/(4π s') ds' (−Δc = ρ in the mass coordinate) and
+    π ∫ ρ ds = Δm, checked by quadrature against the solution's own m, in the first cells (where
+    c uses m/s → πρ(0)) and the last (where m < M still)."""
+    from scipy import integrate
+
+    solver, sol = _spread_solution()
+    s, t, mass = solver.grid.s, 1.5, 3.0
+    last_mid = 0.5 * (s[-2] + s[-1])
+    m_mid = float(sol.cumulative_mass(t, math.sqrt(last_mid)))
+    assert sol.cumulative_mass(t, math.sqrt(s[-2])) < m_mid < mass - 1e-2  # the last cell holds mass
+    assert sol.density(t, math.sqrt(last_mid)) > 0.03
+
+    def m_over_4pi_s(u):
+        return sol.cumulative_mass(t, math.sqrt(u)) / (4 * math.pi * u)
+
+    c_end = sol.signal_profile(t, math.sqrt(s[-1]))
+    assert c_end == pytest.approx(-mass * math.log(s[-1]) / (4 * math.pi), rel=1e-12)
+    for lo in (0.0, 0.5 * s[1], s[3], last_mid, s[-3]):
+        inner = [p for p in s if lo < p < s[-1]]
+        expected = sum(
+            integrate.quad(m_over_4pi_s, a, b, epsabs=1e-14, epsrel=1e-13)[0]
+            for a, b in zip([lo, *inner], [*inner, s[-1]], strict=True)
+        )
+        assert sol.signal_profile(t, math.sqrt(lo)) - c_end == pytest.approx(expected, abs=1e-8)
+
+    def pi_rho(u):
+        return math.pi * sol.density(t, math.sqrt(u))
+
+    for a, b in ((s[-3], s[-2]), (s[-2], last_mid), (last_mid, s[-1])):
+        moved = sol.cumulative_mass(t, math.sqrt(b)) - sol.cumulative_mass(t, math.sqrt(a))
+        assert integrate.quad(pi_rho, a, b, epsabs=1e-14)[0] == pytest.approx(moved, rel=1e-10)
+
+
+def test_the_jacobian_is_the_derivative_of_the_right_hand_side():
+    """The right-hand side is quadratic in m, so central differences give its Jacobian exactly
+    (up to round-off): a wrong sign of the transport term in the Jacobian shows."""
+    solver, sol = _spread_solution()
+    y = sol.mass_profile[1, 1:-1]
+    jacobian = solver._jacobian(0.5, y).toarray()
+    h = 1e-4
+    numeric = np.empty_like(jacobian)
+    for k in range(y.size):
+        e = np.zeros_like(y)
+        e[k] = h
+        numeric[:, k] = (solver._rhs(0.5, y + e) - solver._rhs(0.5, y - e)) / (2 * h)
+    np.testing.assert_allclose(jacobian, numeric, rtol=0, atol=1e-7 * np.abs(numeric).max())
+
+
+def test_progress_reports_increasing_times_up_to_the_end():
+    reached: list[float] = []
+    RadialSolver(ClassicalModel(chi=2.0), RadialGrid(n=100)).solve(
+        GaussianData(1.0), 0.4, 0.2, progress=reached.append
+    )
+    assert np.all(np.diff(reached) > 0) and reached[-1] == pytest.approx(0.4)
+
+
+def test_dataset_holds_the_profiles_at_the_radii_asked_for():
+    model = ClassicalModel(chi=10 * math.pi, mass=1.3)
+    solver = RadialSolver(model, RadialGrid(n=400, s_max=40.0))
+    sol = solver.solve(GaussianData(0.7), 0.2, 0.1)
+    radii = np.array([0.0, 0.5, 2.0])
+    data = sol.to_dataset(radii)
+    np.testing.assert_array_equal(data["r"], radii)
+    np.testing.assert_allclose(data["density"].isel(time=-1), sol.density(0.2, radii))
+    np.testing.assert_allclose(data["signal"].isel(time=0), sol.signal_profile(0.0, radii))
+    np.testing.assert_array_equal(data["mass"], 1.3)
+    assert np.isnan(data.attrs["blowup_time"])
+    default = sol.to_dataset()
+    np.testing.assert_allclose(default["r"] ** 2, solver.grid.s)
+    blown = solver.solve(GaussianData(0.7), 3.0, 0.5, blowup_density=20.0)
+    assert blown.to_dataset(radii).attrs["blowup_time"] == blown.blowup_time > 0
+    with pytest.raises(ValueError, match=r"outside the solved interval \[0, 0\.2\]"):
+        sol.density(0.3, radii)
+
+
+@pytest.mark.parametrize("model", [ClassicalModel(theta=1.0), ClassicalModel(lam=1.0)])
+def test_memory_and_screening_are_left_to_the_grid_solver(model):
+    with pytest.raises(ValueError, match="theta = 0 and lam = 0"):
+        RadialSolver(model)
+
+
+def test_a_coarse_grid_keeps_the_initial_mass_profile_up_to_its_last_node():
+    """n = 20 up to s_max = 40: the last cell is [16.7, 40], and N(0, I) data leave 2e-4 of their
+    mass beyond its inner node but only 2e-9 beyond s_max: accepted, with m(s) = 1 − e^{−s/2} at
+    every node (the inner node not rounded up to M)."""
+    grid = RadialGrid(n=20, s_max=40.0)
+    sol = RadialSolver(ClassicalModel(chi=1.0), grid).solve(GaussianData(1.0), 1e-3, 1e-3)
+    np.testing.assert_allclose(sol.mass_profile[0, :-1], -np.expm1(-grid.s[:-1] / 2), rtol=1e-12, atol=1e-15)
+    assert sol.mass_profile[0, -1] == 1.0
+
+
+def test_a_failed_integration_is_an_error_not_a_short_solution():
+    class FailingSolver(RadialSolver):
+        def _rhs(self, t, y):
+            return np.full_like(y, np.nan) if t > 0.01 else super()._rhs(t, y)
+
+    with pytest.raises(RuntimeError, match="radial solver failed"):
+        FailingSolver(ClassicalModel(chi=1.0), RadialGrid(n=50)).solve(GaussianData(1.0), 0.1, 0.05)

@@ -271,6 +271,11 @@ def _forget_survivors(db_path: Path) -> int:
     return len(survived)
 
 
+def _same_source(unit: dict, module: str, tree: Path) -> bool:
+    snapshot = STATE / f"{unit['name']}.src" / module
+    return snapshot.is_file() and snapshot.read_bytes() == (tree / module).read_bytes()
+
+
 def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool, base_port: int, survivors: bool) -> None:
     db_path = STATE / f"{unit['name']}.sqlite"
     if fresh and db_path.exists():
@@ -278,6 +283,12 @@ def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool, base_port: 
     if survivors and db_path.exists():
         print(f"{unit['name']}: {_forget_survivors(db_path)} survivors to test again", flush=True)
     tree = STATE / "worker-0"  # the copy the workers mutate: the checkout may change meanwhile
+    changed = [m for m in unit["modules"] if db_path.exists() and not _same_source(unit, m, tree)]
+    if changed:
+        sys.exit(
+            f"unit {unit['name']}: {', '.join(changed)} changed since its session began (mutants are "
+            f"numbered by position); run it again with --fresh"
+        )
     seconds = _baseline(unit, tree)
     timeout = max(60.0, 5 * seconds + 30)
     config = _session_config(unit, timeout, workers, base_port)

@@ -60,7 +60,8 @@ def virial_blowup_time(second_moment: float, chi: float, mass: float = 1.0) -> f
 def fit_bessel_dimension(hitting_times, start: float, t_max: float) -> tuple[float, float]:
     """Maximum-likelihood dimension δ < 2 of a Bessel process from its hitting times of 0.
 
-    A Bessel process of dimension δ started at x hits 0 at T = x²/(2G), G ~ Gamma(1 − δ/2, 1).
+    A Bessel process of dimension δ < 2 (δ ≤ 0 included) started at x hits 0 at T = x²/(2G),
+    G ~ Gamma(1 − δ/2, 1).
     For two particles, x = |X_1 − X_2|(0)/2 (the process |X_1 − X_2|/2, docs/mathematics.md).
 
     Parameters
@@ -88,9 +89,12 @@ def fit_bessel_dimension(hitting_times, start: float, t_max: float) -> tuple[flo
 
     def nll(a: float) -> float:
         fit = np.sum((a - 1) * np.log(g) - g - special.gammaln(a))
-        return -(fit + censored * math.log(special.gammainc(a, g_max)))
+        # log P(G ≤ g_max) of the censored runs (log 0 = −inf where it underflows at large a)
+        with np.errstate(divide="ignore"):
+            return -(fit + (censored * np.log(special.gammainc(a, g_max)) if censored else 0.0))
 
-    a = optimize.minimize_scalar(nll, bounds=(1e-3, 1 - 1e-3), method="bounded").x
-    h = 1e-4 * min(a, 1 - a)
+    # a = 1 − δ/2 > 0: every δ < 2 hits 0, δ ≤ 0 (a ≥ 1) included; the bound a ≤ 50 is δ ≥ −98
+    a = optimize.minimize_scalar(nll, bounds=(1e-3, 50.0), method="bounded", options={"xatol": 1e-9}).x
+    h = 1e-4 * a
     curvature = (nll(a + h) - 2 * nll(a) + nll(a - h)) / h**2
     return 2 - 2 * a, 2 / math.sqrt(curvature) if curvature > 0 else math.inf

@@ -144,8 +144,10 @@ class HeatSignal:
             z = a * dt
             e = np.exp(-z)
             with np.errstate(invalid="ignore", divide="ignore"):
-                phi1 = np.where(z > 1e-8, -np.expm1(-z) / z, 1.0 - z / 2)  # (1 − e^{−z})/z
-                phi2 = np.where(z > 1e-5, (z - 1.0 + e) / (z * z), 0.5 - z / 6)  # (z − 1 + e^{−z})/z²
+                # φ₁ = (1 − e^{−z})/z, φ₂ = (z − 1 + e^{−z})/z²; Taylor series where they cancel
+                phi1 = np.where(z > 1e-8, -np.expm1(-z) / z, 1.0 - z / 2)
+                series = 0.5 - z / 6 + z * z / 24 - z**3 / 120
+                phi2 = np.where(z > 1e-3, (z + np.expm1(-z)) / (z * z), series)
             self._cache = (e, phi1 * dt / self.theta, phi2 * dt / self.theta)
             self._dt = dt
         return self._cache
