@@ -80,10 +80,12 @@ def test_bessel_estimator_standard_error_is_the_fisher_information_and_censoring
     from scipy import special
 
     rng = np.random.default_rng(11)
-    t = 0.25**2 / (2 * rng.gamma(1 - 0.6 / 2, size=500))
-    estimate, se = fit_bessel_dimension(t, start=0.25, t_max=1e12)
-    a = 1 - estimate / 2
-    assert se == pytest.approx(2 / math.sqrt(500 * special.polygamma(1, a)), rel=1e-4)
+    for delta in (1.95, -3.0, 0.6):  # a = 0.025 (steep ψ′), 2.5, 0.7
+        t = 0.25**2 / (2 * rng.gamma(1 - delta / 2, size=500))  # up to 1e100 at δ = 1.95
+        estimate, se = fit_bessel_dimension(t, start=0.25, t_max=math.inf)
+        a = 1 - estimate / 2
+        assert se == pytest.approx(2 / math.sqrt(500 * special.polygamma(1, a)), rel=1e-4)
+        assert abs(estimate - delta) < 4 * se
     censored = np.where(t > 0.5, np.nan, t)
     by_value = np.where(t > 0.5, 0.5 + t, t)  # ended after t_max = 0.5: not a hit
     assert fit_bessel_dimension(by_value, 0.25, 0.5) == pytest.approx(

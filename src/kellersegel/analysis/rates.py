@@ -57,8 +57,8 @@ def fit_rate(
 
     def slope(*samples, axis=-1):
         """−d log(mean error)/d log N of resampled replicas (each sample: one N, batched)."""
-        log_means = np.stack([np.log(np.mean(e, axis=axis)) for e in samples], axis=-1)
-        return -(log_means @ log_n) / (log_n @ log_n)
+        log_means = [np.log(np.mean(e, axis=axis)) for e in samples]
+        return -sum(w * m for w, m in zip(log_n, log_means, strict=True)) / (log_n @ log_n)
 
     interval = stats.bootstrap(
         tuple(errors),

@@ -87,8 +87,10 @@ def fit_bessel_dimension(hitting_times, start: float, t_max: float) -> tuple[flo
     if hit.sum() < 2:
         raise ValueError("need at least two hitting times")
 
+    sum_log_g = float(np.sum(np.log(g)))
+
     def nll(a: float) -> float:
-        fit = np.sum((a - 1) * np.log(g) - g - special.gammaln(a))
+        fit = a * sum_log_g - g.size * special.gammaln(a)  # the a-dependent part of Σ log Gamma(a, 1)
         # log P(G ≤ g_max) of the censored runs (log 0 = −inf where it underflows at large a)
         with np.errstate(divide="ignore"):
             return -(fit + (censored * np.log(special.gammainc(a, g_max)) if censored else 0.0))
