@@ -1,6 +1,6 @@
 """Cost of one adaptive step of the singular system against one fixed Euler–Maruyama step (issue 8).
 
-Both in the same run, same N, exact kernel, direct engine: the reference is ``simulate`` with a
+Both in the same run, same N, exact kernel, direct engine: the reference is ``fixed_step_integration`` with a
 fixed step (coefficients, one step, event checks); the adaptive run is an N-particle system with
 χ = 45π started at spread 0.5 (N = 20: collapses to the floor within 0.01) or a pair at δ = 0.5
 (N = 2), with everything the adaptive loop does per step (controller, refinable Brownian path,
@@ -23,8 +23,8 @@ from kellersegel.dynamics import (
     EllipticSignal,
     EulerMaruyama,
     TimeGrid,
-    simulate,
-    simulate_adaptive,
+    adaptive_integration,
+    fixed_step_integration,
 )
 from kellersegel.fields import DirectEngine
 from kellersegel.kernels import ExactKernel
@@ -36,12 +36,13 @@ def per_step_seconds(n: int, chi: float) -> tuple[float, float, int]:
     stepper = EulerMaruyama(ClassicalModel(chi=chi), EllipticSignal(DirectEngine(ExactKernel())))
     x0 = np.random.default_rng(0).normal(size=(n, 2)) * 0.5
     controller = CollisionStepController(max_level=16)
-    simulate_adaptive(stepper, x0, TimeGrid(0.002, 1e-3, 1e-3), 1, controller)  # compile
+    adaptive_integration(stepper, x0, TimeGrid(0.002, 1e-3, 1e-3), 1, controller).run()  # compile
     start = time.perf_counter()
-    fixed = simulate(stepper, x0, TimeGrid(0.5, 1e-5, 0.5), np.random.default_rng(1)).steps  # to its event
+    fixed_run = fixed_step_integration(stepper, x0, TimeGrid(0.5, 1e-5, 0.5), np.random.default_rng(1))
+    fixed = fixed_run.run().steps  # to its event
     fixed_seconds = (time.perf_counter() - start) / fixed
     start = time.perf_counter()
-    adaptive = simulate_adaptive(stepper, x0, TimeGrid(0.05, 1e-3, 0.05), 1, controller).steps
+    adaptive = adaptive_integration(stepper, x0, TimeGrid(0.05, 1e-3, 0.05), 1, controller).run().steps
     return fixed_seconds, (time.perf_counter() - start) / adaptive, adaptive
 
 

@@ -24,7 +24,8 @@ from kellersegel.dynamics import (
     EllipticSignal,
     EulerMaruyama,
     TimeGrid,
-    simulate_adaptive,
+    Trajectory,
+    adaptive_integration,
 )
 from kellersegel.fields import DirectEngine
 from kellersegel.kernels import ExactKernel
@@ -54,14 +55,10 @@ def main() -> None:
         durations, explosions, start = [], 0, time.perf_counter()
         for key in range(args.replicas):
             x0 = np.array([[0.0, 0.0], [0.2, 0.0]])
-            traj = simulate_adaptive(
-                stepper,
-                x0,
-                TimeGrid(args.t_end, h, args.t_end),
-                key,
-                controller,
-                explosion_window=args.window,
-            )
+            grid = TimeGrid(args.t_end, h, args.t_end)
+            window = args.window
+            integration = adaptive_integration(stepper, x0, grid, key, controller, explosion_window=window)
+            traj = Trajectory.from_solution(integration.run())
             durations += traj.collapse_durations
             explosions += traj.event == "explosion"
         d = np.array(durations) / r2

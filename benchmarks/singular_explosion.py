@@ -25,6 +25,7 @@ import numpy as np
 
 from kellersegel.analysis import collision_dimension, smallest_exploding_cluster
 from kellersegel.config import load_config
+from kellersegel.experiments.plan import plan_run
 from kellersegel.experiments.replicas import run_replica
 
 FIELDS = [
@@ -70,7 +71,7 @@ def main() -> None:
             if k in done:
                 continue
             start = time.perf_counter()
-            traj = run_replica(config, k)
+            traj = run_replica(plan_run(config), k)
             row = {
                 "replica": k,
                 "event": traj.event,

@@ -11,11 +11,17 @@ from kellersegel.dynamics import (
     EllipticSignal,
     EulerMaruyama,
     TimeGrid,
-    simulate_adaptive,
+    Trajectory,
+    adaptive_integration,
 )
 from kellersegel.fields import DirectEngine
 from kellersegel.kernels import ExactKernel
 from kellersegel.models import ClassicalModel
+
+
+def simulate_adaptive(stepper, x0, grid, key, controller=None, **options) -> Trajectory:
+    """An adaptive run, read as a trajectory."""
+    return Trajectory.from_solution(adaptive_integration(stepper, x0, grid, key, controller, **options).run())
 
 
 def stepper(chi: float) -> EulerMaruyama:

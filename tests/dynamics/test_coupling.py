@@ -1,12 +1,21 @@
 """Synchronous coupling: a mean-field interaction whose limit is known exactly."""
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from kellersegel.dynamics import EulerMaruyama, GivenSignal, TimeGrid, simulate_coupled
+from kellersegel.dynamics import EulerMaruyama, GivenSignal, TimeGrid, coupled_integration
 from kellersegel.models import ClassicalModel
+
+
+def simulate_coupled(*args, **options) -> SimpleNamespace:
+    """A coupled run: what its observers measured, with the last X and X̄, as attributes."""
+    solution = coupled_integration(*args, **options).run()
+    x, copies = solution.state.x
+    return SimpleNamespace(**solution.observed, particles=x, copies=copies, event=solution.event)
+
 
 MODEL = ClassicalModel(chi=1.0)
 

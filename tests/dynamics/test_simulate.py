@@ -13,13 +13,19 @@ from kellersegel.dynamics import (
     GivenSignal,
     SignalField,
     TimeGrid,
+    Trajectory,
     find_clusters,
+    fixed_step_integration,
     min_pair_distance,
-    simulate,
 )
 from kellersegel.fields import DirectEngine, FieldValues
 from kellersegel.kernels import ExactKernel
 from kellersegel.models import ClassicalModel
+
+
+def simulate(stepper, x0, grid, rng, **options) -> Trajectory:
+    """A fixed-step run, read as a trajectory."""
+    return Trajectory.from_solution(fixed_step_integration(stepper, x0, grid, rng, **options).run())
 
 
 def make_stepper(chi=4 * math.pi):

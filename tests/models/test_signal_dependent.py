@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kellersegel.dynamics import EllipticSignal, EulerMaruyama, GivenSignal, TimeGrid, simulate
+from kellersegel.dynamics import (
+    EllipticSignal,
+    EulerMaruyama,
+    GivenSignal,
+    TimeGrid,
+    Trajectory,
+    fixed_step_integration,
+)
 from kellersegel.fields import DirectEngine
 from kellersegel.kernels import GaussianMollifiedKernel
 from kellersegel.models import (
@@ -87,7 +94,9 @@ def test_classical_model_is_the_general_model_with_constant_functions(rng):
     runs = []
     for model in (ClassicalModel(chi=7.0, lam=0.5), general):
         stepper = EulerMaruyama(model, EllipticSignal(DirectEngine(kernel)))
-        runs.append(simulate(stepper, x0, TimeGrid(0.05, 0.005, 0.025), np.random.default_rng(11)))
+        grid = TimeGrid(0.05, 0.005, 0.025)
+        solution = fixed_step_integration(stepper, x0, grid, np.random.default_rng(11)).run()
+        runs.append(Trajectory.from_solution(solution))
     np.testing.assert_array_equal(runs[0].positions, runs[1].positions)
 
 
@@ -105,5 +114,7 @@ def test_signal_dependent_particles_have_no_drift_and_degenerate_motility_stays_
         assert np.all(coefficients.drift == 0)
         assert np.all(np.isfinite(coefficients.noise)) and np.min(coefficients.noise) >= 0
         assert np.min(coefficients.noise) < 1e-3  # degenerate somewhere
-        run = simulate(stepper, x0, TimeGrid(0.02, 0.002, 0.01), np.random.default_rng(3))
+        grid = TimeGrid(0.02, 0.002, 0.01)
+        solution = fixed_step_integration(stepper, x0, grid, np.random.default_rng(3)).run()
+        run = Trajectory.from_solution(solution)
         assert run.event == "none" and np.all(np.isfinite(run.positions))

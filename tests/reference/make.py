@@ -93,9 +93,10 @@ def pde_case(name: str):
 def chaos_case() -> dict[str, np.ndarray]:
     from kellersegel.experiments import solve_limit
     from kellersegel.experiments.chaos import measure_replica
+    from kellersegel.experiments.plan import plan_run
 
     cfg = config(*CHAOS_CASE)
-    result = measure_replica(cfg, 0, solve_limit(cfg))
+    result = measure_replica(plan_run(cfg), 0, solve_limit(cfg))
     return {k: np.asarray(v) for k, v in result.items() if k != "transport_method"}
 
 

@@ -120,7 +120,7 @@ def _cmd_theory(args: argparse.Namespace) -> int:
     from kellersegel.analysis import theory
     from kellersegel.config import load_config
     from kellersegel.experiments.build import build_initial, build_model
-    from kellersegel.experiments.replicas import replica_rng
+    from kellersegel.experiments.plan import replica_rng
 
     config = load_config(args.config, args.set)
     model = build_model(config)

@@ -32,7 +32,6 @@ benchmarks/README.md ("Singular dynamics").
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,12 +42,11 @@ from numpy.typing import NDArray
 from kellersegel.dynamics.brownian import BrownianWalk
 from kellersegel.dynamics.clusters import cluster_of_closest_pair
 from kellersegel.dynamics.euler_maruyama import Coefficients, EulerMaruyama
-from kellersegel.dynamics.integrate import BrownianIncrements, State, StepControl, integrate
+from kellersegel.dynamics.integrate import BrownianIncrements, Event, Integration, State, StepControl
 from kellersegel.dynamics.observers import Clusters, ClusterSize, SavedStates
-from kellersegel.dynamics.simulate import Trajectory
 from kellersegel.dynamics.time_grid import TimeGrid
 
-__all__ = ["CollisionStepController", "CollisionSteps", "simulate_adaptive"]
+__all__ = ["CollisionStepController", "CollisionSteps", "adaptive_integration"]
 
 #: a collapse ends when the wanted step exceeds 2^8 floor steps: d > 2^4 d_floor
 _RELEASE_LEVELS = 8
@@ -148,7 +146,7 @@ class CollisionSteps(StepControl):
         }
 
 
-def simulate_adaptive(
+def adaptive_integration(
     stepper: EulerMaruyama,
     x0: NDArray[np.float64],
     grid: TimeGrid,
@@ -159,10 +157,10 @@ def simulate_adaptive(
     explosion_window: float = 20.0,
     stop_at_cluster: int | None = None,
     save_particles: int | None = None,
-    progress: Callable[[float], None] | None = None,
-) -> Trajectory:
+) -> Integration:
     """Adaptive Euler–Maruyama from x0 to ``grid.t_end``, saving at ``grid.save_times``:
-    :func:`integrate` with :class:`CollisionSteps`, the Brownian path of ``key`` and clusters.
+    :class:`CollisionSteps` on the Brownian path of ``key``, the saved states and the clusters.
+    Run it with ``.run()`` and read it with :meth:`~kellersegel.dynamics.trajectory.Trajectory.from_solution`.
 
     Parameters
     ----------
@@ -181,31 +179,16 @@ def simulate_adaptive(
     stop_at_cluster : int, optional
         Stop with the event "cluster" when a cluster of this many particles first forms (e.g. 2:
         at the first collision, whose time is ``cluster_first_time[2]``).
-    progress : callable, optional
-        Called with the time reached at every base-grid point.
 
-    Returns
-    -------
-    Trajectory
-        With ``largest_cluster``, ``cluster_first_time``, ``steps``, ``min_step``,
-        ``floor_time``, ``collapses``, ``collapse_durations`` and, after an explosion,
-        ``exploding_cluster``.
+    The trajectory has ``largest_cluster``, ``cluster_first_time``, ``steps``, ``min_step``,
+    ``floor_time``, ``collapses``, ``collapse_durations`` and, after an explosion,
+    ``exploding_cluster``.
     """
     control = CollisionSteps(controller, explosion_window)
     clusters = Clusters(cluster_radius if cluster_radius is not None else control.collapse_radius(grid.dt))
     noise = BrownianIncrements(BrownianWalk(x0.shape[0], grid.dt, key, max_level=control.max_level))
-    events = [] if stop_at_cluster is None else [ClusterSize(stop_at_cluster, clusters)]
-    solution = integrate(
-        stepper,
-        x0,
-        grid,
-        noise,
-        control,
-        observers=[SavedStates(save_particles), clusters],
-        events=events,
-        progress=progress,
-    )
-    return Trajectory.from_solution(solution)
+    events: list[Event] = [] if stop_at_cluster is None else [ClusterSize(stop_at_cluster, clusters)]
+    return Integration([stepper], x0, grid, noise, control, [SavedStates(save_particles), clusters], events)
 
 
 def _tamed(coef: Coefficients, max_speed: float) -> Coefficients:

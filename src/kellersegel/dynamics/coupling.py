@@ -14,52 +14,18 @@ times τ = inf{t : max_i |X_i − X̄_i| ≥ N^−α} and τ_min = inf{t : min_{
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import NDArray
 
 from kellersegel.dynamics.euler_maruyama import EulerMaruyama
-from kellersegel.dynamics.integrate import GaussianIncrements, integrate
+from kellersegel.dynamics.integrate import GaussianIncrements, Integration
 from kellersegel.dynamics.observers import CouplingErrors
 from kellersegel.dynamics.time_grid import TimeGrid
 
-__all__ = ["CoupledTrajectory", "simulate_coupled"]
+__all__ = ["coupled_integration"]
 
 
-@dataclass
-class CoupledTrajectory:
-    """Coupling errors at the save times and the stopping times of one coupled run.
-
-    Attributes
-    ----------
-    times : (T,)
-    max_error : (T,)
-        max_i |X_i − X̄_i|.
-    power_error : (T,)
-        ((1/N) Σ |X_i − X̄_i|^p)^{1/p}.
-    min_distance : (T,)
-        min_{i≠j} |X_i − X_j|.
-    stopping_time, collision_time : float
-        τ (error ≥ N^−α) and τ_min (distance ≤ N^−β'); ∞ if not reached.
-    particles, copies : (N, 2)
-        X and X̄ at the final time (or at the event).
-    event : str
-        "none", or "nonfinite" when a position or a drift stopped being finite.
-    """
-
-    times: NDArray[np.float64]
-    max_error: NDArray[np.float64]
-    power_error: NDArray[np.float64]
-    min_distance: NDArray[np.float64]
-    stopping_time: float
-    collision_time: float
-    particles: NDArray[np.float64]
-    copies: NDArray[np.float64]
-    event: str = "none"
-
-
-def simulate_coupled(
+def coupled_integration(
     particles: EulerMaruyama,
     mean_field: EulerMaruyama,
     x0: NDArray[np.float64],
@@ -69,9 +35,11 @@ def simulate_coupled(
     p: float = 2.0,
     alpha: float = 0.25,
     beta_collision: float = 1.0,
-) -> CoupledTrajectory:
+) -> Integration:
     """Euler–Maruyama for X and X̄ stacked, with the same increments ΔW = √Δt ·
-    rng.standard_normal((N, 2)): :func:`integrate` with :class:`CouplingErrors`.
+    rng.standard_normal((N, 2)), and :class:`CouplingErrors`. Its solution's ``observed`` holds
+    ``max_error``, ``power_error``, ``min_distance`` (at the save times), ``stopping_time`` and
+    ``collision_time``; ``state.x`` the last X and X̄.
 
     Parameters
     ----------
@@ -86,16 +54,4 @@ def simulate_coupled(
     """
     errors = CouplingErrors(p, alpha, beta_collision)
     noise = GaussianIncrements(rng, x0.shape[0])
-    solution = integrate([particles, mean_field], x0, grid, noise, observers=[errors])
-    o = solution.observed
-    return CoupledTrajectory(
-        grid.save_times,
-        max_error=o["max_error"],
-        power_error=o["power_error"],
-        min_distance=o["min_distance"],
-        stopping_time=o["stopping_time"],
-        collision_time=o["collision_time"],
-        particles=solution.state.x[0],
-        copies=solution.state.x[1],
-        event=solution.event,
-    )
+    return Integration([particles, mean_field], x0, grid, noise, observers=[errors])

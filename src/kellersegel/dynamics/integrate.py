@@ -47,6 +47,7 @@ __all__ = [
     "Event",
     "FixedSteps",
     "GaussianIncrements",
+    "Integration",
     "NoiseSource",
     "Observer",
     "Solution",
@@ -218,6 +219,32 @@ class Solution:
     min_step: float
     state: State
     observed: dict[str, Any]
+
+
+@dataclass
+class Integration:
+    """The parts of one :func:`integrate` call, composed in one place (a run plan) and run later."""
+
+    steppers: list[EulerMaruyama]
+    x0: NDArray[np.float64]
+    grid: TimeGrid
+    noise: NoiseSource
+    control: StepControl = field(default_factory=FixedSteps)
+    observers: list[Observer] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    def run(self, progress: Callable[[float], None] | None = None) -> Solution:
+        """:func:`integrate` of these parts."""
+        return integrate(
+            self.steppers,
+            self.x0,
+            self.grid,
+            self.noise,
+            self.control,
+            observers=self.observers,
+            events=self.events,
+            progress=progress,
+        )
 
 
 def integrate(

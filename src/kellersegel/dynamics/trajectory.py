@@ -1,20 +1,19 @@
-"""The trajectory of one particle run, and the fixed-step simulation that records it."""
+"""The trajectory of one particle run, and the fixed-step integration that records it."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from kellersegel.dynamics.euler_maruyama import EulerMaruyama
-from kellersegel.dynamics.integrate import GaussianIncrements, Observer, Solution, integrate
+from kellersegel.dynamics.integrate import Event, GaussianIncrements, Integration, Observer, Solution
 from kellersegel.dynamics.observers import Clusters, DriftExplosion, SavedStates
 from kellersegel.dynamics.time_grid import TimeGrid
 
-__all__ = ["EVENTS", "Trajectory", "simulate"]
+__all__ = ["EVENTS", "Trajectory", "fixed_step_integration"]
 
 #: Events that stop a run: none, a non-finite position or drift, an explosion, a cluster of the
 #: requested size (adaptive runs with ``stop_at_cluster``).
@@ -101,7 +100,7 @@ class Trajectory:
         )
 
 
-def simulate(
+def fixed_step_integration(
     stepper: EulerMaruyama,
     x0: NDArray[np.float64],
     grid: TimeGrid,
@@ -110,10 +109,10 @@ def simulate(
     save_particles: int | None = None,
     max_drift_fraction: float = 0.5,
     cluster_radius: float | None = None,
-    progress: Callable[[float], None] | None = None,
-) -> Trajectory:
-    """Euler–Maruyama from x0 over ``grid`` with increments ΔW = √Δt · rng.standard_normal((N, 2)):
-    :func:`integrate` with fixed steps.
+) -> Integration:
+    """Euler–Maruyama from x0 over ``grid`` with increments ΔW = √Δt · rng.standard_normal((N, 2)),
+    the saved states and a drift-explosion event: run it with ``.run()`` and read it with
+    :meth:`Trajectory.from_solution`.
 
     The run stops with an event when a position or a drift is not finite ("nonfinite"), or when
     one step's largest drift displacement max_i |b_i| Δt exceeds ``max_drift_fraction`` times the
@@ -133,19 +132,10 @@ def simulate(
         Explosion threshold, see above.
     cluster_radius : float, optional
         Track clusters with this linking distance (:class:`ClusterTracker`) at every step.
-    progress : callable, optional
-        Called with the time reached after every step.
     """
     observers: list[Observer] = [SavedStates(save_particles)]
     if cluster_radius is not None:
         observers.append(Clusters(cluster_radius))
-    solution = integrate(
-        stepper,
-        x0,
-        grid,
-        GaussianIncrements(rng, x0.shape[0]),
-        observers=observers,
-        events=[DriftExplosion(max_drift_fraction, grid.dt)],
-        progress=progress,
-    )
-    return Trajectory.from_solution(solution)
+    events: list[Event] = [DriftExplosion(max_drift_fraction, grid.dt)]
+    noise = GaussianIncrements(rng, x0.shape[0])
+    return Integration([stepper], x0, grid, noise, observers=observers, events=events)

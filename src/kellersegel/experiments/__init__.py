@@ -4,7 +4,6 @@ from kellersegel.experiments.build import (
     build_initial,
     build_kernel,
     build_model,
-    build_stepper,
     build_time_grid,
 )
 from kellersegel.experiments.chaos import measure_replica
@@ -25,7 +24,6 @@ __all__ = [
     "build_initial",
     "build_kernel",
     "build_model",
-    "build_stepper",
     "build_time_grid",
     "replica_rng",
     "run_particles",

@@ -10,7 +10,7 @@ from kellersegel.config.schema import (
     PointInitial,
     RunConfig,
 )
-from kellersegel.dynamics import EllipticSignal, EulerMaruyama, SignalField, TimeGrid
+from kellersegel.dynamics import EllipticSignal, SignalField, TimeGrid
 from kellersegel.dynamics.memory import ExactHistorySignal, SpectralMemorySignal
 from kellersegel.fields import make_engine
 from kellersegel.initial import (
@@ -39,7 +39,6 @@ __all__ = [
     "build_kernel",
     "build_model",
     "build_signal",
-    "build_stepper",
     "build_time_grid",
 ]
 
@@ -115,8 +114,3 @@ def build_signal(
     if engine == "direct":
         return ExactHistorySignal(kernel, model.mass, include_self=bool(p.include_self), initial_signal=c0)
     return SpectralMemorySignal(kernel, model.mass, horizon=config.time.t_end, initial_signal=c0)
-
-
-def build_stepper(config: RunConfig) -> EulerMaruyama:
-    model = build_model(config)
-    return EulerMaruyama(model, build_signal(config, model))

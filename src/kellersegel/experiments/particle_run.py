@@ -10,7 +10,6 @@ import xarray as xr
 from kellersegel.config.load import ConfigError, config_to_toml
 from kellersegel.config.schema import RunConfig
 from kellersegel.dynamics import Trajectory
-from kellersegel.experiments.build import build_time_grid
 from kellersegel.experiments.dataset import (
     load_trajectory,
     save_trajectory,
@@ -54,10 +53,10 @@ def run_particles(
             save_trajectory(traj, replica_dir / f"replica-{k:05d}.npz")
 
     todo = [k for k in range(config.run.replicas) if k not in results]
-    steps = build_time_grid(config).n_steps
+    steps = plan.time_grid.n_steps
     label = "steps" + (f" (resuming, {len(results)} replicas done)" if results else "")
     with Progress(label, len(todo) * steps, enabled=progress) as bar:
-        run_replicas(config, todo, on_done, bar.advance, workers)
+        run_replicas(plan, todo, on_done, bar.advance, workers)
     ds = to_dataset(plan, [results[k] for k in range(config.run.replicas)])
     if outdir is not None:
         write_netcdf(ds, Path(outdir) / "run.nc")

@@ -12,9 +12,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from kellersegel.config.load import ConfigError
 from kellersegel.config.schema import RunConfig
-from kellersegel.dynamics import ExactHistorySignal, SignalField, TimeGrid
+from kellersegel.dynamics import EulerMaruyama, ExactHistorySignal, GivenSignal, SignalField, TimeGrid
+from kellersegel.dynamics.adaptive import CollisionStepController, adaptive_integration
+from kellersegel.dynamics.coupling import coupled_integration
+from kellersegel.dynamics.integrate import Integration
+from kellersegel.dynamics.trajectory import fixed_step_integration
 from kellersegel.experiments.build import (
     build_initial,
     build_kernel,
@@ -22,14 +28,19 @@ from kellersegel.experiments.build import (
     build_signal,
     build_time_grid,
 )
-from kellersegel.experiments.replicas import replica_rng
 from kellersegel.fields import ENGINES, choose_engine
 from kellersegel.fields.base import EngineError
 from kellersegel.initial import InitialData
 from kellersegel.kernels import InteractionKernel, make_scaling
 from kellersegel.models import KellerSegelModel
+from kellersegel.pde import MeanFieldSolution
 
-__all__ = ["PlanError", "RunPlan", "plan_run"]
+__all__ = ["PlanError", "RunPlan", "plan_run", "replica_rng"]
+
+
+def replica_rng(seed: int, replicas: int, k: int) -> np.random.Generator:
+    """The generator of replica k out of ``replicas`` with root seed ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(replicas)[k])
 
 
 class PlanError(ConfigError):
@@ -67,6 +78,65 @@ class RunPlan:
     tolerance: float = math.nan
     include_self: bool = False
     dry_run: dict[str, int] = field(default_factory=dict)
+
+    def stepper(self) -> EulerMaruyama:
+        """The particle system: the model with a new signal field of the planned kind."""
+        return EulerMaruyama(self.model, build_signal(self.config, self.model, self.kernel))
+
+    def mean_field_stepper(self, solution: MeanFieldSolution) -> EulerMaruyama:
+        """The McKean–Vlasov dynamics: the model's drift and noise with c, ∇c of the limit."""
+        return EulerMaruyama(
+            self.model,
+            GivenSignal(lambda x, t: solution.signal_gradient(t, x), lambda x, t: solution.signal(t, x)),
+        )
+
+    def integration(self, k: int, mean_field: MeanFieldSolution | None = None) -> Integration:
+        """Replica k as one :func:`~kellersegel.dynamics.integrate.integrate` call.
+
+        Everything random comes from replica k's generator (:func:`replica_rng`): first the N
+        initial points, then the noise: one (N, 2) normal array per step (fixed steps) or one
+        integer, the key of the refinable Brownian path (adaptive steps). With ``mean_field``
+        (a PDE solution): the particles and their McKean–Vlasov copies stacked on the same
+        increments, with the coupling errors and stopping times of ``[chaos]`` (fixed steps).
+        """
+        c, grid = self.config, self.time_grid
+        rng = replica_rng(c.run.seed, c.run.replicas, k)
+        x0 = self.initial.sample(c.particles.n, rng)
+        if mean_field is not None:
+            chaos = c.chaos
+            return coupled_integration(
+                self.stepper(),
+                self.mean_field_stepper(mean_field),
+                x0,
+                grid,
+                rng,
+                p=chaos.p,
+                alpha=chaos.alpha,
+                beta_collision=chaos.beta_collision,
+            )
+        saved = c.run.save_particles or None
+        if c.time.adaptive:
+            t = c.time
+            return adaptive_integration(
+                self.stepper(),
+                x0,
+                grid,
+                int(rng.integers(2**63)),
+                CollisionStepController(t.distance_fraction, t.drift_fraction, t.max_level()),
+                cluster_radius=c.clusters.radius,
+                explosion_window=t.explosion_window,
+                stop_at_cluster=c.clusters.stop_at,
+                save_particles=saved,
+            )
+        return fixed_step_integration(
+            self.stepper(),
+            x0,
+            grid,
+            rng,
+            save_particles=saved,
+            max_drift_fraction=c.time.max_drift_fraction,
+            cluster_radius=c.clusters.radius,
+        )
 
     def attributes(self) -> dict[str, str | float | int]:
         """What the run actually uses, as dataset attributes (strings and numbers)."""

@@ -15,27 +15,17 @@ import queue
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-import numpy as np
-
-from kellersegel.config.schema import RunConfig
-from kellersegel.dynamics import CollisionStepController, Trajectory, simulate, simulate_adaptive
-from kellersegel.experiments.build import build_initial, build_stepper, build_time_grid
+from kellersegel.dynamics import Trajectory
+from kellersegel.experiments.plan import RunPlan, replica_rng
 
 __all__ = ["replica_rng", "run_replica", "run_replicas"]
 
 _PROGRESS_CHUNKS = 100
 
 
-def replica_rng(seed: int, replicas: int, k: int) -> np.random.Generator:
-    """The generator of replica k out of ``replicas`` with root seed ``seed``."""
-    return np.random.default_rng(np.random.SeedSequence(seed).spawn(replicas)[k])
-
-
-def run_replica(config: RunConfig, k: int, progress: Callable[[int], None] | None = None) -> Trajectory:
-    """Simulate replica k of ``config``; ``progress`` receives the number of steps just done."""
-    rng = replica_rng(config.run.seed, config.run.replicas, k)
-    grid = build_time_grid(config)
-    x0 = build_initial(config).sample(config.particles.n, rng)
+def run_replica(plan: RunPlan, k: int, progress: Callable[[int], None] | None = None) -> Trajectory:
+    """Simulate replica k of ``plan``; ``progress`` receives the number of steps just done."""
+    grid = plan.time_grid
     every = max(1, grid.n_steps // _PROGRESS_CHUNKS)
     last = [0]
 
@@ -45,31 +35,7 @@ def run_replica(config: RunConfig, k: int, progress: Callable[[int], None] | Non
             progress(step - last[0])
             last[0] = step
 
-    if config.time.adaptive:
-        tc = config.time
-        controller = CollisionStepController(tc.distance_fraction, tc.drift_fraction, tc.max_level())
-        return simulate_adaptive(
-            build_stepper(config),
-            x0,
-            grid,
-            int(rng.integers(2**63)),
-            controller,
-            cluster_radius=config.clusters.radius,
-            explosion_window=tc.explosion_window,
-            stop_at_cluster=config.clusters.stop_at,
-            save_particles=config.run.save_particles or None,
-            progress=on_time,
-        )
-    return simulate(
-        build_stepper(config),
-        x0,
-        grid,
-        rng,
-        save_particles=config.run.save_particles or None,
-        max_drift_fraction=config.time.max_drift_fraction,
-        cluster_radius=config.clusters.radius,
-        progress=on_time,
-    )
+    return Trajectory.from_solution(plan.integration(k).run(on_time))
 
 
 def _init_worker(threads: int) -> None:
@@ -84,19 +50,19 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), _init_worker, (threads,))
 
 
-def _worker(config_json: str, k: int, progress_queue) -> tuple[int, Trajectory]:
-    config = RunConfig.model_validate_json(config_json)
-    return k, run_replica(config, k, lambda d: progress_queue.put(d))
+def _worker(plan: RunPlan, k: int, progress_queue) -> tuple[int, Trajectory]:
+    return k, run_replica(plan, k, lambda d: progress_queue.put(d))
 
 
 def run_replicas(
-    config: RunConfig,
+    plan: RunPlan,
     indices: Iterable[int],
     on_done: Callable[[int, Trajectory], None],
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
 ) -> None:
-    """Run the replicas ``indices``, calling ``on_done(k, trajectory)`` as each one finishes.
+    """Run the replicas ``indices`` of ``plan``, calling ``on_done(k, trajectory)`` as each one
+    finishes. The workers receive the plan itself (pickled): nothing is rebuilt from the text.
 
     With one worker everything runs in this process; otherwise in ``workers`` spawned processes
     (default: one per core, at most one per replica) sharing the cores: numba threads per
@@ -107,12 +73,11 @@ def run_replicas(
     workers = min(workers or cores, max(len(indices), 1))
     if workers <= 1:
         for k in indices:
-            on_done(k, run_replica(config, k, progress))
+            on_done(k, run_replica(plan, k, progress))
         return
     with multiprocessing.get_context("spawn").Manager() as manager, process_pool(workers) as pool:
         progress_queue = manager.Queue()
-        text = config.model_dump_json()
-        pending = {pool.submit(_worker, text, k, progress_queue) for k in indices}
+        pending = {pool.submit(_worker, plan, k, progress_queue) for k in indices}
         try:
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)

@@ -31,7 +31,7 @@ import zarr
 
 from kellersegel.config.load import ConfigError, config_to_toml, load_config, parse_value
 from kellersegel.config.schema import RunConfig
-from kellersegel.experiments.plan import plan_run
+from kellersegel.experiments.plan import RunPlan, plan_run
 from kellersegel.experiments.replicas import process_pool
 
 __all__ = ["SweepAxis", "open_sweep", "parse_axis", "run_sweep"]
@@ -79,29 +79,28 @@ def _toml_value(value: Any) -> str:
     )
 
 
-def _configs(
+def _plans(
     config_path: str | Path, overrides: Sequence[str], axes: Sequence[SweepAxis], replicas: int
-) -> dict[tuple[int, ...], RunConfig]:
-    """The validated configuration of every point (errors before anything runs)."""
+) -> dict[tuple[int, ...], RunPlan]:
+    """The checked plan of every point (errors before anything runs)."""
     base = [*overrides, f"run.replicas={replicas}"]
     points = itertools.product(*(range(len(a.values)) for a in axes))
     configs = {p: load_config(config_path, [*base, *_point_overrides(axes, p)]) for p in points}
+    plans = {}
     for point, config in configs.items():
         try:
-            plan_run(config)
+            plans[point] = plan_run(config)
         except ConfigError as err:
             where = ", ".join(f"{a.key} = {a.values[i]!r}" for a, i in zip(axes, point, strict=True))
             raise ConfigError(f"{err} (sweep point {where})") from None
-    return configs
+    return plans
 
 
-def _template(
-    configs: dict[tuple[int, ...], RunConfig], axes: Sequence[SweepAxis], replicas: int
-) -> xr.Dataset:
+def _template(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis], replicas: int) -> xr.Dataset:
     from kellersegel import __version__
     from kellersegel.experiments.build import build_time_grid
 
-    first = next(iter(configs.values()))
+    first = next(iter(plans.values())).config
     times = build_time_grid(first).save_times
     shape = (*(len(a.values) for a in axes), replicas)
     dims = (*(a.key for a in axes), "replica")
@@ -129,15 +128,15 @@ def _limit(config_json: str):
     return solve_limit(RunConfig.model_validate_json(config_json))
 
 
-def _task(config_json: str, point: tuple[int, ...], k: int) -> tuple[tuple[int, ...], int, dict[str, Any]]:
-    """One replica of one point (runs in a worker: the PDE is solved once per point and worker)."""
+def _task(plan: RunPlan, point: tuple[int, ...], k: int) -> tuple[tuple[int, ...], int, dict[str, Any]]:
+    """One replica of one point (runs in a worker, which receives the point's plan: the PDE is
+    solved once per point and worker)."""
     import time
 
     from kellersegel.experiments.chaos import measure_replica
 
     start = time.perf_counter()
-    config = RunConfig.model_validate_json(config_json)
-    result = measure_replica(config, k, _limit(config_json))
+    result = measure_replica(plan, k, _limit(plan.config.model_dump_json()))
     result["seconds"] = time.perf_counter() - start
     return point, k, result
 
@@ -171,8 +170,8 @@ def run_sweep(
     out = Path(out)
     if not axes:
         raise ConfigError("a sweep needs at least one --over axis")
-    configs = _configs(config_path, overrides, axes, replicas)
-    template = _template(configs, axes, replicas)
+    plans = _plans(config_path, overrides, axes, replicas)
+    template = _template(plans, axes, replicas)
     if out.exists() and not resume:
         raise ConfigError(f"{out} exists: pass --resume to continue it, or choose another path")
     if not out.exists():
@@ -181,7 +180,7 @@ def run_sweep(
     _check_same(existing, template, out)
     done = existing["done"].values.astype(bool)
     group = zarr.open_group(str(out), mode="r+")
-    todo = [(p, k) for p in configs for k in range(replicas) if not done[(*p, k)]]
+    todo = [(p, k) for p in plans for k in range(replicas) if not done[(*p, k)]]
     total, finished = done.size, int(done.sum())
     if progress is not None:
         progress(finished, total)
@@ -199,7 +198,7 @@ def run_sweep(
         if progress is not None:
             progress(finished, total)
 
-    jobs = [(configs[p].model_dump_json(), p, k) for p, k in todo]
+    jobs = [(plans[p], p, k) for p, k in todo]
     if scheduler is not None:
         _run_dask(scheduler, jobs, write)
     else:
