@@ -44,7 +44,7 @@ CASES = [
     ("[initial]\nkind = 'file'\npath = 'wrong.npy'\n", "must hold an array of shape (K, 2)"),
     (
         "[particles]\nkernel = 'gaussian'\n",
-        "particles.kernel: Input should be 'exact', 'mollified' or 'cutoff'",
+        "particles.kernel: unknown kernel 'gaussian'; allowed: exact, mollified, cutoff",
     ),
     (
         "[mdoel]\nchi = 1.0\n",

@@ -41,7 +41,7 @@ class Section(BaseModel):
 class FunctionConfig(Section):
     """A named function of the signal: constant (a), exponential (a, b), power (a, k), receptor (chi)."""
 
-    kind: Literal["constant", "exponential", "power", "receptor"]
+    kind: str = Field(description="a registered family (models.SignalFunction)")
     a: float | None = None
     b: float | None = None
     k: float | None = None
@@ -170,8 +170,8 @@ class ParticlesConfig(Section):
     """[particles]: number, interaction kernel, mollification scale law, field engine."""
 
     n: int = Field(10000, ge=2)
-    kernel: Literal["exact", "mollified", "cutoff"] = "exact"
-    epsilon: Literal["algebraic", "logarithmic", "fixed"] = "algebraic"
+    kernel: str = Field("exact", description="a registered interaction kernel (kernels.InteractionKernel)")
+    epsilon: str = Field("algebraic", description="a registered scaling law ε(N) (kernels.EpsilonScaling)")
     beta: float = Field(0.25, ge=0)
     eps0: float = Field(1.0, gt=0)
     engine: str = Field("auto", description="a registered field engine (fields.ENGINES) or auto")
@@ -180,6 +180,22 @@ class ParticlesConfig(Section):
         description="θ > 0: the particle's own past in its drift (default: direct leaves it out, "
         "spectral keeps it)",
     )
+
+    @field_validator("kernel")
+    @classmethod
+    def _registered_kernel(cls, name: str) -> str:
+        from kellersegel.kernels import InteractionKernel
+
+        InteractionKernel.named(name)
+        return name
+
+    @field_validator("epsilon")
+    @classmethod
+    def _registered_scaling(cls, name: str) -> str:
+        from kellersegel.kernels import EpsilonScaling
+
+        EpsilonScaling.named(name)
+        return name
 
     @field_validator("engine")
     @classmethod
@@ -321,10 +337,13 @@ class RunConfig(Section):
 
     def _check_initial(self) -> None:
         """The initial particles (a point mass, a file) and the initial signal."""
-        if isinstance(self.initial, PointInitial) and self.particles.kernel == "exact":
+        from kellersegel.kernels import InteractionKernel
+
+        singular = InteractionKernel.named(self.particles.kernel).singular
+        if isinstance(self.initial, PointInitial) and singular:
             raise ValueError(
-                "initial.kind: a point mass puts particles at distance 0, where the exact kernel "
-                "is infinite; use kernel = 'mollified' or 'cutoff'"
+                f"initial.kind: a point mass puts particles at distance 0, where the "
+                f"{self.particles.kernel} kernel is infinite; use a mollified one ('mollified' or 'cutoff')"
             )
         if self.model.theta == 0 and self.initial_signal.kind != "zero":
             raise ValueError(
@@ -345,7 +364,7 @@ class RunConfig(Section):
     def _check_memory(self) -> None:
         """θ > 0: the exact-history field ('direct') or the spectral field, mollified or exact kernel."""
         p = self.particles
-        if p.kernel == "cutoff":
+        if p.kernel not in ("exact", "mollified"):  # the kernels whose heat analogue SlabKernel gives
             raise ValueError("particles.kernel: theta > 0 needs kernel = 'exact' or 'mollified'")
         if p.engine not in ("auto", "direct", "spectral"):
             raise ValueError(

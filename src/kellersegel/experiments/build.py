@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from kellersegel.config.schema import (
-    BumpsInitial,
-    DiskInitial,
-    FileInitial,
-    GaussianInitial,
-    PointInitial,
-    RunConfig,
-)
+from kellersegel.config.schema import RunConfig
 from kellersegel.dynamics import EllipticSignal, SignalField, TimeGrid
 from kellersegel.dynamics.memory import ExactHistorySignal, SpectralMemorySignal
 from kellersegel.fields import make_engine
-from kellersegel.initial import (
-    GaussianBumps,
-    GaussianData,
-    GaussianMixtureC0,
-    InitialData,
-    PointMass,
-    PointsFromFile,
-    UniformDisk,
-    UniformDiskC0,
-)
+from kellersegel.initial import GaussianMixtureC0, InitialData, UniformDiskC0
 from kellersegel.kernels import InteractionKernel, make_kernel, make_scaling
 from kellersegel.kernels.memory import SlabKernel
 from kellersegel.models import (
@@ -58,25 +42,16 @@ def build_model(config: RunConfig) -> KellerSegelModel:
 
 
 def build_initial(config: RunConfig) -> InitialData:
+    """The registered law ``[initial] kind``, from the section's other keys."""
     init = config.initial
-    if isinstance(init, GaussianInitial):
-        return GaussianData(init.variance, init.center)
-    if isinstance(init, DiskInitial):
-        return UniformDisk(init.radius, init.center)
-    if isinstance(init, BumpsInitial):
-        return GaussianBumps(init.centers, init.variances, init.weights)
-    if isinstance(init, PointInitial):
-        return PointMass(init.at)
-    if isinstance(init, FileInitial):
-        return PointsFromFile(init.path)
-    raise TypeError(f"unknown initial data {init!r}")  # pragma: no cover
+    return InitialData.named(init.kind)(**init.model_dump(exclude={"kind"}))
 
 
 def build_kernel(config: RunConfig) -> InteractionKernel:
     """The interaction kernel, with ε = ε(N) from the scaling law for non-exact kernels."""
     p = config.particles
-    if p.kernel == "exact":
-        return make_kernel("exact", config.model.lam)
+    if not InteractionKernel.named(p.kernel).takes_epsilon:
+        return make_kernel(p.kernel, config.model.lam)
     epsilon = make_scaling(p.epsilon, p.eps0, p.beta).epsilon(p.n)
     return make_kernel(p.kernel, config.model.lam, epsilon)
 

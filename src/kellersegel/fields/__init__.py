@@ -90,6 +90,4 @@ def make_engine(name: str, kernel: InteractionKernel, n: int | None = None, **op
     """
     if name == "auto":
         name = choose_engine(kernel, n)
-    if name not in ENGINES:
-        raise ValueError(f"unknown engine {name!r}; allowed: auto, {', '.join(ENGINES)}")
-    return ENGINES[name](kernel, **options)
+    return FieldEngine.named(name)(kernel, **options)

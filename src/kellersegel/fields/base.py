@@ -16,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from kellersegel._registry import Registered
 from kellersegel.kernels.interaction import InteractionKernel
 
 __all__ = [
@@ -69,26 +70,16 @@ def as_tolerance(tolerance: float) -> float:
     return float(tolerance)
 
 
-class FieldEngine(ABC):
+class FieldEngine(Registered, ABC):
     """Evaluates the particle signal of one interaction kernel.
 
     A subclass with a ``name`` registers itself in :attr:`registry` when it is defined: the
     configuration (``particles.engine``), ``make_engine`` and ``kellersegel bench`` then know it.
     """
 
-    name: ClassVar[str]
     #: every engine by name, in the order they were defined
     registry: ClassVar[dict[str, type[FieldEngine]]] = {}
-
-    def __init_subclass__(cls, **kwargs) -> None:
-        super().__init_subclass__(**kwargs)
-        name = cls.__dict__.get("name")
-        if name is None:
-            return
-        known = FieldEngine.registry.get(name)
-        if known is not None and (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
-            raise TypeError(f"engine name {name!r} is taken by {known.__module__}.{known.__qualname__}")
-        FieldEngine.registry[name] = cls
+    registry_label = "engine"
 
     def __init__(self, kernel: InteractionKernel) -> None:
         reason = self.unsupported_reason(kernel)

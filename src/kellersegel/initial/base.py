@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from kellersegel._registry import Registered
+
 __all__ = ["InitialData"]
 
 
-class InitialData(ABC):
-    """A probability law ρ0/M on R²: N i.i.d. samples give the initial particles."""
+class InitialData(Registered, ABC):
+    """A probability law ρ0/M on R²: N i.i.d. samples give the initial particles.
+
+    A law with a ``name`` registers itself (:attr:`registry`): the configuration's
+    ``[initial] kind = name`` builds it from the section's other keys, its constructor's arguments.
+    """
+
+    #: every law by name
+    registry: ClassVar[dict[str, type[InitialData]]] = {}
+    registry_label = "initial law"
 
     #: False for laws without a bounded density (a point mass): the PDE solvers refuse them.
     has_density: bool = True

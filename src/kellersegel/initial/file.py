@@ -46,6 +46,8 @@ class PointsFromFile(InitialData):
     ``density`` is a Gaussian kernel density estimate (Scott's rule) of the K points.
     """
 
+    name = "file"
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.points = read_points(self.path)

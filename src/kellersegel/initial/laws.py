@@ -23,6 +23,8 @@ def _point(name: str, value: ArrayLike) -> NDArray[np.float64]:
 class GaussianData(InitialData):
     """Isotropic Gaussian N(center, variance·I): variance per coordinate."""
 
+    name = "gaussian"
+
     def __init__(self, variance: float = 1.0, center: ArrayLike = (0.0, 0.0)) -> None:
         self.variance = finite_number("variance", variance, 0.0, strict=True)
         self.center = _point("center", center)
@@ -45,6 +47,8 @@ class GaussianData(InitialData):
 
 class UniformDisk(InitialData):
     """Uniform law on the disk of given radius and center."""
+
+    name = "disk"
 
     def __init__(self, radius: float = 1.0, center: ArrayLike = (0.0, 0.0)) -> None:
         self.radius = finite_number("radius", radius, 0.0, strict=True)
@@ -70,6 +74,8 @@ class UniformDisk(InitialData):
 
 class GaussianBumps(InitialData):
     """Mixture Σ_k w_k N(c_k, v_k I) with weights normalised to sum 1."""
+
+    name = "bumps"
 
     def __init__(
         self,
@@ -117,6 +123,8 @@ class PointMass(InitialData):
 
     Only non-singular kernels can start from it (the exact kernel is infinite at distance 0).
     """
+
+    name = "point"
 
     has_density = False
 

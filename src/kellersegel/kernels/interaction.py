@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from kellersegel._registry import Registered
 from kellersegel._validation import finite_number
 from kellersegel.kernels._mollified_bessel import (
     DEGREE,
@@ -66,10 +67,18 @@ class CompiledSpec:
 _NO_TABLE = np.zeros((2, 1, DEGREE + 1))
 
 
-class InteractionKernel(ABC):
-    """A radial kernel K(x) = φ(|x|²) approximating the Green's function G_λ of −Δ + λ."""
+class InteractionKernel(Registered, ABC):
+    """A radial kernel K(x) = φ(|x|²) approximating the Green's function G_λ of −Δ + λ.
 
-    name: ClassVar[str]
+    A subclass with a ``name`` registers itself (:attr:`registry`): ``make_kernel`` and the
+    configuration's ``particles.kernel`` then know it.
+    """
+
+    #: every kernel by name
+    registry: ClassVar[dict[str, type[InteractionKernel]]] = {}
+    registry_label = "kernel"
+    #: False for the exact kernel: a mollified kernel takes a scale ε (from the scaling law)
+    takes_epsilon: ClassVar[bool] = True
     #: True when φ and ψ are infinite at 0 (the self term cannot be included).
     singular: ClassVar[bool] = False
 
@@ -127,6 +136,7 @@ class ExactKernel(InteractionKernel):
 
     name = "exact"
     singular = True
+    takes_epsilon = False
 
     def __init__(self, lam: float = 0.0) -> None:
         super().__init__(lam, None)
@@ -250,17 +260,12 @@ class CutoffKernel(InteractionKernel):
         return CompiledSpec(int(kind), self._params(), _NO_TABLE)
 
 
-_KERNELS: dict[str, type[InteractionKernel]] = {
-    k.name: k for k in (ExactKernel, GaussianMollifiedKernel, CutoffKernel)
-}
-
-
 def make_kernel(name: str, lam: float = 0.0, epsilon: float | None = None) -> InteractionKernel:
-    """Kernel by name: ``"exact"``, ``"mollified"`` (Gaussian) or ``"cutoff"``."""
-    if name not in _KERNELS:
-        raise ValueError(f"unknown kernel {name!r}; allowed: {', '.join(_KERNELS)}")
-    if name == "exact":
-        return ExactKernel(lam)
+    """Kernel by name (:attr:`InteractionKernel.registry`: ``"exact"``, ``"mollified"`` (Gaussian),
+    ``"cutoff"``, ...), at scale ``epsilon`` unless it is exact."""
+    cls = InteractionKernel.named(name)
+    if not cls.takes_epsilon:
+        return cls(lam=lam)
     if epsilon is None:
         raise ValueError(f"the {name} kernel needs epsilon")
-    return _KERNELS[name](epsilon, lam)
+    return cls(epsilon=epsilon, lam=lam)

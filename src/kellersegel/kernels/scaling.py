@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 
+from kellersegel._registry import Registered
 from kellersegel._validation import finite_number
 
 __all__ = ["AlgebraicScaling", "EpsilonScaling", "FixedEpsilon", "LogarithmicScaling", "make_scaling"]
 
 
-class EpsilonScaling(ABC):
-    """A rule N ↦ ε(N)."""
+class EpsilonScaling(Registered, ABC):
+    """A rule N ↦ ε(N); a subclass with a ``name`` registers itself (:attr:`registry`)."""
+
+    #: every scaling law by name
+    registry: ClassVar[dict[str, type[EpsilonScaling]]] = {}
+    registry_label = "epsilon scaling"
 
     @abstractmethod
     def epsilon(self, n: int) -> float:
@@ -30,6 +36,8 @@ class EpsilonScaling(ABC):
 class AlgebraicScaling(EpsilonScaling):
     """ε = ε0 · N^(−β), β ≥ 0 (moderate interaction; arXiv 2602.01138, 2605.15718)."""
 
+    name = "algebraic"
+
     eps0: float = 1.0
     beta: float = 0.25
 
@@ -45,6 +53,8 @@ class AlgebraicScaling(EpsilonScaling):
 class LogarithmicScaling(EpsilonScaling):
     """ε = ε0 · (log N)^(−1/2), N ≥ 2 (arXiv 2405.12134)."""
 
+    name = "logarithmic"
+
     eps0: float = 1.0
 
     def __post_init__(self) -> None:
@@ -58,6 +68,8 @@ class LogarithmicScaling(EpsilonScaling):
 class FixedEpsilon(EpsilonScaling):
     """ε = ε0 for every N."""
 
+    name = "fixed"
+
     eps0: float = 1.0
 
     def __post_init__(self) -> None:
@@ -69,11 +81,8 @@ class FixedEpsilon(EpsilonScaling):
 
 
 def make_scaling(name: str, eps0: float = 1.0, beta: float = 0.25) -> EpsilonScaling:
-    """Scaling law by name: ``"algebraic"``, ``"logarithmic"`` or ``"fixed"``."""
-    if name == "algebraic":
-        return AlgebraicScaling(eps0, beta)
-    if name == "logarithmic":
-        return LogarithmicScaling(eps0)
-    if name == "fixed":
-        return FixedEpsilon(eps0)
-    raise ValueError(f"unknown epsilon scaling {name!r}; allowed: algebraic, logarithmic, fixed")
+    """Scaling law by name (:attr:`EpsilonScaling.registry`: ``"algebraic"``, ``"logarithmic"``,
+    ``"fixed"``, ...), given the parameters it takes of ``eps0`` and ``beta``."""
+    cls = EpsilonScaling.named(name)
+    taken = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in {"eps0": eps0, "beta": beta}.items() if k in taken})

@@ -8,16 +8,18 @@ Its particle SDE (Itô), one per particle of mass M/N:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from kellersegel._registry import Registered
 from kellersegel._validation import finite_number
 
 __all__ = ["KellerSegelModel"]
 
 
-class KellerSegelModel(ABC):
+class KellerSegelModel(Registered, ABC):
     """A member of the Keller–Segel family, given by motility D(c) and sensitivity S(c).
 
     Parameters
@@ -30,7 +32,9 @@ class KellerSegelModel(ABC):
         Signal relaxation time θ ≥ 0 (θ = 0: parabolic–elliptic).
     """
 
-    name: str
+    #: every model by name (``model.name`` of a configuration)
+    registry: ClassVar[dict[str, type[KellerSegelModel]]] = {}
+    registry_label = "model"
     #: True when D or S is not constant, so the particles need c and not only ∇c.
     needs_potential: bool = True
 

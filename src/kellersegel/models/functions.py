@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from kellersegel._registry import Registered
 from kellersegel._validation import finite_number
 
 __all__ = [
@@ -38,8 +40,14 @@ __all__ = [
 ]
 
 
-class SignalFunction(ABC):
-    """f(c) and f'(c), vectorised."""
+class SignalFunction(Registered, ABC):
+    """f(c) and f'(c), vectorised. A family with a ``name`` registers itself (:attr:`registry`)
+    with the names of its ``parameters``: the configuration may then ask for it."""
+
+    #: every named family
+    registry: ClassVar[dict[str, type[SignalFunction]]] = {}
+    registry_label = "function"
+    parameters: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def value(self, c: ArrayLike) -> NDArray[np.float64]:
@@ -57,6 +65,8 @@ class SignalFunction(ABC):
 
 class ConstantFunction(SignalFunction):
     """f(c) = a."""
+
+    name, parameters = "constant", ("a",)
 
     def __init__(self, a: float) -> None:
         self.a = finite_number("a", a)
@@ -78,6 +88,8 @@ class ConstantFunction(SignalFunction):
 class ExponentialFunction(SignalFunction):
     """f(c) = a e^{−bc}."""
 
+    name, parameters = "exponential", ("a", "b")
+
     def __init__(self, a: float, b: float) -> None:
         self.a = finite_number("a", a)
         self.b = finite_number("b", b)
@@ -94,6 +106,8 @@ class ExponentialFunction(SignalFunction):
 
 class PowerFunction(SignalFunction):
     """f(c) = a (1 + c)^{−k}, c > −1."""
+
+    name, parameters = "power", ("a", "k")
 
     def __init__(self, a: float, k: float) -> None:
         self.a = finite_number("a", a)
@@ -118,6 +132,8 @@ def _power_of_one_plus(c: ArrayLike, exponent: float) -> NDArray[np.float64]:
 
 class ReceptorFunction(PowerFunction):
     """Receptor saturation f(c) = χ / (1 + c)², c > −1."""
+
+    name, parameters = "receptor", ("chi",)
 
     def __init__(self, chi: float) -> None:
         super().__init__(chi, 2.0)
@@ -145,19 +161,10 @@ class CallableFunction(SignalFunction):
         return f"callable({getattr(self.f, '__name__', 'f')}, {getattr(self.df, '__name__', 'df')})"
 
 
-_FAMILIES = {
-    "constant": (ConstantFunction, ("a",)),
-    "exponential": (ExponentialFunction, ("a", "b")),
-    "power": (PowerFunction, ("a", "k")),
-    "receptor": (ReceptorFunction, ("chi",)),
-}
-
-
 def make_function(kind: str, **params: float) -> SignalFunction:
     """A named family: ``make_function("exponential", a=1.0, b=2.0)``; see the module table."""
-    if kind not in _FAMILIES:
-        raise ValueError(f"unknown function {kind!r}; allowed: {', '.join(_FAMILIES)}")
-    cls, names = _FAMILIES[kind]
+    cls = SignalFunction.named(kind)
+    names = cls.parameters
     missing = [n for n in names if n not in params]
     extra = sorted(set(params) - set(names))
     if missing or extra:
