@@ -1,5 +1,6 @@
 """Propagation-of-chaos measurements of one replica against the PDE."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -23,18 +24,18 @@ def test_without_interaction_particles_and_copies_coincide():
     """χ = 1e-300 (drifts below rounding): both are Brownian motions from the same points, same ΔW."""
     config = config_from_dict({**CONFIG, "model": {"chi": 1e-300}})
     result = measure_replica(plan_run(config), 0, solve_limit(config))
-    np.testing.assert_array_equal(result["max_error"], 0.0)
-    assert result["stopping_time"] == math.inf
+    np.testing.assert_array_equal(result.max_error, 0.0)
+    assert result.stopping_time == math.inf
 
 
 def test_measurements_are_reproducible_and_sensible():
     config = config_from_dict(CONFIG)
     solution = solve_limit(config)
     a, b = measure_replica(plan_run(config), 1, solution), measure_replica(plan_run(config), 1, solution)
-    for key, value in a.items():
-        np.testing.assert_array_equal(value, b[key])
-    assert a["transport_method"] == "exact"  # 300 × 1024 entries
-    assert 0 < a["power_error"][-1] <= a["max_error"][-1] < 0.5
-    assert 0 < a["w1"] <= a["w2"] < 1 and 0 < a["l1"] < 1 and 0 < a["relative_entropy"] < 1
+    for key, value in dataclasses.asdict(a).items():
+        np.testing.assert_array_equal(value, getattr(b, key))
+    assert a.transport_method == "exact"  # 300 × 1024 entries
+    assert 0 < a.power_error[-1] <= a.max_error[-1] < 0.5
+    assert 0 < a.w1 <= a.w2 < 1 and 0 < a.l1 < 1 and 0 < a.relative_entropy < 1
     other = measure_replica(plan_run(config), 0, solution)
-    assert other["w2"] != a["w2"]  # replicas differ
+    assert other.w2 != a.w2  # replicas differ

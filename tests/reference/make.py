@@ -11,6 +11,7 @@ and by how much in the commit.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from importlib import resources
 from pathlib import Path
@@ -97,7 +98,7 @@ def chaos_case() -> dict[str, np.ndarray]:
 
     cfg = config(*CHAOS_CASE)
     result = measure_replica(plan_run(cfg), 0, solve_limit(cfg))
-    return {k: np.asarray(v) for k, v in result.items() if k != "transport_method"}
+    return {k: np.asarray(v) for k, v in dataclasses.asdict(result).items() if k != "transport_method"}
 
 
 def main() -> None:

@@ -31,13 +31,14 @@ import zarr
 
 from kellersegel.config.load import ConfigError, config_to_toml, load_config, parse_value
 from kellersegel.config.schema import RunConfig
+from kellersegel.experiments.chaos import ChaosMeasurement, measure_replica
 from kellersegel.experiments.plan import RunPlan, plan_run
 from kellersegel.experiments.replicas import process_pool
 
 __all__ = ["SweepAxis", "open_sweep", "parse_axis", "run_sweep"]
 
-SERIES = ("max_error", "power_error", "min_distance")
-SCALARS = ("stopping_time", "collision_time", "l1", "relative_entropy", "w1", "w2", "second_moment_error")
+SERIES = ChaosMeasurement.names("series")
+SCALARS = ChaosMeasurement.names("scalar")
 TRANSPORT_CODES = {"exact": 1, "sliced": 2}
 #: keys that change the save times, which all points share
 _FIXED_KEYS = ("time.t_end", "time.save_every", "run.replicas", "run.seed")
@@ -115,6 +116,8 @@ def _template(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis], 
         config=config_to_toml(first),
         axes=" ".join(a.key for a in axes),
     )
+    for name in (*SERIES, *SCALARS):
+        ds[name].attrs["long_name"] = ChaosMeasurement.metadata(name)["long_name"]
     ds["transport"].attrs.update(flag_values=[0, 1, 2], flag_meanings="not_run exact sliced")
     ds["done"].attrs["description"] = "1 once the task's results are written"
     ds["seconds"].attrs["description"] = "wall time of the task (differs between runs)"
@@ -128,17 +131,16 @@ def _limit(config_json: str):
     return solve_limit(RunConfig.model_validate_json(config_json))
 
 
-def _task(plan: RunPlan, point: tuple[int, ...], k: int) -> tuple[tuple[int, ...], int, dict[str, Any]]:
-    """One replica of one point (runs in a worker, which receives the point's plan: the PDE is
-    solved once per point and worker)."""
+def _task(
+    plan: RunPlan, point: tuple[int, ...], k: int
+) -> tuple[tuple[int, ...], int, ChaosMeasurement, float]:  # noqa: E501
+    """One replica of one point and its wall time (runs in a worker, which receives the point's
+    plan: the PDE is solved once per point and worker)."""
     import time
-
-    from kellersegel.experiments.chaos import measure_replica
 
     start = time.perf_counter()
     result = measure_replica(plan, k, _limit(plan.config.model_dump_json()))
-    result["seconds"] = time.perf_counter() - start
-    return point, k, result
+    return point, k, result, time.perf_counter() - start
 
 
 def run_sweep(
@@ -185,14 +187,13 @@ def run_sweep(
     if progress is not None:
         progress(finished, total)
 
-    def write(point: tuple[int, ...], k: int, result: dict[str, Any]) -> None:
+    def write(point: tuple[int, ...], k: int, result: ChaosMeasurement, seconds: float) -> None:
         nonlocal finished
         index = (*point, k)
-        for name in SERIES:
-            group[name][index] = result[name]
-        for name in (*SCALARS, "seconds"):
-            group[name][index] = result[name]
-        group["transport"][index] = TRANSPORT_CODES[result["transport_method"]]
+        for name in (*SERIES, *SCALARS):
+            group[name][index] = getattr(result, name)
+        group["seconds"][index] = seconds
+        group["transport"][index] = TRANSPORT_CODES[result.transport_method]
         group["done"][index] = 1  # last: a task counts only once all of it is written
         finished += 1
         if progress is not None:

@@ -18,17 +18,31 @@ import xarray as xr
 from matplotlib.axes import Axes
 
 from kellersegel.analysis import fit_rate
+from kellersegel.experiments.chaos import ChaosMeasurement
 from kellersegel.plotting.base import axes_row, file_figure, save_figure
 
 __all__ = ["plot_rates", "plot_stopping_times", "report_sweep", "sweep_rates"]
 
 N_AXIS = "particles.n"
-PANELS = {
-    "coupling error": ("power_error", "max_error"),
-    "distance to the PDE": ("l1", "w1", "w2"),
-    "relative entropy, moments": ("relative_entropy", "second_moment_error"),
+
+
+def _panels() -> dict[str, tuple[str, ...]]:
+    """Report panel → its metrics, from the metrics' own metadata (ChaosMeasurement)."""
+    panels: dict[str, tuple[str, ...]] = {}
+    for name in (*ChaosMeasurement.names("series"), *ChaosMeasurement.names("scalar")):
+        panel = ChaosMeasurement.metadata(name)["panel"]
+        if panel is not None:
+            panels[panel] = (*panels.get(panel, ()), name)
+    return panels
+
+
+PANELS = _panels()
+#: the rate of the i.i.d. benchmark each metric is drawn against (dotted reference slopes)
+REFERENCE = {
+    name: rate
+    for name in itertools.chain(*PANELS.values())
+    if (rate := ChaosMeasurement.metadata(name)["reference_rate"]) is not None
 }
-REFERENCE = {"power_error": 0.5, "max_error": 0.5, "w1": 0.5, "w2": 0.5, "l1": 1 / 3}
 
 
 def _series(ds: xr.Dataset):
