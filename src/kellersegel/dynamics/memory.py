@@ -34,8 +34,8 @@ from numpy.typing import NDArray
 from kellersegel.dynamics.signal import SignalField
 from kellersegel.fields.base import EngineError, FieldValues
 from kellersegel.fields.history import history_gradient
+from kellersegel.fields.spectral import SpectralGrid
 from kellersegel.initial.c0 import GaussianMixtureC0, UniformDiskC0
-from kellersegel.kernels.fourier import gaussian_reach
 from kellersegel.kernels.memory import SlabKernel
 
 __all__ = ["ExactHistorySignal", "SpectralMemorySignal"]
@@ -203,53 +203,46 @@ class SpectralMemorySignal(SignalField):
 
     # --- lattice ------------------------------------------------------------------------------
     def check(self, x):
-        self._size(x)
-        return {"lattice_modes": self.modes}
+        return {"lattice_modes": self._size(x).modes}
 
-    def _size(self, x: NDArray[np.float64]) -> int:
-        """Lattice centre, period and modes for particles at x; EngineError if too many modes."""
+    def _size(self, x: NDArray[np.float64]) -> SpectralGrid:
+        """The periodic lattice for particles at x: the cloud, the margin around it and the image
+        distance d (e^{−θd²/(4T)} ≤ τ) in one period; EngineError if too many modes."""
         lower, upper = x.min(axis=0), x.max(axis=0)
-        self.center = 0.5 * (lower + upper)
         theta, tau = self.kernel.theta, self.tolerance
         self.image_distance = math.sqrt(4.0 * self.horizon * math.log(1.0 / tau) / theta)
         self.safe_half_width = 0.5 * float((upper - lower).max()) + self.margin
-        self.period = 2.0 * self.safe_half_width + self.image_distance
-        k_max = gaussian_reach(tau) / self.kernel.epsilon
-        half = math.ceil(k_max * self.period / (2.0 * math.pi))
-        self.modes = 2 * half + 1
-        if self.modes**2 > self.max_modes:
+        period = 2.0 * self.safe_half_width + self.image_distance
+        self.grid = SpectralGrid(0.5 * (lower + upper), period, self.kernel.epsilon, tau)
+        modes = self.grid.modes
+        if modes**2 > self.max_modes:
             raise EngineError(
-                f"spectral memory field: {self.modes}² lattice modes (period {self.period:.3g}, "
+                f"spectral memory field: {modes}² lattice modes (period {period:.3g}, "
                 f"ε = {self.kernel.epsilon:.3g}, images {self.image_distance:.3g} away for θ = {theta:g} "
                 f"over T = {self.horizon:g}) exceed max_modes = {self.max_modes}; use a larger ε, a "
                 "larger θ, a shorter run, or the exact-history field"
             )
-        return half
+        return self.grid
 
     def _setup(self, x: NDArray[np.float64]) -> None:
-        half = self._size(x)
-        k1 = np.arange(-half, half + 1) * (2.0 * math.pi / self.period)
+        k1 = self._size(x).wavenumbers()
         self.kx, self.ky = k1[:, None], k1[None, :]
         self.k2 = self.kx**2 + self.ky**2
         self.mollifier = np.exp(-0.5 * self.kernel.epsilon**2 * self.k2)
         if self.initial_signal is None:
-            self.c_hat = np.zeros((self.modes, self.modes), np.complex128)
+            self.c_hat = np.zeros((self.grid.modes, self.grid.modes), np.complex128)
         else:
-            self.c_hat = self.initial_signal.transform(self.kx, self.ky, self.center)
+            self.c_hat = self.initial_signal.transform(self.kx, self.ky, self.grid.center)
 
     def image_bound(self) -> float:
         """e^{−θd²/(4T)}: the size of the nearest periodic image's field relative to its own."""
         return math.exp(-self.kernel.theta * self.image_distance**2 / (4.0 * self.horizon))
 
-    def _scaled(self, x):
-        y = 2.0 * math.pi * (x - self.center) / self.period
-        return np.ascontiguousarray(y[:, 0]), np.ascontiguousarray(y[:, 1])
-
     def _check_inside(self, x) -> None:
-        if np.max(np.abs(x - self.center)) > self.safe_half_width:
+        if np.max(np.abs(x - self.grid.center)) > self.safe_half_width:
             raise EngineError(
                 f"spectral memory field: a particle left the lattice's safe region (half width "
-                f"{self.safe_half_width:.3g} around {self.center}); give a larger margin"
+                f"{self.safe_half_width:.3g} around {self.grid.center}); give a larger margin"
             )
 
     def _step_factors(self, dt: float):
@@ -273,8 +266,8 @@ class SpectralMemorySignal(SignalField):
         self._check_inside(x)
         opts = {"nthreads": self.threads, "eps": self.tolerance}
         vectors = np.stack([1j * self.kx * self.c_hat, 1j * self.ky * self.c_hat])
-        gx, gy = self._scaled(x)
-        out = finufft.nufft2d2(gx, gy, vectors, isign=1, **opts).real / self.period**2
+        gx, gy = self.grid.scaled(x)
+        out = finufft.nufft2d2(gx, gy, vectors, isign=1, **opts).real / self.grid.period**2
         return FieldValues(None, np.ascontiguousarray(out.T))
 
     def advance(self, x_old, x_new, t, dt):
@@ -282,7 +275,7 @@ class SpectralMemorySignal(SignalField):
             self._setup(x_old)
         self._check_inside(x_old)
         decay, gain = self._step_factors(float(dt))
-        gx, gy = self._scaled(x_old)
+        gx, gy = self.grid.scaled(x_old)
         weights = np.full(x_old.shape[0], self.mass / x_old.shape[0], np.complex128)
         opts = {"nthreads": self.threads, "eps": self.tolerance}
         rho_hat = finufft.nufft2d1(gx, gy, weights, self.c_hat.shape, isign=-1, **opts)

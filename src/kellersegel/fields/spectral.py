@@ -35,20 +35,35 @@ __all__ = ["SpectralEngine", "SpectralGrid"]
 
 
 class SpectralGrid:
-    """The Fourier lattice of one evaluation: period P, modes per side, truncation radius L."""
+    """A Fourier lattice of period P centred at ``center`` resolving a Gaussian mollifier of scale
+    ε to ``tolerance`` (|k| ≤ √(2 log(1/τ))/ε): 2⌈k_max P/(2π)⌉ + 1 modes per side.
 
-    def __init__(self, lower, upper, epsilon: float, tolerance: float) -> None:
-        width = np.asarray(upper, dtype=np.float64) - np.asarray(lower, dtype=np.float64)
-        self.center = 0.5 * (np.asarray(lower) + np.asarray(upper))
-        diameter = float(np.hypot(*width))
-        reach = gaussian_reach(tolerance)
-        margin = epsilon * reach
-        self.radius = diameter + margin  # L
-        self.period = float(width.max()) + diameter + 2.0 * margin  # P
-        k_max = reach / epsilon
+    ``radius``: the truncation radius L of a free-space Green's function on it (see
+    :meth:`free_space`), None for a periodic field (the θ > 0 memory field).
+    """
+
+    def __init__(
+        self, center, period: float, epsilon: float, tolerance: float, radius: float | None = None
+    ) -> None:
+        self.center = np.asarray(center, dtype=np.float64)
+        self.period = float(period)
+        self.radius = radius
+        k_max = gaussian_reach(tolerance) / epsilon
         half = math.ceil(k_max * self.period / (2.0 * math.pi))
         self.modes = 2 * half + 1
         self.spacing = 2.0 * math.pi / self.period
+
+    @classmethod
+    def free_space(cls, lower, upper, epsilon: float, tolerance: float) -> SpectralGrid:
+        """The lattice of one free-space evaluation of points in the box [lower, upper]: the
+        Green's function truncated at L = diameter + ε·reach, period P = width + diameter + 2ε·reach
+        (no image reaches a target)."""
+        width = np.asarray(upper, dtype=np.float64) - np.asarray(lower, dtype=np.float64)
+        center = 0.5 * (np.asarray(lower) + np.asarray(upper))
+        diameter = float(np.hypot(*width))
+        margin = epsilon * gaussian_reach(tolerance)
+        period = float(width.max()) + diameter + 2.0 * margin
+        return cls(center, period, epsilon, tolerance, radius=diameter + margin)
 
     def wavenumbers(self) -> np.ndarray:
         """The lattice's 1-D wavenumbers 2π m / P, m = −(modes//2) … modes//2 (finufft's order)."""
@@ -125,7 +140,7 @@ class SpectralEngine(FieldEngine):
         """The lattice for these points (checks its size against ``max_modes``)."""
         lower = np.minimum(sources.min(axis=0), targets.min(axis=0))
         upper = np.maximum(sources.max(axis=0), targets.max(axis=0))
-        grid = SpectralGrid(lower, upper, self.kernel.epsilon, self.tolerance)
+        grid = SpectralGrid.free_space(lower, upper, self.kernel.epsilon, self.tolerance)
         if grid.modes**2 > self.max_modes:
             raise EngineError(
                 f"spectral engine: the points span {float((upper - lower).max()):.3g} at ε = "
