@@ -101,7 +101,7 @@ def test_steps_progress_and_wall_time_count_what_happened():
         GaussianData(1.0), 0.05, 0.05, progress=calls.append
     )
     elapsed = time.perf_counter() - start
-    assert sol.steps == len(calls) > 1 and calls[-1] == pytest.approx(0.05)
+    assert sol.steps == len(calls) > 1 and calls[-1] == pytest.approx(0.05) and not sol.interrupted
     assert 0 < sol.wall_time <= elapsed
 
 
@@ -161,3 +161,87 @@ def test_the_image_bound_is_the_heat_factor_at_the_gap_between_the_grid_and_its_
     gap = np.count_nonzero(row == 0.0) * grid.h
     assert signal.image_bound() == pytest.approx(math.exp(-0.5 * gap**2 / (4 * 2.0)), rel=1e-12)
     assert signal.image_bound() <= 1e-6
+
+
+def test_cell_centres_follow_each_coordinate_of_the_centre():
+    grid = Grid2D(n=10, half_width=2.0, center=(1.0, -3.0))
+    np.testing.assert_allclose(grid.x, 1.0 - 2.0 + (np.arange(10) + 0.5) * 0.4, rtol=1e-15)
+    np.testing.assert_allclose(grid.y, -3.0 - 2.0 + (np.arange(10) + 0.5) * 0.4, rtol=1e-15)
+
+
+def test_solver_refuses_a_zero_step_fraction_a_zero_horizon_and_a_zero_save_interval():
+    grid = Grid2D(n=32, half_width=6.0)
+    with pytest.raises(ValueError, match="cfl"):
+        FiniteVolumeSolver(ClassicalModel(), grid, cfl=0.0)
+    for args, key in (((0.0, 0.1), "t_end"), ((0.1, 0.0), "save_every")):
+        with pytest.raises(ValueError, match=key):
+            FiniteVolumeSolver(ClassicalModel(), grid).solve(GaussianData(1.0), *args)
+
+
+def test_the_step_bound_is_the_positivity_bound_of_diffusion_alone():
+    """No drift (S = 0) and D constant: the bound is 1/(4D/h²) (4 = 2 per axis, 2 axes); for
+    D h⁻² below 1/4 the bound is above 1."""
+    from kellersegel.models import ConstantFunction, GeneralModel
+
+    grid = Grid2D(n=16, half_width=3.0)  # h = 0.375
+    c = np.zeros((16, 16))
+    for d in (0.25, 1e-3):
+        solver = FiniteVolumeSolver(GeneralModel(ConstantFunction(d), ConstantFunction(0.0)), grid)
+        assert solver._bound(solver._velocities(c)) == pytest.approx(grid.h**2 / (4 * d), rel=1e-12)
+
+
+def test_warnings_are_relative_to_the_mass_and_point_at_the_caller():
+    """Contained, resolved data of mass 50: no warning (the thresholds are 10⁻⁶ M at the walls and
+    5 % of M in one cell); a domain too small warns once, at the caller's line."""
+    grid = Grid2D(n=48, half_width=8.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnderResolvedWarning)
+        FiniteVolumeSolver(ClassicalModel(chi=0.01, mass=50.0), grid).solve(GaussianData(1.0), 0.1, 0.05)
+    small = Grid2D(n=32, half_width=5.5)
+    with pytest.warns(UnderResolvedWarning, match="domain is too small") as caught:
+        FiniteVolumeSolver(ClassicalModel(), small).solve(GaussianData(1.0), 0.5, 0.25)
+    walls = [w for w in caught if "domain is too small" in str(w.message)]
+    assert len(walls) == 1 and walls[0].filename == __file__
+
+
+def test_a_blown_up_solve_ends_on_the_blow_up_frame():
+    grid = Grid2D(n=48, half_width=5.0)
+    rho0 = GaussianData(0.5).density(np.zeros(2))
+    sol = FiniteVolumeSolver(ClassicalModel(chi=12 * math.pi), grid, blowup_density=5 * rho0).solve(
+        GaussianData(0.5), 1.0, 0.05
+    )
+    assert sol.blowup_time is not None and sol.times[-1] == sol.blowup_time
+    assert np.all(np.diff(sol.times) > 0) and len(sol.times) < 21
+    assert sol.to_dataset().attrs["blowup_time"] == sol.blowup_time
+    assert not sol.interrupted
+
+
+def test_a_frozen_signal_must_be_finite_and_of_the_grids_shape():
+    from kellersegel.pde.signal import FrozenSignal
+
+    grid = Grid2D(n=16)
+    with pytest.raises(ValueError, match="frozen signal"):
+        FrozenSignal(grid, np.zeros((16, 15)))
+    bad = np.zeros((16, 16))
+    bad[2, 3] = np.nan
+    with pytest.raises(ValueError, match="frozen signal"):
+        FrozenSignal(grid, bad)
+
+
+def test_without_an_initial_signal_the_heat_signal_starts_from_zero_and_pads_at_least_8_cells():
+    grid = Grid2D(n=32, half_width=3.0)
+    signal = HeatSignal(grid, theta=1.0, lam=0.0, t_end=1e-6)  # the images need less than a cell
+    signal.c_hat[:] = 3.0
+    signal.set_initial(None)
+    assert not np.any(signal.c_hat)
+    row = signal._embed(np.ones((32, 32)))[signal.offset + 5]
+    assert np.count_nonzero(row == 0.0) == signal.n_signal - 32 == 8
+
+
+def test_interpolation_at_the_last_time_up_to_round_off():
+    grid, sol = _small_solution(0.1, 0.1)  # two frames
+    pts = grid.points[5:30:6, 7:33:5]
+    np.testing.assert_allclose(sol.signal(0.1 + 5e-13, pts), sol.signal_frames[-1][5:30:6, 7:33:5], rtol=1e-9)
+    grid, sol = _small_solution(0.3, 0.1)
+    with pytest.raises(ValueError, match=r"outside the solved interval \[0, 0\.3\]"):
+        sol.signal(0.5, pts)

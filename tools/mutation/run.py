@@ -354,8 +354,23 @@ def _count(name: str, db_path: Path, keep: list[str], state: Path, equivalents: 
     return counts, survivors
 
 
+def _stale_equivalents(equivalents: dict) -> list[tuple[str, str]]:
+    """Entries of equivalent.toml whose original line is no longer in its module (to drop)."""
+    stale, lines = [], {}
+    for module, line, _ in equivalents:
+        path = ROOT / module
+        if module not in lines:
+            text = path.read_text(encoding="utf-8") if path.is_file() else ""
+            lines[module] = {ln.strip() for ln in text.splitlines()}
+        if line not in lines[module]:
+            stale.append((module, line))
+    return stale
+
+
 def report(names: list[str], keep: list[str], state: Path = STATE) -> None:
     equivalents = _equivalents()
+    for module, line in _stale_equivalents(equivalents):
+        print(f"equivalent.toml: stale entry, {module} no longer has: {line}")
     rows, survivors = [], []
     for name in names:
         db_path = state / f"{name}.sqlite"

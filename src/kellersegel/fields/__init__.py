@@ -90,4 +90,6 @@ def make_engine(name: str, kernel: InteractionKernel, n: int | None = None, **op
     """
     if name == "auto":
         name = choose_engine(kernel, n)
-    return FieldEngine.named(name)(kernel, **options)
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}; allowed: auto, {', '.join(ENGINES)}")
+    return ENGINES[name](kernel, **options)

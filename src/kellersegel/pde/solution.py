@@ -31,7 +31,7 @@ class MeanFieldSolution(Protocol):
 
 def save_times(t_end: float, save_every: float) -> NDArray[np.float64]:
     """0, Δ, 2Δ, ... up to t_end, with t_end itself always the last time."""
-    times = save_every * np.arange(int(math.floor(t_end / save_every + 1e-9)) + 1)
+    times = save_every * np.arange(math.ceil(t_end / save_every))
     times = times[times < t_end * (1 - 1e-12)]
     return np.append(times, t_end)
 
