@@ -1,6 +1,7 @@
 """Replicas: seeds from SeedSequence.spawn, identical results for any number of workers, resume."""
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from kellersegel.config import config_from_dict
@@ -23,6 +24,19 @@ def test_one_and_two_workers_give_identical_datasets():
     assert one.sizes["particle"] == 100 and one.attrs["n_particles"] == 300
     # replicas are different draws
     assert not np.array_equal(one.positions.isel(replica=0), one.positions.isel(replica=1))
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_gives_the_same_dataset_as_local_processes():
+    """The one executor: replicas on a real local Dask cluster (two worker processes) are the same
+    numbers as in this process."""
+    from distributed import LocalCluster
+
+    config = config_from_dict(CONFIG)
+    here = run_particles(config, workers=1)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        dask = run_particles(config, scheduler=cluster.scheduler_address)
+    xr.testing.assert_identical(here, dask)
 
 
 def test_replica_generators_are_spawned_from_the_root_seed():

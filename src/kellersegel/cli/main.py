@@ -33,7 +33,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     outdir = Path(args.output)
     if outdir.exists() and not outdir.is_dir():
         raise UserError(f"-o {outdir}: exists and is not a folder")
-    ds = run_particles(config, outdir, resume=args.resume, progress=not args.quiet, workers=args.workers)
+    ds = run_particles(
+        config,
+        outdir,
+        resume=args.resume,
+        progress=not args.quiet,
+        workers=args.workers,
+        scheduler=args.scheduler,
+    )
     events = [str(e) for e in ds["event"].values if e != "none"]
     print(f"wrote {outdir / 'run.nc'} and {outdir / 'config.toml'}")
     if events:
@@ -245,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="worker processes (default: one per core); results do not depend on it",
+    )
+    run.add_argument(
+        "--scheduler", help="address of a Dask distributed scheduler (default: local processes)"
     )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)

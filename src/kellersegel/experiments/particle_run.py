@@ -30,6 +30,7 @@ def run_particles(
     resume: bool = False,
     progress: bool = False,
     workers: int | None = None,
+    scheduler: str | None = None,
 ) -> xr.Dataset:
     """Run every replica of ``config`` and return the dataset.
 
@@ -37,7 +38,8 @@ def run_particles(
     to ``replicas/replica-KKKKK.npz`` as it finishes, and ``run.nc`` at the end. With
     ``resume=True`` the replicas already in ``outdir`` (same configuration) are not run again,
     so an interrupted run loses no finished replica. ``workers``: processes (default: one per
-    core, at most one per replica); the results do not depend on it.
+    core, at most one per replica); ``scheduler``: the address of a Dask distributed scheduler
+    to run the replicas on instead; the results depend on neither.
     """
     plan = plan_run(config)  # everything the configuration implies, checked before anything is written
     results: dict[int, Trajectory] = {}
@@ -56,7 +58,7 @@ def run_particles(
     steps = plan.time_grid.n_steps
     label = "steps" + (f" (resuming, {len(results)} replicas done)" if results else "")
     with Progress(label, len(todo) * steps, enabled=progress) as bar:
-        run_replicas(plan, todo, on_done, bar.advance, workers)
+        run_replicas(plan, todo, on_done, bar.advance, workers, scheduler)
     ds = to_dataset(plan, [results[k] for k in range(config.run.replicas)])
     if outdir is not None:
         write_netcdf(ds, Path(outdir) / "run.nc")

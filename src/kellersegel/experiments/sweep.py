@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +30,8 @@ import zarr
 from kellersegel.config.load import ConfigError, config_to_toml, load_config, parse_value
 from kellersegel.config.schema import RunConfig
 from kellersegel.experiments.chaos import ChaosMeasurement, measure_replica
+from kellersegel.experiments.executor import run_tasks
 from kellersegel.experiments.plan import RunPlan, plan_run
-from kellersegel.experiments.replicas import process_pool
 
 __all__ = ["SweepAxis", "open_sweep", "parse_axis", "run_sweep"]
 
@@ -200,10 +198,7 @@ def run_sweep(
             progress(finished, total)
 
     jobs = [(plans[p], p, k) for p, k in todo]
-    if scheduler is not None:
-        _run_dask(scheduler, jobs, write)
-    else:
-        _run_local(jobs, write, workers)
+    run_tasks(_task, jobs, write, workers=workers, scheduler=scheduler)
     return out
 
 
@@ -223,35 +218,6 @@ def _check_same(existing: xr.Dataset, template: xr.Dataset, out: Path) -> None:
     for name in template.coords:
         if not np.array_equal(existing[name].values, template[name].values):
             raise ConfigError(f"{out} holds another sweep (values of {name} differ)")
-
-
-def _run_local(jobs, write, workers: int | None) -> None:
-    cores = os.cpu_count() or 1
-    workers = min(workers or cores, max(len(jobs), 1))
-    if workers <= 1:
-        for job in jobs:
-            write(*_task(*job))
-        return
-    with process_pool(workers) as pool:
-        pending = {pool.submit(_task, *job) for job in jobs}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    write(*future.result())
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
-
-
-def _run_dask(address: str, jobs, write) -> None:
-    from distributed import Client, as_completed
-
-    with Client(address) as client:
-        futures = [client.submit(_task, *job, pure=False) for job in jobs]
-        for future in as_completed(futures):
-            write(*future.result())
 
 
 def open_sweep(path: str | Path) -> xr.Dataset:
