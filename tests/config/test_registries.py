@@ -23,3 +23,11 @@ def test_initial_kinds_are_the_registered_laws_and_build_from_their_sections():
             continue  # needs a file; built in tests/initial
         config = config_from_dict({"initial": {"kind": kind, **keys}, "particles": {"kernel": "mollified"}})
         assert type(build_initial(config)) is InitialData.registry[kind], section
+
+
+def test_pde_solver_names_are_the_registered_limit_solvers():
+    from kellersegel.config.schema import PDESection
+    from kellersegel.experiments.pde_run import LimitSolver
+
+    allowed = typing.get_args(PDESection.model_fields["solver"].annotation)
+    assert allowed == ("auto", *LimitSolver.registry)

@@ -253,9 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="worker processes (default: one per core); results do not depend on it",
     )
-    run.add_argument(
-        "--scheduler", help="address of a Dask distributed scheduler (default: local processes)"
-    )
+    run.add_argument("--scheduler", help="address of a Dask distributed scheduler (default: local processes)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)
 

@@ -13,7 +13,6 @@ between the particles and the PDE density ρ(T):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -27,9 +26,9 @@ from kellersegel.analysis import (
     relative_entropy,
     wasserstein,
 )
+from kellersegel.experiments.pde_run import LimitSolver, choose_pde_solver
 from kellersegel.experiments.plan import RunPlan
 from kellersegel.pde import Grid2D
-from kellersegel.pde.radial import RadialSolution
 
 __all__ = ["ChaosMeasurement", "limit_density", "measure_replica"]
 
@@ -72,16 +71,8 @@ class ChaosMeasurement:
 
 
 def limit_density(plan: RunPlan, solution, t: float) -> tuple[Grid2D, np.ndarray]:
-    """ρ(t) as cell values on a grid of ``chaos.grid_n``² cells (the solver's own grid if it has one)."""
-    if isinstance(solution, RadialSolution):
-        spread = plan.initial.second_moment() + 4.0 * t
-        grid = Grid2D(n=plan.config.chaos.grid_n, half_width=max(4.5 * math.sqrt(spread), 1.0))
-        r = np.linalg.norm(grid.points, axis=-1)
-        return grid, solution.density(t, r)
-    k = int(np.argmin(np.abs(solution.times - t)))
-    if not abs(solution.times[k] - t) <= 1e-9 * max(1.0, t):
-        raise ValueError(f"the PDE solution has no frame at t = {t}")
-    return solution.grid, solution.density[k]
+    """ρ(t) as cell values on a grid, by the PDE solver that made ``solution`` (:class:`LimitSolver`)."""
+    return LimitSolver.named(choose_pde_solver(plan.config)).density(plan.config, solution, t)
 
 
 def measure_replica(plan: RunPlan, k: int, solution) -> ChaosMeasurement:

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
+from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
+import numpy as np
 import xarray as xr
+from numpy.typing import NDArray
 
+from kellersegel._registry import Registered
 from kellersegel.config.load import ConfigError, config_to_toml
 from kellersegel.config.schema import DiskInitial, GaussianInitial, RunConfig
 from kellersegel.experiments.build import build_initial, build_initial_signal, build_model
 from kellersegel.experiments.dataset import write_netcdf
 from kellersegel.experiments.progress import Progress
 from kellersegel.models import ClassicalModel
+from kellersegel.pde import FiniteVolumeSolver, Grid2D, MeanFieldSolution, RadialGrid, RadialSolver
 
-__all__ = ["choose_pde_solver", "solve_limit", "solve_pde"]
-
-
-def choose_pde_solver(config: RunConfig) -> str:
-    """``radial`` for the classical model with θ = 0, λ = 0 on data centred at 0 and radial; else ``grid``."""
-    if config.pde.solver != "auto":
-        return config.pde.solver
-    m, init = config.model, config.initial
-    radial_data = isinstance(init, GaussianInitial | DiskInitial) and list(init.center) == [0.0, 0.0]
-    classical = m.name == "classical" and m.theta == 0 and m.lam == 0
-    return "radial" if radial_data and classical else "grid"
+__all__ = ["LimitSolver", "choose_pde_solver", "solve_limit", "solve_pde"]
 
 
 def _spread(initial, t_end: float) -> float:
@@ -33,27 +30,66 @@ def _spread(initial, t_end: float) -> float:
     return initial.second_moment() - float(mean @ mean) + 4.0 * t_end
 
 
-def solve_limit(config: RunConfig, progress: bool = False):
-    """The mean-field PDE's solution object (:class:`RadialSolution` or :class:`GridSolution`);
-    ``progress``: show the model time reached (:class:`Progress`)."""
-    with Progress("pde t", config.time.t_end, enabled=progress) as bar:
-        return _solve_limit(config, bar.update if progress else None)
+class LimitSolver(Registered):
+    """How the mean-field PDE of a configuration is solved (``[pde] solver``), and how its
+    solution gives ρ(t) as cell values on a grid. A subclass with a ``name`` registers itself;
+    ``auto`` takes the first registered solver that :meth:`covers` the configuration."""
+
+    registry: ClassVar[dict[str, type[LimitSolver]]] = {}
+    registry_label = "pde solver"
+
+    @classmethod
+    def covers(cls, config: RunConfig) -> bool:
+        """Whether ``auto`` may choose this solver for ``config``."""
+        return True
+
+    @classmethod
+    @abstractmethod
+    def solve(cls, config: RunConfig, progress: Callable[[float], None] | None) -> MeanFieldSolution:
+        """The solution up to ``[time] t_end``, saved every ``save_every``."""
+
+    @classmethod
+    @abstractmethod
+    def density(cls, config: RunConfig, solution, t: float) -> tuple[Grid2D, NDArray[np.float64]]:
+        """ρ(t) as cell values on a grid (of ``[chaos] grid_n``² cells unless the solver has one)."""
 
 
-def _solve_limit(config: RunConfig, progress):
-    from kellersegel.pde import FiniteVolumeSolver, Grid2D, RadialGrid, RadialSolver
+class RadialLimit(LimitSolver):
+    """The radial solver in the mass coordinate s = r² (classical model, θ = λ = 0, centred radial data)."""
 
-    model, initial, p, t = build_model(config), build_initial(config), config.pde, config.time
-    solver = choose_pde_solver(config)
-    try:
-        if solver == "radial":
-            if not isinstance(model, ClassicalModel):
-                raise ValueError("the radial solver covers the classical model only")
-            s_max = p.s_max or 30.0 * _spread(initial, t.t_end)
-            grid = RadialGrid(n=p.radial_n, s_max=s_max)
-            return RadialSolver(model, grid).solve(
-                initial, t.t_end, t.save_every, blowup_density=p.blowup_density, progress=progress
-            )
+    name = "radial"
+
+    @classmethod
+    def covers(cls, config):
+        m, init = config.model, config.initial
+        radial_data = isinstance(init, GaussianInitial | DiskInitial) and list(init.center) == [0.0, 0.0]
+        return radial_data and m.name == "classical" and m.theta == 0 and m.lam == 0
+
+    @classmethod
+    def solve(cls, config, progress):
+        model, initial, p, t = build_model(config), build_initial(config), config.pde, config.time
+        if not isinstance(model, ClassicalModel):
+            raise ValueError("the radial solver covers the classical model only")
+        grid = RadialGrid(n=p.radial_n, s_max=p.s_max or 30.0 * _spread(initial, t.t_end))
+        return RadialSolver(model, grid).solve(
+            initial, t.t_end, t.save_every, blowup_density=p.blowup_density, progress=progress
+        )
+
+    @classmethod
+    def density(cls, config, solution, t):
+        spread = build_initial(config).second_moment() + 4.0 * t
+        grid = Grid2D(n=config.chaos.grid_n, half_width=max(4.5 * math.sqrt(spread), 1.0))
+        return grid, solution.density(t, np.linalg.norm(grid.points, axis=-1))
+
+
+class GridLimit(LimitSolver):
+    """The finite-volume solver on a square grid (every model, θ ≥ 0)."""
+
+    name = "grid"
+
+    @classmethod
+    def solve(cls, config, progress):
+        model, initial, p, t = build_model(config), build_initial(config), config.pde, config.time
         # a Gaussian of that spread has mass e^{−20} beyond 4.5 times its RMS radius
         half_width = p.half_width or max(4.5 * math.sqrt(_spread(initial, t.t_end)), 1.0)
         grid = Grid2D(n=p.n, half_width=half_width, center=tuple(initial.mean().tolist()))
@@ -61,8 +97,32 @@ def _solve_limit(config: RunConfig, progress):
         c0 = build_initial_signal(config)
         c0_grid = None if c0 is None else grid.cell_averages(c0.law, c0.mass)
         return fv.solve(initial, t.t_end, t.save_every, initial_signal=c0_grid, progress=progress)
-    except ValueError as err:
-        raise ConfigError(f"pde ({solver} solver): {err}") from None
+
+    @classmethod
+    def density(cls, config, solution, t):
+        k = int(np.argmin(np.abs(solution.times - t)))
+        if not abs(solution.times[k] - t) <= 1e-9 * max(1.0, t):
+            raise ValueError(f"the PDE solution has no frame at t = {t}")
+        return solution.grid, solution.density[k]
+
+
+def choose_pde_solver(config: RunConfig) -> str:
+    """``[pde] solver``, or for ``auto`` the first registered solver that covers the configuration
+    (radial for the classical model with θ = 0, λ = 0 on centred radial data; else grid)."""
+    if config.pde.solver != "auto":
+        return config.pde.solver
+    return next(name for name, solver in LimitSolver.registry.items() if solver.covers(config))
+
+
+def solve_limit(config: RunConfig, progress: bool = False):
+    """The mean-field PDE's solution object (:class:`RadialSolution` or :class:`GridSolution`);
+    ``progress``: show the model time reached (:class:`Progress`)."""
+    name = choose_pde_solver(config)
+    with Progress("pde t", config.time.t_end, enabled=progress) as bar:
+        try:
+            return LimitSolver.named(name).solve(config, bar.update if progress else None)
+        except ValueError as err:
+            raise ConfigError(f"pde ({name} solver): {err}") from None
 
 
 def solve_pde(config: RunConfig, outdir: str | Path | None = None, progress: bool = False) -> xr.Dataset:
