@@ -24,20 +24,25 @@ import numpy as np
 
 from kellersegel.dynamics import EllipticSignal, EulerMaruyama
 from kellersegel.fields import ENGINES, choose_engine, make_engine
-from kellersegel.kernels import make_kernel
+from kellersegel.kernels import InteractionKernel, make_kernel
 from kellersegel.models import ClassicalModel
 
-__all__ = ["BenchRow", "StepRow", "bench_engines", "bench_step", "machine_description", "print_table"]
+__all__ = [
+    "BenchRow",
+    "StepRow",
+    "bench_engines",
+    "bench_kernels",
+    "bench_step",
+    "machine_description",
+    "print_table",
+]
 
-#: name → (kernel, λ); mollified and cut-off kernels use ε = N^(−1/4)
-KERNELS = {
-    "exact": ("exact", 0.0),
-    "mollified": ("mollified", 0.0),
-    "cutoff": ("cutoff", 0.0),
-    "exact-bessel": ("exact", 1.0),
-    "mollified-bessel": ("mollified", 1.0),
-    "cutoff-bessel": ("cutoff", 1.0),
-}
+
+def bench_kernels() -> dict[str, tuple[str, float]]:
+    """name → (registered kernel, λ): every registered kernel with λ = 0 and, as "NAME-bessel",
+    λ = 1; kernels with a scale use ε = N^(−1/4)."""
+    kinds = list(InteractionKernel.registry)
+    return {f"{k}{suffix}": (k, lam) for suffix, lam in (("", 0.0), ("-bessel", 1.0)) for k in kinds}
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,8 @@ def _median_time(fn, repeats: int, warmup=None) -> tuple[float, object]:
 
 
 def _kernel(name: str, n: int):
-    kind, lam = KERNELS[name]
-    return make_kernel(kind, lam, None if kind == "exact" else n**-0.25)
+    kind, lam = bench_kernels()[name]
+    return make_kernel(kind, lam, n**-0.25 if InteractionKernel.named(kind).takes_epsilon else None)
 
 
 def _direct_on_subset(kernel, x, w, subset):
@@ -99,7 +104,7 @@ def bench_engines(
 ) -> list[BenchRow]:
     """Time every engine able to do each kernel (numpy only up to ``numpy_max`` points)."""
     rows = []
-    for name in kernels or list(KERNELS):
+    for name in kernels or list(bench_kernels()):
         for n in sizes:
             x = np.random.default_rng(seed).standard_normal((n, 2))
             w = 1.0 / n
@@ -142,7 +147,8 @@ def bench_step(
     """Median time of one full Euler–Maruyama step (dt = 1e-3) at N Gaussian points."""
     k = _kernel(kernel, n)
     name = choose_engine(k, n) if engine == "auto" else engine
-    stepper = EulerMaruyama(ClassicalModel(lam=KERNELS[kernel][1]), EllipticSignal(make_engine(name, k, n)))
+    lam = bench_kernels()[kernel][1]
+    stepper = EulerMaruyama(ClassicalModel(lam=lam), EllipticSignal(make_engine(name, k, n)))
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, 2))
     dw = np.sqrt(1e-3) * rng.standard_normal((n, 2))
