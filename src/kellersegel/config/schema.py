@@ -6,6 +6,7 @@ before anything is computed or written.
 
 from __future__ import annotations
 
+import inspect
 import math
 from pathlib import Path
 from typing import Annotated, Literal
@@ -58,6 +59,10 @@ class FunctionConfig(Section):
         return {n: v for n in ("a", "b", "k", "chi") if (v := getattr(self, n)) is not None}
 
 
+#: the parameters every model takes (λ, M, θ) and the model's name
+COMMON = ("name", "lam", "mass", "theta")
+
+
 class ModelConfig(Section):
     """[model]: classical (χ), signal-dependent (σ, [model.gamma]) or general ([model.motility],
     [model.sensitivity]); λ, θ, M for all."""
@@ -74,22 +79,28 @@ class ModelConfig(Section):
 
     @model_validator(mode="after")
     def _functions(self) -> ModelConfig:
-        needed = {"classical": (), "signal-dependent": ("gamma",), "general": ("motility", "sensitivity")}
-        own = {
-            "classical": ("chi",),
-            "signal-dependent": ("sigma", "gamma"),
-            "general": ("motility", "sensitivity"),
-        }
-        for key in needed[self.name]:
+        required, own = self.parameters(self.name)
+        for key in required:
             if getattr(self, key) is None:
                 raise ValueError(
                     f"{key}: required for name = {self.name!r} (a [model.{key}] table with kind = ...)"
                 )
-        for key in ("chi", "sigma", "gamma", "motility", "sensitivity"):
+        for key in type(self).model_fields:
             # compared with the default, so that a dumped and reloaded configuration stays valid
-            if getattr(self, key) != type(self).model_fields[key].default and key not in own[self.name]:
+            if getattr(self, key) != type(self).model_fields[key].default and key not in (*own, *COMMON):
                 raise ValueError(f"{key}: not a parameter of name = {self.name!r}")
         return self
+
+    @staticmethod
+    def parameters(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(required, own) parameters of the registered model ``name``, read from its constructor
+        (own: all but the common λ, M, θ; required: those without a default)."""
+        from kellersegel.models import KellerSegelModel
+
+        signature = inspect.signature(KellerSegelModel.named(name)).parameters
+        own = tuple(p for p in signature if p not in COMMON)
+        required = tuple(p for p in own if signature[p].default is inspect.Parameter.empty)
+        return required, own
 
 
 class GaussianInitial(Section):

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from kellersegel.config.schema import RunConfig
+from kellersegel.config.schema import FunctionConfig, ModelConfig, RunConfig
 from kellersegel.dynamics import EllipticSignal, SignalField, TimeGrid
 from kellersegel.dynamics.memory import ExactHistorySignal, SpectralMemorySignal
 from kellersegel.fields import make_engine
 from kellersegel.initial import GaussianMixtureC0, InitialData, UniformDiskC0
 from kellersegel.kernels import InteractionKernel, make_kernel, make_scaling
 from kellersegel.kernels.memory import SlabKernel
-from kellersegel.models import (
-    ClassicalModel,
-    GeneralModel,
-    KellerSegelModel,
-    SignalDependentModel,
-    make_function,
-)
+from kellersegel.models import KellerSegelModel, make_function
 
 __all__ = [
     "build_initial",
@@ -28,17 +22,17 @@ __all__ = [
 
 
 def build_model(config: RunConfig) -> KellerSegelModel:
+    """The registered model ``[model] name`` with its own parameters (functions of the signal
+    built from their tables) and λ, M, θ."""
     m = config.model
-    common = {"lam": m.lam, "mass": m.mass, "theta": m.theta}
-    if m.name == "signal-dependent":
-        return SignalDependentModel(
-            make_function(m.gamma.kind, **m.gamma.parameters()), sigma=m.sigma, **common
-        )
-    if m.name == "general":
-        motility = make_function(m.motility.kind, **m.motility.parameters())
-        sensitivity = make_function(m.sensitivity.kind, **m.sensitivity.parameters())
-        return GeneralModel(motility, sensitivity, **common)
-    return ClassicalModel(chi=m.chi, **common)
+    _, own = ModelConfig.parameters(m.name)
+    kwargs = {"lam": m.lam, "mass": m.mass, "theta": m.theta}
+    for key in own:
+        value = getattr(m, key)
+        if isinstance(value, FunctionConfig):
+            value = make_function(value.kind, **value.parameters())
+        kwargs[key] = value
+    return KellerSegelModel.named(m.name)(**kwargs)
 
 
 def build_initial(config: RunConfig) -> InitialData:
