@@ -73,6 +73,18 @@ def test_unknown_names_are_refused_with_the_registered_ones(plummer_kernel):
         config_from_dict({"particles": {"epsilon": "cubic"}})
 
 
+def test_the_exact_kernel_takes_no_scale_and_the_others_need_one():
+    from kellersegel.kernels import ExactKernel
+
+    exact = make_kernel("exact", 0.5)
+    assert type(exact) is ExactKernel and exact.lam == 0.5 and exact.epsilon is None
+    assert make_kernel("exact", 0.5, epsilon=0.1) == exact  # a scale is not the exact kernel's
+    for name in ("mollified", "cutoff"):
+        assert make_kernel(name, 0.5, 0.1).epsilon == 0.1
+        with pytest.raises(ValueError, match=f"the {name} kernel needs epsilon"):
+            make_kernel(name, 0.5)
+
+
 def test_every_family_is_registered_under_its_configuration_name():
     assert list(InteractionKernel.registry)[:3] == ["exact", "mollified", "cutoff"]
     assert list(EpsilonScaling.registry) == ["algebraic", "logarithmic", "fixed"]
