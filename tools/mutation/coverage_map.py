@@ -18,6 +18,7 @@ import ast
 import difflib
 import json
 import sys
+import tomllib
 from pathlib import Path
 
 
@@ -82,9 +83,19 @@ def build(out: Path, modules: list[str], pytest_args: list[str]) -> int:
     return 0
 
 
-def select(map_path: Path, pristine: Path, args: list[str]) -> tuple[list[str], str]:
+def _known_equivalent(module: str, before: str, now: str) -> bool:
+    """Whether tools/mutation/equivalent.toml lists this one-line change (its tests need not run)."""
+    path = Path("tools/mutation/equivalent.toml")
+    if not path.is_file():
+        return False
+    entries = tomllib.loads(path.read_text(encoding="utf-8")).get("mutant", [])
+    return any((e["module"], e["line"], e["mutant"]) == (module, before, now) for e in entries)
+
+
+def select(map_path: Path, pristine: Path, args: list[str]) -> tuple[list[str] | None, str]:
     """The pytest arguments for the tree as it is now (one module mutated): the tests that execute
-    the changed statement in place of the unit's test paths, or ``args`` unchanged."""
+    the changed statement in place of the unit's test paths, or ``args`` unchanged; None for a
+    change listed as equivalent (nothing to run: it survives by definition)."""
     spec = json.loads(map_path.read_text(encoding="utf-8"))["modules"]
     changed = []
     for module in spec:
@@ -100,6 +111,9 @@ def select(map_path: Path, pristine: Path, args: list[str]) -> tuple[list[str], 
     if len(changed) != 1 or len(changed[0][1]) != 1:
         return args, "whole selection (no single changed statement)"
     module, (row,), source = changed[0]
+    now_line = Path(module).read_text(encoding="utf-8").splitlines()[row - 1].strip()
+    if _known_equivalent(module, source.splitlines()[row - 1].strip(), now_line):
+        return None, f"listed as equivalent ({module}:{row}): not run"
     statement = statement_lines(source).get(row, row)
     tests = spec[module].get(str(statement))
     if not tests:
