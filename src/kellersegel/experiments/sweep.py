@@ -130,10 +130,10 @@ def _limit(config_json: str):
 
 
 def _task(
-    plan: RunPlan, point: tuple[int, ...], k: int
-) -> tuple[tuple[int, ...], int, ChaosMeasurement, float]:  # noqa: E501
+    plan: RunPlan, point: tuple[int, ...], k: int, report: Callable[[int], None]
+) -> tuple[tuple[int, ...], int, ChaosMeasurement, float]:
     """One replica of one point and its wall time (runs in a worker, which receives the point's
-    plan: the PDE is solved once per point and worker)."""
+    plan: the PDE is solved once per point and worker); progress is counted in whole tasks."""
     import time
 
     start = time.perf_counter()
