@@ -113,3 +113,29 @@ def test_the_counter_words_bound_the_levels_and_the_base_intervals():
     tree._next_base_value(2**32 - 1, np.zeros((2, 2)))
     with pytest.raises(ValueError, match="base interval 4294967296 outside"):
         tree._next_base_value(2**32, np.zeros((2, 2)))
+
+
+def test_the_key_is_taken_mod_2_64_and_both_of_its_words_matter():
+    """Philox takes the key as two 32-bit words: keys equal mod 2⁶⁴ give one path; keys that
+    differ only in bit 32 (the high word) or bit 0 (the low word) give different paths."""
+    from kellersegel.dynamics import BrownianTree
+
+    def path(key):
+        return BrownianTree(3, 0.1, key, max_level=2).value(1, 2, 1)
+
+    np.testing.assert_array_equal(path(12345), path(12345 + 2**64))
+    assert not np.array_equal(path(12345), path(12345 + 2**32))
+    assert not np.array_equal(path(12345), path(12344))
+
+
+def test_paths_refuse_no_particles_and_accept_level_zero_and_the_last_node():
+    from kellersegel.dynamics import BrownianTree
+
+    with pytest.raises(ValueError, match="n ≥ 1"):
+        BrownianTree(0, 0.1, 1, max_level=2)
+    coarse = BrownianTree(2, 0.1, 1, max_level=0)  # base steps only
+    np.testing.assert_allclose(coarse.value(0, 0, 1), coarse.value(1, 0, 0))
+    tree = BrownianTree(2, 0.1, 1, max_level=3)
+    tree.value(0, 3, 8)  # j = 2^m: the next base point
+    with pytest.raises(ValueError, match="no dyadic node"):
+        tree.value(0, 3, 9)

@@ -108,3 +108,13 @@ def test_one_particle_has_no_pairs_and_is_its_own_cluster():
     # two particles farther apart than the linking distance: the closest pair is two clusters of 1
     assert cluster_of_closest_pair(np.array([[0.0, 0.0], [1.0, 0.0]]), 0.1) == 1
     assert cluster_of_closest_pair(np.array([[0.0, 0.0], [0.05, 0.0]]), 0.1) == 2
+
+
+def test_two_particles_on_top_of_each_other_ask_for_a_level_beyond_the_floor():
+    """d = 0 wants a step of 0: the level is max_level + 1, which the control clamps and tames; a
+    controller without refinement (max_level = 0) is allowed."""
+    from kellersegel.dynamics import CollisionStepController
+
+    controller = CollisionStepController(0.02, 0.1, 7)
+    assert controller.level(0.01, 0.0, 1.0) == 8
+    assert CollisionStepController(0.02, 0.1, 0).level(0.01, 0.0, 1.0) == 1

@@ -224,3 +224,10 @@ def test_a_memory_field_is_advanced_at_the_step_times(rng):
     final, _ = stepper().drive(x0, dws, grid.dt)
     assert traj.event == "none"
     np.testing.assert_allclose(traj.positions[-1], final, rtol=1e-13)
+
+
+def test_the_elliptic_field_leaves_each_particle_out_of_its_own_drift():
+    signal = EllipticSignal(DirectEngine(ExactKernel()))
+    assert signal.include_self is False
+    lone = signal.at_particles(np.array([[0.3, -0.2], [5.0, 5.0]]), 0.0, potential=False).gradient
+    np.testing.assert_allclose(np.linalg.norm(lone, axis=1), 1 / (2 * np.pi * np.hypot(4.7, 5.2)) / 2)

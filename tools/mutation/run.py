@@ -346,7 +346,10 @@ def _count(name: str, db_path: Path, keep: list[str], state: Path, equivalents: 
                 counts["incompetent"] += 1
             else:
                 m = item.mutations[0]
-                if equivalents.get((str(m.module_path), *_diff_lines(result.diff or ""))) is None:
+                removed, added = _diff_lines(result.diff or "")
+                # an empty diff: the mutated literal prints as the original (2⁵³ + 1 → 2⁵³)
+                unchanged = removed == added
+                if not unchanged and equivalents.get((str(m.module_path), removed, added)) is None:
                     counts["survived"] += 1
                     survivors.append((name, m, result.diff))
                 else:

@@ -26,7 +26,6 @@ __all__ = ["BrownianTree", "BrownianWalk", "philox4x32"]
 
 #: finest level: the node index j < 2^56 and the level share one 32-bit counter word
 MAX_LEVEL = 56
-_MASK = np.uint64(0xFFFFFFFF)
 
 
 @numba.njit(cache=True)
