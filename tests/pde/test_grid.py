@@ -245,3 +245,19 @@ def test_interpolation_at_the_last_time_up_to_round_off():
     grid, sol = _small_solution(0.3, 0.1)
     with pytest.raises(ValueError, match=r"outside the solved interval \[0, 0\.3\]"):
         sol.signal(0.5, pts)
+
+
+def test_save_times_end_once_at_t_end_when_it_is_a_multiple_up_to_round_off():
+    from kellersegel.pde.solution import save_times
+
+    t_end = 0.1 * 3  # 0.30000000000000004: t_end / 0.1 rounds up past 3
+    times = save_times(t_end, 0.1)
+    assert len(times) == 4 and times[-1] == t_end and np.all(np.diff(times) > 0.09)
+
+
+def test_the_collapse_warning_points_at_the_caller():
+    model = ClassicalModel(chi=12 * math.pi)
+    with pytest.warns(UnderResolvedWarning, match="no longer resolves") as caught:
+        FiniteVolumeSolver(model, Grid2D(n=32, half_width=5.0)).solve(GaussianData(0.5), 1.0, 0.1)
+    collapse = [w for w in caught if "no longer resolves" in str(w.message)]
+    assert len(collapse) == 1 and collapse[0].filename == __file__
