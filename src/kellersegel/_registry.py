@@ -37,9 +37,16 @@ class Registered:
         owner.registry[name] = cls
 
     @classmethod
+    def check_name(cls, name: str, also: tuple[str, ...] = ()) -> str:
+        """``name`` if it is registered (or one of ``also``, such as "auto"); ValueError listing
+        the allowed names otherwise."""
+        registry = cls.registry  # type: ignore[attr-defined]
+        if name not in registry and name not in also:
+            allowed = ", ".join([*also, *registry])
+            raise ValueError(f"unknown {cls.registry_label} {name!r}; allowed: {allowed}")
+        return name
+
+    @classmethod
     def named(cls, name: str) -> type:
         """The registered class called ``name``; ValueError listing the names otherwise."""
-        registry = cls.registry  # type: ignore[attr-defined]
-        if name not in registry:
-            raise ValueError(f"unknown {cls.registry_label} {name!r}; allowed: {', '.join(registry)}")
-        return registry[name]
+        return cls.registry[cls.check_name(name)]  # type: ignore[attr-defined]

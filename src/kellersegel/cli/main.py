@@ -212,7 +212,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         print_steps,
         print_table,
     )
-    from kellersegel.fields import ENGINES
+    from kellersegel.fields import ENGINES, FieldEngine
 
     kernels = bench_kernels()
     asked = [args.kernel] if args.what == "step" else (args.kernel or [])
@@ -223,8 +223,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.repeats < 1:
         raise UserError("--repeats must be ≥ 1")
     if args.what == "step":
-        if args.engine not in ("auto", *ENGINES):
-            raise UserError(f"--engine: unknown engine {args.engine!r}; allowed: auto, {', '.join(ENGINES)}")
+        try:
+            FieldEngine.check_name(args.engine, also=("auto",))
+        except ValueError as err:
+            raise UserError(f"--engine: {err}") from None
         rows = [bench_step(n, args.kernel, args.engine, args.repeats) for n in sizes]
         print_steps(rows)
         return 0

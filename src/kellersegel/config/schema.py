@@ -211,11 +211,9 @@ class ParticlesConfig(Section):
     @field_validator("engine")
     @classmethod
     def _registered_engine(cls, name: str) -> str:
-        from kellersegel.fields import ENGINES
+        from kellersegel.fields import FieldEngine
 
-        if name != "auto" and name not in ENGINES:
-            raise ValueError(f"unknown engine {name!r}; allowed: auto, {', '.join(ENGINES)}")
-        return name
+        return FieldEngine.check_name(name, also=("auto",))
 
 
 class TimeConfig(Section):
@@ -375,8 +373,11 @@ class RunConfig(Section):
     def _check_memory(self) -> None:
         """θ > 0: the exact-history field ('direct') or the spectral field, mollified or exact kernel."""
         p = self.particles
-        if p.kernel not in ("exact", "mollified"):  # the kernels whose heat analogue SlabKernel gives
-            raise ValueError("particles.kernel: theta > 0 needs kernel = 'exact' or 'mollified'")
+        from kellersegel.kernels.memory import SlabKernel
+
+        if p.kernel not in SlabKernel.interaction_kernels:
+            allowed = " or ".join(repr(k) for k in SlabKernel.interaction_kernels)
+            raise ValueError(f"particles.kernel: theta > 0 needs kernel = {allowed}")
         if p.engine not in ("auto", "direct", "spectral"):
             raise ValueError(
                 f"particles.engine: {p.engine!r} is not available for theta > 0; use 'direct' (exact "

@@ -72,7 +72,7 @@ class ChaosMeasurement:
 
 def limit_density(plan: RunPlan, solution, t: float) -> tuple[Grid2D, np.ndarray]:
     """ρ(t) as cell values on a grid, by the PDE solver that made ``solution`` (:class:`LimitSolver`)."""
-    return LimitSolver.named(choose_pde_solver(plan.config)).density(plan.config, solution, t)
+    return LimitSolver.named(choose_pde_solver(plan.config)).density(plan, solution, t)
 
 
 def measure_replica(plan: RunPlan, k: int, solution) -> ChaosMeasurement:

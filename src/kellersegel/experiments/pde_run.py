@@ -50,8 +50,9 @@ class LimitSolver(Registered):
 
     @classmethod
     @abstractmethod
-    def density(cls, config: RunConfig, solution, t: float) -> tuple[Grid2D, NDArray[np.float64]]:
-        """ρ(t) as cell values on a grid (of ``[chaos] grid_n``² cells unless the solver has one)."""
+    def density(cls, plan, solution, t: float) -> tuple[Grid2D, NDArray[np.float64]]:
+        """ρ(t) of a run plan's limit as cell values on a grid (of ``[chaos] grid_n``² cells
+        unless the solver has one)."""
 
 
 class RadialLimit(LimitSolver):
@@ -76,9 +77,9 @@ class RadialLimit(LimitSolver):
         )
 
     @classmethod
-    def density(cls, config, solution, t):
-        spread = build_initial(config).second_moment() + 4.0 * t
-        grid = Grid2D(n=config.chaos.grid_n, half_width=max(4.5 * math.sqrt(spread), 1.0))
+    def density(cls, plan, solution, t):
+        spread = plan.initial.second_moment() + 4.0 * t
+        grid = Grid2D(n=plan.config.chaos.grid_n, half_width=max(4.5 * math.sqrt(spread), 1.0))
         return grid, solution.density(t, np.linalg.norm(grid.points, axis=-1))
 
 
@@ -99,7 +100,7 @@ class GridLimit(LimitSolver):
         return fv.solve(initial, t.t_end, t.save_every, initial_signal=c0_grid, progress=progress)
 
     @classmethod
-    def density(cls, config, solution, t):
+    def density(cls, plan, solution, t):
         k = int(np.argmin(np.abs(solution.times - t)))
         if not abs(solution.times[k] - t) <= 1e-9 * max(1.0, t):
             raise ValueError(f"the PDE solution has no frame at t = {t}")

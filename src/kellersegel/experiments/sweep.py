@@ -97,10 +97,9 @@ def _plans(
 
 def _template(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis], replicas: int) -> xr.Dataset:
     from kellersegel import __version__
-    from kellersegel.experiments.build import build_time_grid
 
-    first = next(iter(plans.values())).config
-    times = build_time_grid(first).save_times
+    first_plan = next(iter(plans.values()))
+    first, times = first_plan.config, first_plan.time_grid.save_times
     shape = (*(len(a.values) for a in axes), replicas)
     dims = (*(a.key for a in axes), "replica")
     data = {name: ((*dims, "time"), np.full((*shape, len(times)), np.nan)) for name in SERIES}

@@ -88,8 +88,6 @@ def make_engine(name: str, kernel: InteractionKernel, n: int | None = None, **op
 
     ``options`` go to the engine's constructor (e.g. ``tolerance`` for fmm and spectral).
     """
-    if name == "auto":
+    if FieldEngine.check_name(name, also=("auto",)) == "auto":
         name = choose_engine(kernel, n)
-    if name not in ENGINES:
-        raise ValueError(f"unknown engine {name!r}; allowed: auto, {', '.join(ENGINES)}")
     return ENGINES[name](kernel, **options)

@@ -20,6 +20,7 @@ Bessel kernel of the parabolic–elliptic system.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numba
 import numpy as np
@@ -110,6 +111,9 @@ class SlabKernel:
     epsilon : float or None
         Gaussian mollification scale (None or 0: the exact, singular kernel).
     """
+
+    #: the interaction kernels whose memory (heat) analogue this is, by registered name
+    interaction_kernels: ClassVar[tuple[str, ...]] = ("exact", "mollified")
 
     def __init__(self, theta: float, lam: float = 0.0, epsilon: float | None = None) -> None:
         self.theta = finite_number("theta", theta, 0.0, strict=True)
