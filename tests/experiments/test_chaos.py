@@ -39,3 +39,23 @@ def test_measurements_are_reproducible_and_sensible():
     assert 0 < a.w1 <= a.w2 < 1 and 0 < a.l1 < 1 and 0 < a.relative_entropy < 1
     other = measure_replica(plan_run(config), 0, solution)
     assert other.w2 != a.w2  # replicas differ
+
+
+def test_the_reports_reference_slope_for_l1_is_the_kde_rate_on_exact_samples():
+    """The dotted reference of the L1 panel is the rate the binned KDE (Scott's bandwidth) has on
+    exact samples of the limit: measured here on N(0, I), it lies within 0.1 of the metadata."""
+    from kellersegel.analysis import binned_kde, fit_rate, l1_distance
+    from kellersegel.experiments.chaos import ChaosMeasurement
+    from kellersegel.initial.laws import GaussianData
+    from kellersegel.pde import Grid2D
+
+    rng = np.random.default_rng(12)
+    grid = Grid2D(n=128, half_width=6.0)
+    exact = grid.cell_averages(GaussianData(1.0))
+    sizes = np.array([1000, 4000, 16000, 64000])
+    errors = [
+        [l1_distance(binned_kde(rng.standard_normal((n, 2)), grid), exact, grid) for _ in range(4)]
+        for n in sizes
+    ]
+    measured = fit_rate(sizes, np.array(errors)).rate
+    assert abs(measured - ChaosMeasurement.metadata("l1")["reference_rate"]) < 0.1, measured
