@@ -21,6 +21,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 
 def statement_lines(source: str) -> dict[int, int]:
     """Every source line → the first line of the innermost statement that contains it."""
@@ -44,6 +46,7 @@ class _Contexts:
         self.cov = cov
         self.order: list[str] = []
         self.seconds: dict[str, float] = {}
+        self.setup: dict[str, float] = {}  # of which in set-up (fixtures: paid by the first user)
 
     def pytest_runtest_setup(self, item) -> None:
         self.cov.switch_context(item.nodeid)
@@ -51,11 +54,12 @@ class _Contexts:
 
     def pytest_runtest_logreport(self, report) -> None:
         self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+        if report.when == "setup":
+            self.setup[report.nodeid] = report.duration
 
 
 def build(out: Path, modules: list[str], pytest_args: list[str]) -> int:
     import coverage
-    import pytest
 
     cov = coverage.Coverage(data_file=None, include=[str(Path(m).resolve()) for m in modules])
     plugin = _Contexts(cov)
@@ -79,8 +83,70 @@ def build(out: Path, modules: list[str], pytest_args: list[str]) -> int:
             if tests:
                 lines.setdefault(owners.get(line, line), set()).update(tests)
         result[module] = {str(k): sorted(v, key=order.__getitem__) for k, v in sorted(lines.items())}
-    out.write_text(json.dumps({"modules": result}, indent=0), encoding="utf-8")
+    seconds = {nodeid: round(plugin.seconds.get(nodeid, 0.0), 3) for nodeid in ranked}
+    setup = round(max(plugin.setup.values(), default=0.0), 3)
+    spec = {"modules": result, "seconds": seconds, "setup": setup}
+    out.write_text(json.dumps(spec, indent=0), encoding="utf-8")
     return 0
+
+
+class TestBudget:
+    """pytest plugin: a test that runs longer than ``factor`` × (its unmutated time under
+    coverage, already generous, + the longest fixture set-up of the unit, which the selection
+    may make this test pay) + ``slack`` seconds fails, as cosmic-ray's timeout would count it,
+    instead of holding the worker until the session's timeout: a mutant that makes a solver crawl
+    costs seconds, not minutes. Numba compilation does not count: a mutated module is compiled
+    afresh, which its unmutated run did not pay."""
+
+    def __init__(
+        self, seconds: dict[str, float], setup: float, factor: float = 5.0, slack: float = 2.0
+    ) -> None:
+        self.budget = {nodeid: factor * (s + setup) + slack for nodeid, s in seconds.items()}
+        self.left = 0.0  # seconds of the running test's budget while numba compiles
+        self.depth = 0
+
+    def pytest_configure(self, config) -> None:
+        import signal
+
+        signal.signal(signal.SIGALRM, self._expired)
+        try:
+            from numba.core import event
+        except ImportError:
+            return
+        budget = self
+
+        class PauseWhileCompiling(event.Listener):
+            def on_start(self, ev) -> None:
+                if budget.depth == 0:
+                    budget.left = signal.setitimer(signal.ITIMER_REAL, 0)[0]
+                budget.depth += 1
+
+            def on_end(self, ev) -> None:
+                budget.depth -= 1
+                if budget.depth == 0 and budget.left > 0:
+                    signal.setitimer(signal.ITIMER_REAL, budget.left)
+
+        event.register("numba:compile", PauseWhileCompiling())
+
+    def _expired(self, signum, frame) -> None:
+        raise MutantTimeout("the test ran past its budget (5 × its unmutated time + 2 s)")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):  # set-up, call and teardown
+        import signal
+
+        budget = self.budget.get(item.nodeid)
+        if budget is not None:
+            signal.setitimer(signal.ITIMER_REAL, budget)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+class MutantTimeout(BaseException):
+    """Raised in a test that ran past its budget (a BaseException: ``except Exception`` in the
+    code under test must not swallow it)."""
 
 
 def _known_equivalent(module: str, before: str, now: str) -> bool:
@@ -90,6 +156,12 @@ def _known_equivalent(module: str, before: str, now: str) -> bool:
         return False
     entries = tomllib.loads(path.read_text(encoding="utf-8")).get("mutant", [])
     return any((e["module"], e["line"], e["mutant"]) == (module, before, now) for e in entries)
+
+
+def budget(map_path: Path) -> TestBudget:
+    """The per-test time budget of a unit (from its coverage run's durations)."""
+    spec = json.loads(map_path.read_text(encoding="utf-8"))
+    return TestBudget(spec.get("seconds", {}), spec.get("setup", 0.0))
 
 
 def select(map_path: Path, pristine: Path, args: list[str]) -> tuple[list[str] | None, str]:

@@ -19,9 +19,11 @@ import select
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 
 SOCKET = "mutation.sock"
+TIMES = "mutation-times.tsv"  # per test run: seconds, exit status, the test selection
 PRELOAD = (
     "numpy",
     "scipy.special",
@@ -71,14 +73,17 @@ def _run_child(server: socket.socket, conn: socket.socket, args: list[str]) -> N
         os.dup2(conn.fileno(), 2)
         import pytest
 
+        plugins = []
         if args[:1] == ["--select"]:  # the tests that execute the mutated statement (coverage_map.py)
+            from coverage_map import budget
             from coverage_map import select as select_tests
 
+            plugins.append(budget(Path(args[1])))
             args, why = select_tests(Path(args[1]), Path(args[2]), args[3:])
             print(f"mutation test selection: {why}", flush=True)
             if args is None:  # a listed equivalent mutant: it survives without a test run
                 os._exit(0)
-        code = pytest.main(args)
+        code = pytest.main(args, plugins=plugins)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(int(code))
@@ -96,6 +101,7 @@ def _run_child(server: socket.socket, conn: socket.socket, args: list[str]) -> N
 
 
 def run(args: list[str]) -> int:
+    start = time.perf_counter()
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     client.connect(SOCKET)
     client.sendall("\0".join(args).encode() + b"\n")
@@ -106,8 +112,14 @@ def run(args: list[str]) -> int:
             break
         output += chunk
     text, mark, code = output.rpartition(EXIT_MARK)
-    sys.stdout.write((text if mark else output).decode(errors="replace"))
-    return int(code) if mark else 3
+    text = (text if mark else output).decode(errors="replace")
+    sys.stdout.write(text)
+    status = int(code) if mark else 3
+    why = next((ln for ln in text.splitlines() if ln.startswith("mutation test selection:")), "")
+    with open(TIMES, "a", encoding="utf-8") as log:  # where a pass spends its time
+        unit = Path(args[1]).name.removesuffix(".map.json") if args[:1] == ["--select"] else "baseline"
+        log.write(f"{unit}\t{time.perf_counter() - start:.2f}\t{status}\t{why[25:]}\n")
+    return status
 
 
 if __name__ == "__main__":
