@@ -192,8 +192,10 @@ def test_the_step_bound_is_the_positivity_bound_of_diffusion_alone():
 
 def test_warnings_are_relative_to_the_mass_and_point_at_the_caller():
     """Contained, resolved data of mass 50: no warning (the thresholds are 10⁻⁶ M at the walls and
-    5 % of M in one cell); a domain too small warns once, at the caller's line."""
-    grid = Grid2D(n=48, half_width=8.0)
+    5 % of M in one cell; the outer cells hold up to 7·10⁻⁷, between 10⁻⁶/M and 10⁻⁶·M, so a
+    threshold not scaled by M, or divided by it, warns); a domain too small warns once, at the
+    caller's line."""
+    grid = Grid2D(n=48, half_width=7.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnderResolvedWarning)
         FiniteVolumeSolver(ClassicalModel(chi=0.01, mass=50.0), grid).solve(GaussianData(1.0), 0.1, 0.05)
