@@ -105,7 +105,7 @@ def test_missing_files(tmp_path, capsys):
     assert main(["run", str(tmp_path / "none.toml"), "-o", str(tmp_path / "out")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["plot", str(tmp_path)]) == 2
-    assert "no run.nc here" in capsys.readouterr().err
+    assert "no kellersegel run here" in capsys.readouterr().err
     assert main(["example", "nonesuch"]) == 2
     assert "unknown example 'nonesuch'; allowed: " in capsys.readouterr().err
 

@@ -10,7 +10,14 @@ import pytest
 
 from kellersegel.initial.laws import GaussianData
 from kellersegel.models import ClassicalModel
-from kellersegel.pde import FiniteVolumeSolver, FreeSpaceSignal, Grid2D, HeatSignal, UnderResolvedWarning
+from kellersegel.pde import (
+    FiniteVolumeSolver,
+    FreeSpaceSignal,
+    Grid2D,
+    HeatSignal,
+    SolveInterrupted,
+    UnderResolvedWarning,
+)
 from kellersegel.pde.signal import cell_average_green
 
 
@@ -105,14 +112,17 @@ def test_steps_progress_and_wall_time_count_what_happened():
     assert 0 < sol.wall_time <= elapsed
 
 
-def test_an_interrupted_solve_keeps_its_frames_and_says_so():
+def test_an_interrupted_solve_stops_its_caller_and_keeps_its_frames():
     def stop(t):
         if t > 0.03:
             raise KeyboardInterrupt
 
-    sol = FiniteVolumeSolver(ClassicalModel(), Grid2D(n=32, half_width=6.0)).solve(
-        GaussianData(1.0), 0.1, 0.01, progress=stop
-    )
+    with pytest.raises(KeyboardInterrupt) as caught:  # a caller (a sweep) must stop too
+        FiniteVolumeSolver(ClassicalModel(), Grid2D(n=32, half_width=6.0)).solve(
+            GaussianData(1.0), 0.1, 0.01, progress=stop
+        )
+    sol = caught.value.solution
+    assert isinstance(caught.value, SolveInterrupted)
     assert sol.interrupted and 0.02 <= sol.times[-1] <= 0.04
 
 

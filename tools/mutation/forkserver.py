@@ -74,6 +74,11 @@ def _run_child(server: socket.socket, conn: socket.socket, args: list[str]) -> N
         import pytest
 
         plugins = []
+        if args[:1] == ["--numba-interpreted"]:  # a unit whose tests run faster uncompiled
+            import numba
+
+            numba.config.DISABLE_JIT = True  # read by numba.njit when kellersegel is imported
+            args = args[1:]
         if args[:1] == ["--select"]:  # the tests that execute the mutated statement (coverage_map.py)
             from coverage_map import budget
             from coverage_map import select as select_tests
@@ -117,7 +122,10 @@ def run(args: list[str]) -> int:
     status = int(code) if mark else 3
     why = next((ln for ln in text.splitlines() if ln.startswith("mutation test selection:")), "")
     with open(TIMES, "a", encoding="utf-8") as log:  # where a pass spends its time
-        unit = Path(args[1]).name.removesuffix(".map.json") if args[:1] == ["--select"] else "baseline"
+        selected = args[1:] if args[:1] == ["--numba-interpreted"] else args
+        unit = (
+            Path(selected[1]).name.removesuffix(".map.json") if selected[:1] == ["--select"] else "baseline"
+        )
         log.write(f"{unit}\t{time.perf_counter() - start:.2f}\t{status}\t{why[25:]}\n")
     return status
 

@@ -102,7 +102,17 @@ def _test_command(unit: dict, select: bool = False) -> str:
     server = "tools/mutation/forkserver.py"
     name = unit["name"]
     selection = f"--select {STATE / (name + '.map.json')} {STATE / (name + '.src')} " if select else ""
-    return f"{sys.executable} {server} run {selection}{_pytest_args(unit)}"
+    mode = "--numba-interpreted " if _interpreted(unit) else ""
+    return f"{sys.executable} {server} run {mode}{selection}{_pytest_args(unit)}"
+
+
+def _interpreted(unit: dict) -> bool:
+    """``numba = "interpreted"`` in units.toml: the unit's tests run with numba's JIT off
+    (``NUMBA_DISABLE_JIT``), the ``@njit`` functions as the Python they are written in."""
+    mode = unit.get("numba", "compiled")
+    if mode not in ("compiled", "interpreted"):
+        sys.exit(f"unit {unit['name']}: numba = {mode!r}; allowed: compiled, interpreted")
+    return mode == "interpreted"
 
 
 def _coverage_map(unit: dict, copy: Path) -> float:
@@ -110,10 +120,11 @@ def _coverage_map(unit: dict, copy: Path) -> float:
     start = time.perf_counter()
     out = STATE / f"{unit['name']}.map.json"
     command = [sys.executable, "tools/mutation/coverage_map.py", str(out), *unit["modules"], "--"]
+    env = _worker_env(copy) | ({"NUMBA_DISABLE_JIT": "1"} if _interpreted(unit) else {})
     proc = subprocess.run(
         [*command, *_split(_pytest_args(unit))],
         cwd=copy,
-        env=_worker_env(copy),
+        env=env,
         capture_output=True,
         text=True,
     )

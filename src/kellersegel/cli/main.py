@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import traceback
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -30,16 +31,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.set)  # validated before anything is written
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers must be ≥ 1, got {args.workers}")
-    outdir = Path(args.output)
-    if outdir.exists() and not outdir.is_dir():
-        raise UserError(f"-o {outdir}: exists and is not a folder")
+    outdir = _output_folder(args)
     ds = run_particles(
         config,
         outdir,
         resume=args.resume,
+        overwrite=args.overwrite,
         progress=not args.quiet,
         workers=args.workers,
         scheduler=args.scheduler,
+        inputs=[args.config],
     )
     events = [str(e) for e in ds["event"].values if e != "none"]
     print(f"wrote {outdir / 'run.nc'} and {outdir / 'config.toml'}")
@@ -48,6 +49,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{len(events)} of {ds.sizes['replica']} replicas stopped early: {', '.join(sorted(set(events)))}"
         )
     return 0
+
+
+def _output_folder(args: argparse.Namespace) -> Path:
+    if not args.output.strip():
+        raise UserError("-o: the output folder is empty text; name a folder")
+    if getattr(args, "resume", False) and args.overwrite:
+        raise UserError("--resume and --overwrite exclude each other")
+    return Path(args.output)
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -95,24 +104,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_pde(args: argparse.Namespace) -> int:
     from kellersegel.config import load_config
     from kellersegel.experiments import choose_pde_solver, solve_pde
-
-    config = load_config(args.config, args.set)
-    outdir = Path(args.output)
-    if outdir.exists() and not outdir.is_dir():
-        raise UserError(f"-o {outdir}: exists and is not a folder")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ds = solve_pde(config, outdir, progress=not args.quiet)
+    from kellersegel.experiments.outputs import OutputFolder
+    from kellersegel.pde import SolveInterrupted
     from kellersegel.plotting import save_pde_figure
 
-    save_pde_figure(ds, outdir / "pde.png")
-    for warning in caught:
-        print(f"kellersegel: warning: {warning.message}", file=sys.stderr)
-    print(f"{choose_pde_solver(config)} solver: wrote {outdir / 'pde.nc'}, {outdir / 'pde.png'}")
-    if ds.attrs.get("interrupted"):
-        t_last = float(ds["time"].values[-1])
-        print(f"kellersegel: interrupted; saved the solution up to t = {t_last:.6g}", file=sys.stderr)
+    config = load_config(args.config, args.set)
+    outdir = _output_folder(args)
+    try:
+        ds = solve_pde(
+            config, outdir, progress=not args.quiet, overwrite=args.overwrite, inputs=[args.config]
+        )
+    except SolveInterrupted as stop:
+        t_last = float(stop.dataset["time"].values[-1])
+        print(
+            f"kellersegel: interrupted; saved the solution up to t = {t_last:.6g} in {outdir}",
+            file=sys.stderr,
+        )
         return 130
+    folder = OutputFolder.finished(outdir, "pde")
+    save_pde_figure(ds, folder.file("pde.png"))
+    print(f"{choose_pde_solver(config)} solver: wrote {outdir / 'pde.nc'}, {outdir / 'pde.png'}")
     m2 = ds["second_moment"].values
     print(f"mass {float(ds['mass'].values[-1]):.12g}, second moment {m2[0]:.6g} -> {m2[-1]:.6g}")
     if math.isfinite(ds.attrs.get("blowup_time", math.nan)):
@@ -170,12 +181,15 @@ def _cmd_theory(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
+    from kellersegel.experiments.outputs import MANIFEST, OutputFolder
     from kellersegel.plotting import save_run_figures
 
     outdir = Path(args.outdir)
-    if not (outdir / "run.nc").is_file():
-        raise UserError(f"{outdir}: no run.nc here; make one with `kellersegel run CONFIG -o {outdir}`")
-    for path in save_run_figures(outdir):
+    if not (outdir / MANIFEST).is_file():
+        raise UserError(
+            f"{outdir}: no kellersegel run here; make one with `kellersegel run CONFIG -o {outdir}`"
+        )
+    for path in save_run_figures(OutputFolder.finished(outdir, "run")):
         print(f"wrote {path}")
     return 0
 
@@ -247,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kellersegel",
         description="Particle systems of Keller–Segel chemotaxis in the plane.",
     )
+    from kellersegel import __version__
+
+    parser.add_argument("--version", action="version", version=f"kellersegel {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="simulate a configuration; writes OUTDIR/run.nc")
@@ -260,6 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="override one configuration value (TOML syntax); repeatable",
     )
     run.add_argument("--resume", action="store_true", help="keep replicas already finished in OUTDIR")
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier run in OUTDIR (only the files kellersegel wrote are deleted)",
+    )
     run.add_argument(
         "--workers",
         type=int,
@@ -306,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     pde.add_argument("-o", "--output", required=True, help="output folder")
     pde.add_argument(
         "--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a value"
+    )
+    pde.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier solution in OUTDIR (only the files kellersegel wrote are deleted)",
     )
     pde.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     pde.set_defaults(func=_cmd_pde)
@@ -357,14 +384,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"kellersegel: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     from kellersegel.config import ConfigError
+    from kellersegel.experiments.outputs import FolderError
     from kellersegel.fields.base import EngineError
 
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
-    except (UserError, ConfigError, EngineError) as err:
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return args.func(args)
+    except (UserError, ConfigError, EngineError, FolderError) as err:
         print(f"kellersegel: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -373,6 +407,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    except BrokenPipeError:  # `kellersegel report … | head`: the reader left
+        sys.stderr.close()
+        return 141
+    except Exception:
+        traceback.print_exc()
+        print(
+            "kellersegel: this is a bug, not a mistake of yours: please report it to the kellersegel "
+            "developers with the lines above and the output of `kellersegel --version`",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

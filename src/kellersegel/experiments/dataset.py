@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import math
-import os
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
+from kellersegel._files import atomic_path
 from kellersegel.analysis.theory import smallest_exploding_cluster
 from kellersegel.config.load import config_to_toml
 from kellersegel.dynamics import Trajectory
 from kellersegel.experiments.plan import RunPlan
 from kellersegel.kernels import ExactKernel
 
-__all__ = ["load_trajectory", "save_trajectory", "to_dataset", "write_netcdf"]
+__all__ = ["DamagedFileError", "load_trajectory", "save_trajectory", "to_dataset", "write_netcdf"]
 
 _ARRAYS = ("times", "positions", "second_moment", "center_of_mass", "min_distance", "max_drift")
 _SCALARS = ("event_time", "steps", "min_step", "floor_time", "collapses", "exploding_cluster")
@@ -89,28 +90,32 @@ def to_dataset(plan: RunPlan, trajectories: Sequence[Trajectory]) -> xr.Dataset:
 
 
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> None:
-    """Write atomically: to a temporary file next to ``path``, then rename."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    ds.to_netcdf(tmp, engine="netcdf4")
-    os.replace(tmp, path)
+    """Write atomically (:func:`~kellersegel._files.atomic_path`)."""
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine="netcdf4")
 
 
 def save_trajectory(traj: Trajectory, path: str | Path) -> None:
     """One finished replica, atomically (``.npz``)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.npz")
     arrays = {name: getattr(traj, name) for name in _ARRAYS + _SCALARS + _CLUSTER_ARRAYS}
     arrays = {name: np.asarray(value) for name, value in arrays.items() if value is not None}
-    np.savez(tmp, event=np.array(traj.event), **arrays)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        np.savez(tmp, event=np.array(traj.event), **arrays)
+
+
+class DamagedFileError(ValueError):
+    """A stored piece (a replica file) that cannot be read back: to discard and recompute."""
 
 
 def load_trajectory(path: str | Path) -> Trajectory:
-    with np.load(path, allow_pickle=False) as f:
-        return Trajectory(
-            **{name: f[name] for name in _ARRAYS},
-            **{name: f[name].item() for name in _SCALARS},
-            **{name: f[name] for name in _CLUSTER_ARRAYS if name in f},
-            event=str(f["event"]),
-        )
+    """A replica written by :func:`save_trajectory`; :class:`DamagedFileError` if it is not one."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return Trajectory(
+                **{name: f[name] for name in _ARRAYS},
+                **{name: f[name].item() for name in _SCALARS},
+                **{name: f[name] for name in _CLUSTER_ARRAYS if name in f},
+                event=str(f["event"]),
+            )
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        raise DamagedFileError(f"{path}: not a complete replica file ({type(err).__name__}: {err})") from None

@@ -21,24 +21,51 @@ from typing import Any
 __all__ = ["process_pool", "run_tasks"]
 
 
-def _init_worker(threads: int) -> None:
+_progress_queue = None  # in a local worker: where ``report`` sends partial work
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends this process SIGKILL when its parent dies (even by SIGKILL), so no
+    worker outlives the command that started it; elsewhere a no-op (the pool's own shutdown)."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _init_worker(threads: int, progress_queue=None) -> None:
+    import signal
+
     import numba
 
+    global _progress_queue
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     numba.set_num_threads(threads)
+    _progress_queue = progress_queue
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor:
-    """``workers`` spawned processes sharing the cores: numba threads per process = cores // workers."""
+def process_pool(workers: int, progress_queue=None) -> ProcessPoolExecutor:
+    """``workers`` spawned processes sharing the cores: numba threads per process = cores // workers;
+    they die with this process, ignore Ctrl-C (the caller stops them) and send what a task
+    ``report``s to ``progress_queue``."""
     threads = max(1, (os.cpu_count() or 1) // workers)
-    return ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), _init_worker, (threads,))
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, context, _init_worker, (threads, progress_queue))
 
 
 def _ignore(amount: int) -> None:
     """``report`` where nobody listens (a Dask worker)."""
 
 
-def _queued(fn: Callable, job: Sequence, progress_queue) -> Any:
-    return fn(*job, report=progress_queue.put)
+def _queued(fn: Callable, job: Sequence) -> Any:
+    return fn(*job, report=_progress_queue.put)
 
 
 def _dask(fn: Callable, job: Sequence) -> Any:
@@ -77,20 +104,32 @@ def run_tasks(
         for job in jobs:
             on_result(*fn(*job, report=report))
         return
-    with multiprocessing.get_context("spawn").Manager() as manager, process_pool(workers) as pool:
-        progress_queue = manager.Queue()
-        pending = {pool.submit(_queued, fn, job, progress_queue) for job in jobs}
-        try:
-            while pending:
-                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                _drain(progress_queue, report)
-                for future in done:
-                    on_result(*future.result())
+    progress_queue = multiprocessing.get_context("spawn").Queue()
+    pool = process_pool(workers, progress_queue)
+    try:
+        pending = {pool.submit(_queued, fn, job) for job in jobs}
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             _drain(progress_queue, report)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+            for future in done:
+                on_result(*future.result())
+        _drain(progress_queue, report)
+    except BaseException:  # Ctrl-C or a failed task: stop the workers now, not after their tasks
+        _stop(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        progress_queue.close()
+        progress_queue.join_thread()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    processes = list((pool._processes or {}).values())  # no public way to stop running tasks
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _run_dask(address: str, fn: Callable, jobs: list[tuple], on_result: Callable[..., None]) -> None:

@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
-import shutil
+import re
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import xarray as xr
 
-from kellersegel.config.load import ConfigError, config_to_toml
+from kellersegel._files import write_text
+from kellersegel.config.load import config_to_toml
 from kellersegel.config.schema import RunConfig
 from kellersegel.dynamics import Trajectory
 from kellersegel.experiments.dataset import (
+    DamagedFileError,
     load_trajectory,
     save_trajectory,
     to_dataset,
     write_netcdf,
 )
+from kellersegel.experiments.outputs import OutputFolder
 from kellersegel.experiments.plan import plan_run
 from kellersegel.experiments.progress import Progress
 from kellersegel.experiments.replicas import run_replicas
 
-__all__ = ["run_particles"]
+__all__ = ["RUN_FILES", "ResumeWarning", "run_particles"]
+
+
+#: what a run folder may hold (patterns): ``plot`` adds the figures
+RUN_FILES = (
+    "config.toml",
+    "run.nc",
+    "replicas/replica-*.npz",
+    "snapshots.png",
+    "second_moment.png",
+    "clusters.png",
+)
 
 
 def run_particles(
@@ -28,55 +44,72 @@ def run_particles(
     outdir: str | Path | None = None,
     *,
     resume: bool = False,
+    overwrite: bool = False,
     progress: bool = False,
     workers: int | None = None,
     scheduler: str | None = None,
+    inputs: Sequence[str | Path] = (),
 ) -> xr.Dataset:
     """Run every replica of ``config`` and return the dataset.
 
-    With ``outdir``: writes ``config.toml`` (resolved configuration) first, each finished replica
-    to ``replicas/replica-KKKKK.npz`` as it finishes, and ``run.nc`` at the end. With
-    ``resume=True`` the replicas already in ``outdir`` (same configuration) are not run again,
-    so an interrupted run loses no finished replica. ``workers``: processes (default: one per
-    core, at most one per replica); ``scheduler``: the address of a Dask distributed scheduler
+    With ``outdir`` (an :class:`~kellersegel.experiments.outputs.OutputFolder` of kind ``run``):
+    writes its manifest and ``config.toml`` (resolved configuration) first, each finished replica
+    to ``replicas/replica-KKKKK.npz`` as it finishes, and ``run.nc`` at the end, every file
+    atomically. With ``resume=True`` the replicas already in ``outdir`` (same configuration) are
+    not run again, so an interrupted run loses no finished replica (a damaged replica file is
+    discarded with a warning and run again); ``overwrite`` replaces the files of an earlier run
+    there; ``inputs``: files that must not be written over. ``workers``: processes (default: one
+    per core, at most one per replica); ``scheduler``: the address of a Dask distributed scheduler
     to run the replicas on instead; the results depend on neither.
     """
     plan = plan_run(config)  # everything the configuration implies, checked before anything is written
     results: dict[int, Trajectory] = {}
-    replica_dir = None
+    folder = None
     if outdir is not None:
-        replica_dir = _prepare_outdir(Path(outdir), config, resume)
-        for path in sorted(replica_dir.glob("replica-*.npz")):
-            results[int(path.stem.split("-")[1])] = load_trajectory(path)
+        text = config_to_toml(config)
+        folder = OutputFolder.claim(
+            outdir, "run", text, RUN_FILES, resume=resume, overwrite=overwrite, inputs=inputs
+        )
+        write_text(folder.file("config.toml"), text)
+        results = _finished_replicas(folder, config.run.replicas)
 
     def on_done(k: int, traj: Trajectory) -> None:
         results[k] = traj
-        if replica_dir is not None:
-            save_trajectory(traj, replica_dir / f"replica-{k:05d}.npz")
+        if folder is not None:  # recorded first: a kill between the two leaves a missing file
+            save_trajectory(traj, folder.file(f"replicas/replica-{k:05d}.npz"))
 
     todo = [k for k in range(config.run.replicas) if k not in results]
     steps = plan.time_grid.n_steps
     label = "steps" + (f" (resuming, {len(results)} replicas done)" if results else "")
-    with Progress(label, len(todo) * steps, enabled=progress) as bar:
-        run_replicas(plan, todo, on_done, bar.advance, workers, scheduler)
+    try:
+        with Progress(label, len(todo) * steps, enabled=progress) as bar:
+            run_replicas(plan, todo, on_done, bar.advance, workers, scheduler)
+    except KeyboardInterrupt:
+        if folder is not None:
+            folder.interrupted()
+        raise
     ds = to_dataset(plan, [results[k] for k in range(config.run.replicas)])
-    if outdir is not None:
-        write_netcdf(ds, Path(outdir) / "run.nc")
+    if folder is not None:
+        write_netcdf(ds, folder.file("run.nc"))
+        folder.complete()
     return ds
 
 
-def _prepare_outdir(outdir: Path, config: RunConfig, resume: bool) -> Path:
-    text = config_to_toml(config)
-    config_file = outdir / "config.toml"
-    replica_dir = outdir / "replicas"
-    if resume and config_file.is_file():
-        if config_file.read_text(encoding="utf-8") != text:
-            raise ConfigError(
-                f"{outdir} holds a run of another configuration; "
-                "resume only with the same configuration, or choose another output folder"
-            )
-    elif replica_dir.exists():
-        shutil.rmtree(replica_dir)
-    replica_dir.mkdir(parents=True, exist_ok=True)
-    config_file.write_text(text, encoding="utf-8")
-    return replica_dir
+def _finished_replicas(folder: OutputFolder, replicas: int) -> dict[int, Trajectory]:
+    """The replicas a resumed folder holds (recorded in its manifest, complete, k < replicas)."""
+    results = {}
+    (folder.path / "replicas").mkdir(exist_ok=True)
+    for name in folder.manifest["files"]:
+        path = folder.path / name
+        match = re.fullmatch(r"replicas/replica-(\d{5})\.npz", name)
+        if match is None or not path.is_file() or int(match[1]) >= replicas:
+            continue
+        try:
+            results[int(match[1])] = load_trajectory(path)
+        except DamagedFileError as err:
+            warnings.warn(f"{err}: discarded, the replica is run again", ResumeWarning, stacklevel=3)
+    return results
+
+
+class ResumeWarning(UserWarning):
+    """A piece of an interrupted run that could not be kept (it is recomputed)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -12,16 +12,25 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from kellersegel._files import write_text
 from kellersegel._registry import Registered
 from kellersegel.config.load import ConfigError, config_to_toml
 from kellersegel.config.schema import DiskInitial, GaussianInitial, RunConfig
 from kellersegel.experiments.build import build_initial, build_initial_signal, build_model
 from kellersegel.experiments.dataset import write_netcdf
+from kellersegel.experiments.outputs import OutputFolder
 from kellersegel.experiments.progress import Progress
 from kellersegel.models import ClassicalModel
-from kellersegel.pde import FiniteVolumeSolver, Grid2D, MeanFieldSolution, RadialGrid, RadialSolver
+from kellersegel.pde import (
+    FiniteVolumeSolver,
+    Grid2D,
+    MeanFieldSolution,
+    RadialGrid,
+    RadialSolver,
+    SolveInterrupted,
+)
 
-__all__ = ["LimitSolver", "choose_pde_solver", "solve_limit", "solve_pde"]
+__all__ = ["PDE_FILES", "LimitSolver", "choose_pde_solver", "solve_limit", "solve_pde"]
 
 
 def _spread(initial, t_end: float) -> float:
@@ -126,19 +135,59 @@ def solve_limit(config: RunConfig, progress: bool = False):
             raise ConfigError(f"pde ({name} solver): {err}") from None
 
 
-def solve_pde(config: RunConfig, outdir: str | Path | None = None, progress: bool = False) -> xr.Dataset:
-    """Solve and return the dataset; with ``outdir``, write ``config.toml`` and ``pde.nc``."""
+#: what a pde folder holds (the command line adds the figure)
+PDE_FILES = ("config.toml", "pde.nc", "pde.png")
+
+
+def solve_pde(
+    config: RunConfig,
+    outdir: str | Path | None = None,
+    progress: bool = False,
+    *,
+    overwrite: bool = False,
+    inputs: Sequence[str | Path] = (),
+) -> xr.Dataset:
+    """Solve and return the dataset; with ``outdir`` (an
+    :class:`~kellersegel.experiments.outputs.OutputFolder` of kind ``pde``, claimed before the
+    solve), write ``config.toml`` and ``pde.nc``. Interrupted (Ctrl-C), the grid solver's frames
+    so far are written and the ``KeyboardInterrupt`` (:class:`~kellersegel.pde.SolveInterrupted`,
+    with the partial dataset as ``dataset``) goes on to the caller."""
+    text = config_to_toml(config)
+    folder = None
+    if outdir is not None:
+        folder = OutputFolder.claim(outdir, "pde", text, PDE_FILES, overwrite=overwrite, inputs=inputs)
+    try:
+        ds = _pde_dataset(config, solve_limit(config, progress))
+    except ConfigError:
+        if folder is not None:  # a user error: the folder as it was
+            folder.abandon()
+        raise
+    except KeyboardInterrupt as stop:
+        if isinstance(stop, SolveInterrupted):
+            stop.dataset = _pde_dataset(config, stop.solution)
+            if folder is not None:
+                _write(folder, text, stop.dataset)
+        if folder is not None:
+            folder.interrupted()
+        raise
+    if folder is not None:
+        _write(folder, text, ds)
+        folder.complete()
+    return ds
+
+
+def _write(folder: OutputFolder, text: str, ds: xr.Dataset) -> None:
+    write_text(folder.file("config.toml"), text)
+    write_netcdf(ds, folder.file("pde.nc"))
+
+
+def _pde_dataset(config: RunConfig, solution) -> xr.Dataset:
     from kellersegel import __version__
 
     model = build_model(config)
-    ds = solve_limit(config, progress).to_dataset()
+    ds = solution.to_dataset()
     ds.attrs.update({"config": config_to_toml(config), "kellersegel_version": __version__})
     virial = model.virial_slope() if isinstance(model, ClassicalModel) else None
     if virial is not None:
         ds.attrs["virial_slope"] = virial * model.mass
-    if outdir is not None:
-        outdir = Path(outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
-        (outdir / "config.toml").write_text(config_to_toml(config), encoding="utf-8")
-        write_netcdf(ds, outdir / "pde.nc")
     return ds

@@ -5,7 +5,7 @@
   positivity-preserving and conservative, with the signal on the whole plane.
 """
 
-from kellersegel.pde.finite_volume import FiniteVolumeSolver
+from kellersegel.pde.finite_volume import FiniteVolumeSolver, SolveInterrupted
 from kellersegel.pde.grid import Grid2D, UnderResolvedWarning
 from kellersegel.pde.radial import RadialGrid, RadialSolution, RadialSolver, radial_mass
 from kellersegel.pde.signal import FreeSpaceSignal, FrozenSignal, HeatSignal
@@ -22,6 +22,7 @@ __all__ = [
     "RadialGrid",
     "RadialSolution",
     "RadialSolver",
+    "SolveInterrupted",
     "UnderResolvedWarning",
     "radial_mass",
 ]

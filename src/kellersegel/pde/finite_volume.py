@@ -32,7 +32,7 @@ from kellersegel.pde.grid import Grid2D, UnderResolvedWarning
 from kellersegel.pde.signal import FreeSpaceSignal, FrozenSignal, HeatSignal
 from kellersegel.pde.solution import GridSolution, save_times
 
-__all__ = ["FiniteVolumeSolver"]
+__all__ = ["FiniteVolumeSolver", "SolveInterrupted"]
 
 
 def _minmod_slopes(rho: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
@@ -44,6 +44,14 @@ def _minmod_slopes(rho: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
     pad = [(0, 0), (0, 0)]
     pad[axis] = (1, 1)
     return np.pad(inner, pad)
+
+
+class SolveInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a solve; ``solution`` holds the frames saved before it."""
+
+    def __init__(self, solution: GridSolution) -> None:
+        super().__init__(f"interrupted at t = {solution.times[-1]:.6g}")
+        self.solution = solution
 
 
 class FiniteVolumeSolver:
@@ -177,25 +185,18 @@ class FiniteVolumeSolver:
         ``initial_signal``: c(0) on the grid for θ > 0 (default 0).
         ``frozen_signal``: a given c on the grid, held fixed instead of solving for it (θ, λ unused).
         ``progress``: called with the time reached after every step.
-        Interrupted (Ctrl-C), it returns the frames saved so far with ``interrupted = True``.
+        Interrupted (Ctrl-C), it raises :class:`SolveInterrupted` (a ``KeyboardInterrupt``, so
+        callers stop as well) holding the frames saved so far (``interrupted = True``).
         """
         t_end = finite_number("t_end", t_end, 0.0, strict=True)
         save_every = finite_number("save_every", save_every, 0.0, strict=True)
-        grid, model = self.grid, self.model
         rho = self._initial_density(initial)
         threshold = self.blowup_density or 1e4 * float(rho.max())
-        if frozen_signal is not None:
-            field, c_hat = FrozenSignal(grid, frozen_signal), None
-        elif model.theta == 0:
-            field, c_hat = FreeSpaceSignal(grid, model.lam), None
-        else:
-            field = HeatSignal(grid, model.theta, model.lam, t_end)
-            field.set_initial(initial_signal)
-            c_hat = field.c_hat
+        field, c_hat = self._signal_field(t_end, initial_signal, frozen_signal)
         c = field.potential(rho) if c_hat is None else field.on_grid(c_hat)
         times = save_times(t_end, save_every)
         frames: list[tuple[float, NDArray, NDArray]] = []
-        t, steps, blowup_time, interrupted = 0.0, 0, None, False
+        t, steps, blowup_time = 0.0, 0, None
         warned: set[str] = set()
         started = wallclock.perf_counter()
         try:
@@ -219,11 +220,27 @@ class FiniteVolumeSolver:
                     raise RuntimeError(f"more than {max_steps} steps before t = {t_end:g} (t = {t:.3g})")
                 if progress is not None:
                     progress(t)
-        except KeyboardInterrupt:  # keep the frames saved so far
-            interrupted = True
+        except KeyboardInterrupt:  # Ctrl-C stops the caller too; the frames saved so far go with it
+            raise SolveInterrupted(
+                self._solution(frames, blowup_time, threshold, steps, started, True)
+            ) from None
+        return self._solution(frames, blowup_time, threshold, steps, started, False)
+
+    def _signal_field(self, t_end, initial_signal, frozen_signal):
+        """The signal's solver and, for θ > 0, its Fourier state (else None)."""
+        grid, model = self.grid, self.model
+        if frozen_signal is not None:
+            return FrozenSignal(grid, frozen_signal), None
+        if model.theta == 0:
+            return FreeSpaceSignal(grid, model.lam), None
+        field = HeatSignal(grid, model.theta, model.lam, t_end)
+        field.set_initial(initial_signal)
+        return field, field.c_hat
+
+    def _solution(self, frames, blowup_time, threshold, steps, started, interrupted) -> GridSolution:
         return GridSolution(
-            grid,
-            model,
+            self.grid,
+            self.model,
             np.array([f[0] for f in frames]),
             np.stack([f[1] for f in frames]),
             np.stack([f[2] for f in frames]),

@@ -15,6 +15,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from kellersegel._files import atomic_path
+
 __all__ = ["axes_row", "file_figure", "save_figure"]
 
 DPI = 130
@@ -42,6 +44,7 @@ def file_figure(n: int, width: float = 3.6, height: float = 3.6) -> tuple[Figure
 
 
 def save_figure(fig: Figure, path: str | Path) -> Path:
-    path = Path(path)
-    fig.savefig(path, dpi=DPI)
-    return path
+    """Write ``fig`` to ``path`` (format from its suffix), atomically."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI)
+    return Path(path)

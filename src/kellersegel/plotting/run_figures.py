@@ -10,6 +10,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from scipy.stats import gaussian_kde
 
+from kellersegel.experiments.outputs import FolderError, OutputFolder
 from kellersegel.plotting.base import axes_row, file_figure, save_figure
 
 __all__ = ["plot_clusters", "plot_second_moment", "plot_snapshots", "save_run_figures"]
@@ -143,20 +144,27 @@ def plot_clusters(ds: xr.Dataset, axes: Sequence[Axes] | None = None, max_size: 
     return axes
 
 
-def save_run_figures(outdir: str | Path) -> list[Path]:
-    """All figures of the run in ``outdir`` (reads ``outdir/run.nc``): snapshots.png,
-    second_moment.png and, with cluster tracking, clusters.png."""
-    outdir = Path(outdir)
-    with xr.open_dataset(outdir / "run.nc", engine="netcdf4") as ds:
-        ds = ds.load()
+def save_run_figures(outdir: str | Path | OutputFolder) -> list[Path]:
+    """All figures of the finished run in ``outdir`` (reads ``outdir/run.nc``): snapshots.png,
+    second_moment.png and, with cluster tracking, clusters.png (recorded in its manifest)."""
+    folder = outdir if isinstance(outdir, OutputFolder) else OutputFolder.finished(outdir, "run")
+    try:
+        with xr.open_dataset(folder.path / "run.nc", engine="netcdf4") as ds:
+            ds = ds.load()
+    except (OSError, ValueError) as err:
+        raise FolderError(
+            f"{folder.path / 'run.nc'}: cannot be read ({err}); run it again with --overwrite"
+        ) from None
+    if ds.attrs.get("title") != "kellersegel particle run":
+        raise FolderError(f"{folder.path / 'run.nc'}: not a kellersegel particle run")
     fig, axes = file_figure(len(snapshot_times(ds)), height=4.0)
     plot_snapshots(ds, axes)
-    figures = [save_figure(fig, outdir / "snapshots.png")]
+    figures = [save_figure(fig, folder.file("snapshots.png"))]
     fig, (ax,) = file_figure(1, 6, 4)
     plot_second_moment(ds, ax)
-    figures.append(save_figure(fig, outdir / "second_moment.png"))
+    figures.append(save_figure(fig, folder.file("second_moment.png")))
     if "largest_cluster" in ds:
         fig, axes = file_figure(3, 13 / 3, 3.8)
         plot_clusters(ds, axes)
-        figures.append(save_figure(fig, outdir / "clusters.png"))
+        figures.append(save_figure(fig, folder.file("clusters.png")))
     return figures
