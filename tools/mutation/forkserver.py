@@ -78,6 +78,7 @@ def _run_child(server: socket.socket, conn: socket.socket, args: list[str]) -> N
             import numba
 
             numba.config.DISABLE_JIT = True  # read by numba.njit when kellersegel is imported
+            os.environ["NUMBA_DISABLE_JIT"] = "1"  # and by the worker processes a test spawns
             args = args[1:]
         if args[:1] == ["--select"]:  # the tests that execute the mutated statement (coverage_map.py)
             from coverage_map import budget

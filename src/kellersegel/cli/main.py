@@ -89,8 +89,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from kellersegel.plotting.sweep_report import report_sweep
 
     store = Path(args.store)
-    if not (store / "zarr.json").is_file():
-        raise UserError(f"{store}: not a sweep store (written by `kellersegel sweep`)")
+    if args.output is not None and not args.output.strip():
+        raise UserError("-o: the output folder is empty text; name a folder")
     try:
         files = report_sweep(store, args.output)
     except ValueError as err:

@@ -46,6 +46,12 @@ class TimeGrid:
         return _multiple(self.t_end, self.dt)  # type: ignore[return-value]
 
     @property
+    def n_saves(self) -> int:
+        """Number of saved states, ``len(save_steps)``, without building the array."""
+        stride = _multiple(self.save_every, self.dt)
+        return self.n_steps // stride + 1 + (self.n_steps % stride != 0)
+
+    @property
     def save_steps(self) -> NDArray[np.int64]:
         """Step indices whose state is saved: 0, k, 2k, … and the last step."""
         stride = _multiple(self.save_every, self.dt)

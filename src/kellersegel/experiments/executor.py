@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-__all__ = ["process_pool", "run_tasks"]
+from kellersegel.config.load import ConfigError
+
+__all__ = ["check_scheduler", "process_pool", "run_tasks"]
 
 
 _progress_queue = None  # in a local worker: where ``report`` sends partial work
@@ -130,6 +132,22 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         process.kill()
     for process in processes:
         process.join(timeout=5)
+
+
+def check_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Raise :class:`ConfigError` (one line) unless a Dask scheduler answers at ``address``
+    within ``timeout`` seconds (checked before anything is written)."""
+    from distributed import Client
+
+    if "://" not in address and ":" not in address:
+        raise ConfigError(f"--scheduler {address!r}: expected an address such as tcp://127.0.0.1:8786")
+    try:
+        with Client(address, timeout=timeout):
+            pass
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ConfigError(
+            f"--scheduler {address}: no Dask scheduler answers ({type(err).__name__})"
+        ) from None
 
 
 def _run_dask(address: str, fn: Callable, jobs: list[tuple], on_result: Callable[..., None]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,9 +11,9 @@ from pathlib import Path
 import xarray as xr
 
 from kellersegel._files import write_text
-from kellersegel.config.load import config_to_toml
+from kellersegel.config.load import ConfigError, config_to_toml
 from kellersegel.config.schema import RunConfig
-from kellersegel.dynamics import Trajectory
+from kellersegel.dynamics import TimeGrid, Trajectory
 from kellersegel.experiments.dataset import (
     DamagedFileError,
     load_trajectory,
@@ -20,6 +21,7 @@ from kellersegel.experiments.dataset import (
     to_dataset,
     write_netcdf,
 )
+from kellersegel.experiments.executor import check_scheduler
 from kellersegel.experiments.outputs import OutputFolder
 from kellersegel.experiments.plan import plan_run
 from kellersegel.experiments.progress import Progress
@@ -63,6 +65,9 @@ def run_particles(
     to run the replicas on instead; the results depend on neither.
     """
     plan = plan_run(config)  # everything the configuration implies, checked before anything is written
+    _check_resources(config, plan.time_grid, None if outdir is None else Path(outdir))
+    if scheduler is not None:
+        check_scheduler(scheduler)
     results: dict[int, Trajectory] = {}
     folder = None
     if outdir is not None:
@@ -93,6 +98,34 @@ def run_particles(
         write_netcdf(ds, folder.file("run.nc"))
         folder.complete()
     return ds
+
+
+def dataset_bytes(config: RunConfig, grid: TimeGrid) -> int:
+    """Bytes of the saved positions of all replicas, (replicas, saves, N, 2) float64: a lower
+    bound of what a run holds in memory (the dataset) and writes to disk (run.nc, the replicas)."""
+    return 16 * config.particles.n * grid.n_saves * config.run.replicas
+
+
+def _check_resources(config: RunConfig, grid: TimeGrid, outdir: Path | None) -> None:
+    """Refuse a run whose dataset alone cannot fit in the memory available now, or on the disk."""
+    import psutil
+
+    need, have = dataset_bytes(config, grid), psutil.virtual_memory().available
+    if need > have:
+        raise ConfigError(
+            f"particles.n = {config.particles.n}, {grid.n_saves} saves (time.save_every), "
+            f"run.replicas = {config.run.replicas}: the positions alone take {need / 1e9:.3g} GB, "
+            f"this machine has {have / 1e9:.3g} GB available; save less often or run fewer replicas"
+        )
+
+    if outdir is not None:
+        existing = next(p for p in (outdir, *outdir.parents) if p.exists())
+        free = shutil.disk_usage(existing).free
+        if 2 * need > free:  # run.nc and the replica files
+            raise ConfigError(
+                f"{outdir}: the run writes at least {2 * need / 1e9:.3g} GB (its positions, twice), "
+                f"the disk has {free / 1e9:.3g} GB free; save less often or run fewer replicas"
+            )
 
 
 def _finished_replicas(folder: OutputFolder, replicas: int) -> dict[int, Trajectory]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,14 +28,16 @@ import numpy as np
 import xarray as xr
 import zarr
 
+from kellersegel._files import atomic_path, is_partial
 from kellersegel.config.load import ConfigError, config_to_toml, load_config, parse_value
 from kellersegel.config.schema import RunConfig
 from kellersegel.experiments.chaos import ChaosMeasurement, measure_replica
-from kellersegel.experiments.executor import run_tasks
+from kellersegel.experiments.executor import check_scheduler, run_tasks
 from kellersegel.experiments.plan import RunPlan, plan_run
 
 __all__ = ["SweepAxis", "open_sweep", "parse_axis", "run_sweep"]
 
+SWEEP_TITLE = "kellersegel propagation-of-chaos sweep"
 SERIES = ChaosMeasurement.names("series")
 SCALARS = ChaosMeasurement.names("scalar")
 TRANSPORT_CODES = {"exact": 1, "sliced": 2}
@@ -108,7 +111,7 @@ def _template(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis], 
     coords = {a.key: list(a.values) for a in axes} | {"replica": np.arange(replicas), "time": times}
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(
-        title="kellersegel propagation-of-chaos sweep",
+        title=SWEEP_TITLE,
         kellersegel_version=__version__,
         config=config_to_toml(first),
         axes=" ".join(a.key for a in axes),
@@ -169,13 +172,21 @@ def run_sweep(
     out = Path(out)
     if not axes:
         raise ConfigError("a sweep needs at least one --over axis")
+    keys = [axis.key for axis in axes]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        raise ConfigError(f"--over {twice[0]}: given twice; give each key once, with all its values")
     plans = _plans(config_path, overrides, axes, replicas)
     template = _template(plans, axes, replicas)
     if out.exists() and not resume:
         raise ConfigError(f"{out} exists: pass --resume to continue it, or choose another path")
+    if resume and not out.exists():
+        raise ConfigError(f"{out}: no sweep store to resume (run the sweep without --resume first)")
+    if scheduler is not None:
+        check_scheduler(scheduler)  # before the store is made
     if not out.exists():
-        template.to_zarr(out, mode="w-", encoding=_encoding(template), consolidated=False)
-    existing = xr.open_zarr(out, consolidated=False)
+        _create_store(template, out)
+    existing = _open_own_store(out)
     _check_same(existing, template, out)
     done = existing["done"].values.astype(bool)
     group = zarr.open_group(str(out), mode="r+")
@@ -201,6 +212,33 @@ def run_sweep(
     return out
 
 
+def _create_store(template: xr.Dataset, out: Path) -> None:
+    """The store, complete or not at all: written under a temporary name, then renamed."""
+    if not out.parent.is_dir():
+        raise ConfigError(f"{out}: its folder {out.parent} does not exist")
+    for leftover in out.parent.glob(f".{out.name}.partial-*"):  # what a killed creation left
+        if is_partial(leftover):
+            shutil.rmtree(leftover, ignore_errors=True)
+    try:
+        with atomic_path(out) as tmp:
+            template.to_zarr(tmp, mode="w-", encoding=_encoding(template), consolidated=False)
+    except PermissionError as err:
+        raise ConfigError(f"{out}: cannot be written ({err.strerror})") from None
+
+
+def _open_own_store(out: Path) -> xr.Dataset:
+    """A store made by :func:`run_sweep`, or :class:`ConfigError` saying what ``out`` is instead."""
+    if not out.is_dir():
+        raise ConfigError(f"{out}: not a folder, so not a sweep store")
+    try:
+        ds = xr.open_zarr(out, consolidated=False)
+    except (OSError, ValueError, KeyError) as err:
+        raise ConfigError(f"{out}: not a sweep store ({type(err).__name__})") from None
+    if ds.attrs.get("title") != SWEEP_TITLE or "done" not in ds:
+        raise ConfigError(f"{out}: not a kellersegel sweep store")
+    return ds
+
+
 def _encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
     """One chunk per task (…, replica) so that each write touches its own chunk files."""
     encoding = {}
@@ -220,5 +258,5 @@ def _check_same(existing: xr.Dataset, template: xr.Dataset, out: Path) -> None:
 
 
 def open_sweep(path: str | Path) -> xr.Dataset:
-    """The sweep store as a Dataset (lazy)."""
-    return xr.open_zarr(path, consolidated=False)
+    """The sweep store as a Dataset (lazy); :class:`ConfigError` if ``path`` is not one."""
+    return _open_own_store(Path(path))

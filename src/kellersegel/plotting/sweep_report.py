@@ -17,8 +17,11 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
+from kellersegel._files import write_text
 from kellersegel.analysis import fit_rate
 from kellersegel.experiments.chaos import ChaosMeasurement
+from kellersegel.experiments.outputs import OutputFolder
+from kellersegel.experiments.sweep import open_sweep
 from kellersegel.plotting.base import axes_row, file_figure, save_figure
 
 __all__ = ["plot_rates", "plot_stopping_times", "report_sweep", "sweep_rates"]
@@ -37,6 +40,7 @@ def _panels() -> dict[str, tuple[str, ...]]:
 
 
 PANELS = _panels()
+REPORT_FILES = ("rates.png", "stopping_times.png", "summary.txt")
 #: the rate of the i.i.d. benchmark each metric is drawn against (dotted reference slopes)
 REFERENCE = {
     name: rate
@@ -137,22 +141,23 @@ def report_sweep(path: str | Path, outdir: str | Path | None = None) -> list[Pat
     outdir = (
         Path(outdir) if outdir is not None else path.with_name(path.name.removesuffix(".zarr") + "-report")
     )
-    outdir.mkdir(parents=True, exist_ok=True)
-    with xr.open_zarr(path, consolidated=False) as ds:
+    with open_sweep(path) as ds:
         ds = ds.load()
     done = ds["done"].values.astype(bool)
     if not done.all():
         raise ValueError(
             f"{path}: {int((~done).sum())} of {done.size} tasks not done (resume the sweep first)"
         )
+    # a report is derived from its store: a new one replaces the files of the last (only those)
+    folder = OutputFolder.claim(outdir, "report", ds.attrs["config"], REPORT_FILES, overwrite=True)
     fits = sweep_rates(ds)
     t_end = float(ds["time"].values[-1])
     fig, axes = file_figure(len(PANELS), 5, 4.2)
     plot_rates(ds, axes, fits)
-    rates_png = save_figure(fig, outdir / "rates.png")
+    rates_png = save_figure(fig, folder.file("rates.png"))
     fig, (ax,) = file_figure(1, 5.5, 4)
     lines = plot_stopping_times(ds, ax)
-    tau_png = save_figure(fig, outdir / "stopping_times.png")
+    tau_png = save_figure(fig, folder.file("stopping_times.png"))
 
     config_lines = ds.attrs.get("config", "").splitlines()
     summary = [
@@ -163,6 +168,6 @@ def report_sweep(path: str | Path, outdir: str | Path | None = None) -> list[Pat
         "configuration of the first point:",
         *(f"  {line}" for line in config_lines),
     ]
-    text = outdir / "summary.txt"
-    text.write_text("\n".join(summary) + "\n", encoding="utf-8")
+    text = write_text(folder.file("summary.txt"), "\n".join(summary) + "\n")
+    folder.complete()
     return [rates_png, tau_png, text]
