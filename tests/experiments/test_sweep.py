@@ -1,9 +1,6 @@
-"""Sweeps: identical stores from every executor, resumption after a kill, clear errors."""
+"""Sweeps: identical stores from every executor, clear errors (kills: tests/cli/test_faults.py)."""
 
 import math
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -72,47 +69,6 @@ def test_local_processes_and_a_dask_cluster_give_identical_stores(config, tmp_pa
     assert (report / "rates.png").stat().st_size > 10_000 and (report / "stopping_times.png").is_file()
     summary = (report / "summary.txt").read_text()
     assert summary.count("power_error chaos.alpha = ") == 2 and "P(τ < 0.04) chaos.alpha = 0.5" in summary
-
-
-@pytest.mark.slow
-def test_a_killed_sweep_resumes_to_the_same_store(config, tmp_path):
-    out = tmp_path / "killed.zarr"
-    command = [
-        sys.executable,
-        "-m",
-        "kellersegel",
-        "sweep",
-        str(config),
-        "-o",
-        str(out),
-        "--replicas",
-        "3",
-        "--over",
-        "particles.n=48,96",
-        "--over",
-        "chaos.alpha=0.25,0.5",
-        "--workers",
-        "1",
-        "-q",
-    ]
-    proc = subprocess.Popen(command)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        if out.exists():
-            try:
-                done = int(open_sweep(out).done.sum())
-            except Exception:  # the store is being created
-                continue
-            if done >= 2:
-                break
-    proc.kill()
-    proc.wait()
-    partial = int(open_sweep(out).done.sum())
-    assert 2 <= partial < 12, partial  # killed midway
-    assert subprocess.run([*command, "--resume"]).returncode == 0
-    full = run_sweep(config, AXES, 3, tmp_path / "full.zarr", workers=1)
-    xr.testing.assert_identical(values(out), values(full))
 
 
 def test_bad_sweeps_are_refused(config, tmp_path):

@@ -96,12 +96,12 @@ def _pytest_args(unit: dict) -> str:
     return f'-x -q -p no:cacheprovider -m "{unit.get("marks", "not slow")}" {tests}'
 
 
-def _test_command(unit: dict, select: bool = False) -> str:
-    """pytest through the worker's fork server (``forkserver.py``), stopping at the first failure;
-    with ``select``, only the tests that execute the mutated statement (``coverage_map.py``)."""
+def _test_command(unit: dict) -> str:
+    """pytest through the worker's fork server (``forkserver.py``), stopping at the first failure,
+    on the tests that execute the mutated statement (``coverage_map.py``)."""
     server = "tools/mutation/forkserver.py"
     name = unit["name"]
-    selection = f"--select {STATE / (name + '.map.json')} {STATE / (name + '.src')} " if select else ""
+    selection = f"--select {STATE / (name + '.map.json')} {STATE / (name + '.src')} "
     mode = "--numba-interpreted " if _interpreted(unit) else ""
     return f"{sys.executable} {server} run {mode}{selection}{_pytest_args(unit)}"
 
@@ -116,7 +116,8 @@ def _interpreted(unit: dict) -> bool:
 
 
 def _coverage_map(unit: dict, copy: Path) -> float:
-    """Which tests execute each statement (``.mutation/<unit>.map.json``); returns its seconds."""
+    """Which tests execute each statement (``.mutation/<unit>.map.json``), from a run of the
+    unit's tests on the unmutated copy, which must pass; returns its seconds."""
     start = time.perf_counter()
     out = STATE / f"{unit['name']}.map.json"
     command = [sys.executable, "tools/mutation/coverage_map.py", str(out), *unit["modules"], "--"]
@@ -133,17 +134,6 @@ def _coverage_map(unit: dict, copy: Path) -> float:
     return time.perf_counter() - start
 
 
-def _baseline(unit: dict, copy: Path) -> float:
-    """Seconds of the unit's tests on the unmutated copy; they must pass."""
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [*_split(_test_command(unit))], cwd=copy, env=_worker_env(copy), capture_output=True, text=True
-    )
-    if proc.returncode != 0:
-        sys.exit(f"unit {unit['name']}: its tests fail without a mutant:\n{proc.stdout[-3000:]}")
-    return time.perf_counter() - start
-
-
 def _split(command: str) -> list[str]:
     import shlex
 
@@ -157,7 +147,7 @@ def _session_config(unit: dict, timeout: float, workers: int, base_port: int) ->
 module-path = [{modules}]
 timeout = {timeout:.0f}
 excluded-modules = []
-test-command = '{_test_command(unit, select=True)}'
+test-command = '{_test_command(unit)}'
 
 [cosmic-ray.distributor]
 name = "http"
@@ -287,7 +277,22 @@ def _same_source(unit: dict, module: str, tree: Path) -> bool:
     return snapshot.is_file() and snapshot.read_bytes() == (tree / module).read_bytes()
 
 
-def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool, base_port: int, survivors: bool) -> None:
+def _coverage_maps(units: list[dict], workers: int) -> dict[str, float]:
+    """The units' coverage maps, ``workers`` at a time (each is one process); name → seconds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tree = STATE / "worker-0"
+    with ThreadPoolExecutor(workers) as pool:
+        names = [u["name"] for u in units]
+        seconds = dict(zip(names, pool.map(lambda u: _coverage_map(u, tree), units), strict=True))
+    for name, value in seconds.items():
+        print(f"{name}: coverage map of the tests in {value:.0f} s", flush=True)
+    return seconds
+
+
+def run_unit(
+    unit: dict, keep: list[str], workers: int, fresh: bool, base_port: int, survivors: bool, seconds: float
+) -> None:
     db_path = STATE / f"{unit['name']}.sqlite"
     if fresh and db_path.exists():
         db_path.unlink()
@@ -300,8 +305,7 @@ def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool, base_port: 
             f"unit {unit['name']}: {', '.join(changed)} changed since its session began (mutants are "
             f"numbered by position); run it again with --fresh"
         )
-    seconds = _baseline(unit, tree)
-    timeout = max(60.0, 5 * seconds + 30)
+    timeout = max(60.0, 5 * seconds + 30)  # seconds: of the coverage run (tests unmutated, passing)
     config = _session_config(unit, timeout, workers, base_port)
     if not db_path.exists():
         subprocess.run(
@@ -316,8 +320,7 @@ def run_unit(unit: dict, keep: list[str], workers: int, fresh: bool, base_port: 
             shutil.copy2(tree / module, snapshot)
         os.replace(str(db_path) + ".new", db_path)
         print(f"{unit['name']}: {skipped} mutants skipped (see MutantFilter)", flush=True)
-    print(f"{unit['name']}: tests take {seconds:.1f} s unmutated; timeout {timeout:.0f} s", flush=True)
-    print(f"{unit['name']}: coverage map of the tests in {_coverage_map(unit, tree):.0f} s", flush=True)
+    print(f"{unit['name']}: timeout {timeout:.0f} s per mutant", flush=True)
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "cosmic_ray.cli", "exec", str(config), str(db_path)], cwd=tree, check=True
@@ -429,8 +432,10 @@ def main() -> None:
     if not args.report:
         procs = _start_workers(args.workers, args.base_port)
         try:
+            seconds = _coverage_maps([units[name] for name in names], args.workers)
             for name in names:
-                run_unit(units[name], keep, args.workers, args.fresh, args.base_port, args.survivors)
+                unit = units[name]
+                run_unit(unit, keep, args.workers, args.fresh, args.base_port, args.survivors, seconds[name])
         except (KeyboardInterrupt, subprocess.CalledProcessError):
             sys.exit("interrupted: the sessions keep what they finished; the same command resumes")
         finally:

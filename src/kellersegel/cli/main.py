@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import traceback
 import warnings
@@ -407,8 +408,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
-    except BrokenPipeError:  # `kellersegel report … | head`: the reader left
-        sys.stderr.close()
+    except BrokenPipeError:  # `kellersegel report … | head`: the reader left; nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
         return 141
     except Exception:
         traceback.print_exc()

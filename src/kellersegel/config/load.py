@@ -97,15 +97,39 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     target[name] = parse_value(value.strip())
 
 
+_MAX_CONFIG_BYTES = 1_000_000
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """The TOML table of a configuration file, with a message that says what ``path`` is otherwise."""
+    try:
+        if path.is_symlink() and not path.exists():
+            raise ConfigError(
+                f"configuration file {str(path)!r}: a symbolic link that leads nowhere (or a loop)"
+            )
+        if not path.exists():
+            raise ConfigError(f"configuration file {str(path)!r} does not exist")
+        if path.is_dir():
+            raise ConfigError(f"configuration file {str(path)!r} is a folder, not a file")
+        if not path.is_file():
+            raise ConfigError(f"configuration file {str(path)!r} is not a regular file (a pipe or a device)")
+        if path.stat().st_size > _MAX_CONFIG_BYTES:
+            raise ConfigError(f"configuration file {str(path)!r} is larger than 1 MB: not a configuration")
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:  # a symbolic link loop, no permission
+        raise ConfigError(f"configuration file {str(path)!r}: {err.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+
+
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
     """Read a TOML file, apply ``--set`` overrides, validate."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"configuration file {str(path)!r} does not exist")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    data = _read_config(path)
+    if not data and not overrides:  # an empty file is a mistake, not a wish for every default
+        raise ConfigError(
+            f"{path}: holds no settings; write at least one section (see `kellersegel example default`)"
+        )
     for assignment in overrides:
         apply_override(data, assignment)
     return config_from_dict(data, base_dir=path.parent)

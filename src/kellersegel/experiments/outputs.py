@@ -21,15 +21,20 @@ import fnmatch
 import hashlib
 import json
 import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kellersegel._files import is_partial, remove_partials, write_text
 
-__all__ = ["MANIFEST", "FolderError", "OutputFolder", "fingerprint", "read_manifest"]
+__all__ = ["MANIFEST", "FolderError", "LeftoverWarning", "OutputFolder", "fingerprint", "read_manifest"]
 
 MANIFEST = "kellersegel.json"
+
+
+class LeftoverWarning(UserWarning):
+    """What an interrupted write left in an output folder was removed."""
 
 
 class FolderError(ValueError):
@@ -118,7 +123,7 @@ class OutputFolder:
             raise FolderError(f"{path}: cannot create the output folder ({err.strerror})") from None
         for sub in sorted({path, *(path / Path(name).parent for name in folder.names)}):
             for partial in remove_partials(sub):  # what a killed write left
-                print(f"kellersegel: removed {partial} (an interrupted write)", file=sys.stderr)
+                warnings.warn(f"removed {partial} (an interrupted write)", LeftoverWarning, stacklevel=3)
         folder.manifest.update(
             fingerprint=print_,
             kellersegel_version=__version__,

@@ -120,8 +120,9 @@ def _check_resources(config: RunConfig, grid: TimeGrid, outdir: Path | None) -> 
 
     if outdir is not None:
         existing = next(p for p in (outdir, *outdir.parents) if p.exists())
-        free = shutil.disk_usage(existing).free
-        if 2 * need > free:  # run.nc and the replica files
+        usage = shutil.disk_usage(existing)
+        free = usage.free
+        if usage.total > 0 and 2 * need > free:  # run.nc and the replica files (not /proc)
             raise ConfigError(
                 f"{outdir}: the run writes at least {2 * need / 1e9:.3g} GB (its positions, twice), "
                 f"the disk has {free / 1e9:.3g} GB free; save less often or run fewer replicas"

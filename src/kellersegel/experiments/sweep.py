@@ -170,18 +170,15 @@ def run_sweep(
         Called with (tasks done, tasks in all) as tasks finish.
     """
     out = Path(out)
-    if not axes:
-        raise ConfigError("a sweep needs at least one --over axis")
-    keys = [axis.key for axis in axes]
-    twice = sorted({key for key in keys if keys.count(key) > 1})
-    if twice:
-        raise ConfigError(f"--over {twice[0]}: given twice; give each key once, with all its values")
+    _check_axes(axes)
     plans = _plans(config_path, overrides, axes, replicas)
     template = _template(plans, axes, replicas)
-    if out.exists() and not resume:
-        raise ConfigError(f"{out} exists: pass --resume to continue it, or choose another path")
-    if resume and not out.exists():
-        raise ConfigError(f"{out}: no sweep store to resume (run the sweep without --resume first)")
+    if out.exists() != resume:
+        raise ConfigError(
+            f"{out} exists: pass --resume to continue it, or choose another path"
+            if out.exists()
+            else f"{out}: no sweep store to resume (run the sweep without --resume first)"
+        )
     if scheduler is not None:
         check_scheduler(scheduler)  # before the store is made
     if not out.exists():
@@ -210,6 +207,15 @@ def run_sweep(
     jobs = [(plans[p], p, k) for p, k in todo]
     run_tasks(_task, jobs, write, workers=workers, scheduler=scheduler)
     return out
+
+
+def _check_axes(axes: Sequence[SweepAxis]) -> None:
+    if not axes:
+        raise ConfigError("a sweep needs at least one --over axis")
+    keys = [axis.key for axis in axes]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        raise ConfigError(f"--over {twice[0]}: given twice; give each key once, with all its values")
 
 
 def _create_store(template: xr.Dataset, out: Path) -> None:

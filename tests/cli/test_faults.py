@@ -1,0 +1,189 @@
+"""Fault injection with real processes and real signals: SIGKILL of `run`, `sweep` and `report`
+at random instants (seeded), then the same command with --resume; SIGINT during a run.
+
+What must hold: the resumed result is identical to an uninterrupted one, no process of the
+killed command is left (psutil, by an environment mark its processes inherit), the folder or store
+stays usable, and Ctrl-C ends the command with exit status 130 within 5 s, keeping the finished
+replicas."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import numpy as np
+import psutil
+import pytest
+import xarray as xr
+
+from kellersegel.config import load_config
+from kellersegel.experiments import run_particles
+from kellersegel.experiments.sweep import open_sweep, parse_axis, run_sweep
+
+RUN = """
+[model]
+chi = 12.0
+[initial]
+kind = "gaussian"
+variance = 1.0
+[particles]
+n = 400
+[time]
+t_end = 0.2
+dt = 0.001
+save_every = 0.1
+[run]
+replicas = 6
+seed = 11
+"""
+SWEEP = """
+[model]
+chi = 12.566370614359172
+[initial]
+kind = "gaussian"
+[particles]
+n = 64
+kernel = "mollified"
+beta = 0.2
+[time]
+t_end = 0.04
+dt = 0.01
+save_every = 0.02
+[run]
+seed = 5
+[chaos]
+grid_n = 64
+transport_points = 256
+"""
+MARK = "KELLERSEGEL_FAULT_TEST"
+rng = np.random.default_rng(2026)  # the kill instants
+
+
+def start(args, mark):
+    env = os.environ | {MARK: mark}
+    return subprocess.Popen(
+        [sys.executable, "-m", "kellersegel", *map(str, args)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def marked(mark):
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get(MARK) == mark and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return found
+
+
+def assert_no_process_left(mark):
+    deadline = time.monotonic() + 5
+    while marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not marked(mark), [p.cmdline()[:3] for p in marked(mark)]
+
+
+@pytest.fixture(scope="module")
+def run_config(tmp_path_factory):
+    path = tmp_path_factory.mktemp("faults") / "run.toml"
+    path.write_text(RUN)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(run_config):
+    return run_particles(load_config(run_config), workers=1)
+
+
+def test_a_run_killed_at_random_instants_resumes_to_the_same_dataset(run_config, reference, tmp_path):
+    out = tmp_path / "out"
+    command = ["run", run_config, "-o", out, "--workers", "2", "-q"]
+    for delay in rng.uniform(1.5, 6.0, size=2):  # start-up, replicas, writes
+        mark = uuid.uuid4().hex
+        proc = start([*command, *(["--resume"] if (out / "kellersegel.json").is_file() else [])], mark)
+        time.sleep(delay)
+        proc.kill()
+        proc.wait()
+        assert_no_process_left(mark)
+        if (out / "kellersegel.json").is_file():
+            assert json.loads((out / "kellersegel.json").read_text())["status"] in ("running", "complete")
+    mark = uuid.uuid4().hex
+    resumed = start([*command, "--resume"] if (out / "kellersegel.json").is_file() else command, mark)
+    assert resumed.wait(timeout=120) == 0, resumed.stderr.read()
+    assert_no_process_left(mark)
+    xr.testing.assert_identical(xr.load_dataset(out / "run.nc"), reference)
+
+
+def test_ctrl_c_stops_a_run_within_5_s_and_keeps_its_finished_replicas(run_config, reference, tmp_path):
+    out = tmp_path / "out"
+    mark = uuid.uuid4().hex
+    proc = start(["run", run_config, "-o", out, "--workers", "2", "-q"], mark)
+    deadline = time.monotonic() + 60
+    while not list((out / "replicas").glob("replica-*.npz")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    code = proc.wait(timeout=30)
+    assert code == 130 and time.monotonic() - sent < 5, proc.stderr.read()
+    assert_no_process_left(mark)
+    manifest = json.loads((out / "kellersegel.json").read_text())
+    assert manifest["status"] == "interrupted"
+    kept = {p: p.stat().st_mtime_ns for p in (out / "replicas").glob("replica-*.npz")}
+    assert 1 <= len(kept) < 6
+    resumed = start(["run", run_config, "-o", out, "--resume", "-q", "--workers", "2"], mark)
+    assert resumed.wait(timeout=120) == 0
+    xr.testing.assert_identical(xr.load_dataset(out / "run.nc"), reference)
+    assert {p: p.stat().st_mtime_ns for p in kept} == kept  # kept, not computed again
+
+
+def values(path):
+    with open_sweep(path) as ds:
+        return ds.drop_vars("seconds").load()
+
+
+def test_a_sweep_and_its_report_killed_at_random_instants_resume_and_report(tmp_path):
+    config = tmp_path / "sweep.toml"
+    config.write_text(SWEEP)
+    out = tmp_path / "s.zarr"
+    command = [
+        "sweep",
+        config,
+        "-o",
+        out,
+        "--replicas",
+        "2",
+        "--over",
+        "particles.n=48,96",
+        "--workers",
+        "2",
+        "-q",
+    ]
+    for delay in rng.uniform(1.0, 5.0, size=1):  # during the store's creation, or tasks
+        mark = uuid.uuid4().hex
+        proc = start([*command, *(["--resume"] if out.exists() else [])], mark)
+        time.sleep(delay)
+        proc.kill()
+        proc.wait()
+        assert_no_process_left(mark)
+    mark = uuid.uuid4().hex
+    final = start([*command, *(["--resume"] if out.exists() else [])], mark)
+    assert final.wait(timeout=180) == 0, final.stderr.read()
+    full = run_sweep(config, [parse_axis("particles.n=48,96")], 2, tmp_path / "full.zarr", workers=1)
+    xr.testing.assert_identical(values(out), values(full))
+    assert not list(tmp_path.glob(".s.zarr.partial-*"))  # a killed creation's leftover went
+    report = start(["report", out, "-o", tmp_path / "report"], mark)
+    time.sleep(rng.uniform(1.0, 3.0))
+    report.kill()
+    report.wait()
+    again = start(["report", out, "-o", tmp_path / "report"], mark)
+    assert again.wait(timeout=120) == 0, again.stderr.read()
+    assert (tmp_path / "report" / "summary.txt").read_text().startswith("sweep ")
+    assert not [p for p in (tmp_path / "report").iterdir() if ".partial-" in p.name]
