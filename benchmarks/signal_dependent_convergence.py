@@ -3,27 +3,35 @@
 For each β and N, R replicas of the particle system dX = √(2(σ + γ(c_ε))) dW with ε = N^−β
 (engine ``auto``: spectral or fmm by the cost model of ``fields.choose_engine``); the L1 distance between the
 binned KDE (Scott's bandwidth) and the finite-volume PDE density; a fitted rate error ≈ C N^−r
-with a bootstrap interval over replicas. Every finished replica is appended to ``--out`` (CSV)
-at once; a rerun skips the rows already there, so an interrupted study loses nothing.
+with a bootstrap interval over replicas. The replicas run in the package's executor
+(``--workers`` processes); each finished one is kept in the output folder ``--out`` at once
+(``rows/row-….npz``, the package's task files, with a manifest; ``rows.csv`` at the end), and a
+rerun continues the folder (new β or N may be added), so an interrupted study loses nothing.
 
     .venv/bin/python benchmarks/signal_dependent_convergence.py --betas 0.2 \
-        --sizes 1000,3162,10000,31623,100000 --replicas 4 --out beta02.csv
+        --sizes 1000,3162,10000,31623,100000 --replicas 4 --out beta02
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import math
 import os
 import platform
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
+from kellersegel._files import write_text
 from kellersegel.analysis import binned_kde, fit_rate, l1_distance
 from kellersegel.dynamics import EllipticSignal, EulerMaruyama
+from kellersegel.experiments.executor import run_tasks
+from kellersegel.experiments.outputs import MANIFEST, OutputFolder
+from kellersegel.experiments.tasks import TaskFolder
 from kellersegel.fields import make_engine
 from kellersegel.initial.laws import GaussianData
 from kellersegel.kernels import GaussianMollifiedKernel
@@ -33,6 +41,7 @@ from kellersegel.pde import FiniteVolumeSolver, Grid2D, UnderResolvedWarning
 MODEL = SignalDependentModel(ExponentialFunction(1.0, 4.0), sigma=0.1, lam=1.0, mass=5.0)
 INITIAL = GaussianData(0.5)
 T_END = 0.5
+STUDY_FILES = ("rows/row-*.npz", "rows.csv")
 FIELDS = ["beta", "n", "replica", "epsilon", "engine", "dt", "l1", "seconds"]
 
 
@@ -70,11 +79,25 @@ def sampling_floor(n: int, seed: int, grid: Grid2D, reference) -> float:
     return l1_distance(binned_kde(x, grid, mass=MODEL.mass), reference, grid) / MODEL.mass
 
 
-def done_rows(path: str) -> list[dict]:
-    if not os.path.exists(path):
-        return []
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+def replica_task(beta: float, n: int, r: int, dt: float, grid, reference, report=None) -> tuple[str, dict]:
+    """One replica's row (a task of the executor; rows count whole replicas)."""
+    t0 = time.perf_counter()
+    error, engine = particle_error(n, beta, r, dt, grid, reference)
+    row = dict(
+        beta=beta,
+        n=n,
+        replica=r,
+        epsilon=n**-beta,
+        dt=dt,
+        l1=error,
+        engine=engine,
+        seconds=round(time.perf_counter() - t0, 1),
+    )
+    return row_key(beta, n, r, dt), row
+
+
+def row_key(beta: float, n: int, r: int, dt: float) -> str:
+    return f"beta{beta:g}-n{n}-r{r}-dt{dt:g}"
 
 
 def main() -> None:
@@ -84,7 +107,8 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=4)
     parser.add_argument("--dt", type=float, default=0.005)
     parser.add_argument("--cells", type=int, default=200)
-    parser.add_argument("--out", default="signal_dependent_convergence.csv")
+    parser.add_argument("--workers", type=int, default=1, help="processes (each replica is parallel inside)")
+    parser.add_argument("--out", default="signal_dependent_convergence", help="output folder (continued)")
     args = parser.parse_args()
     betas = [float(b) for b in args.betas.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -93,40 +117,32 @@ def main() -> None:
         f"Python {platform.python_version()}"
     )
     print(f"model {MODEL!r}, data N(0, 0.5 I), t = {T_END}, dt = {args.dt}", flush=True)
+    # what every row depends on besides its key: the folder is continued only for the same
+    study = f"{MODEL!r} {INITIAL!r} t_end={T_END} cells={args.cells}"
+    resume = (Path(args.out) / MANIFEST).is_file()
+    folder = OutputFolder.claim(args.out, "study", study, STUDY_FILES, resume=resume)
     t0 = time.perf_counter()
     grid, reference = pde_density(args.cells)
     print(f"PDE: {args.cells}² cells on [−5, 5]², {time.perf_counter() - t0:.0f} s", flush=True)
-    rows = done_rows(args.out)
-    new_file = not rows
-    with open(args.out, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        if new_file:
-            writer.writeheader()
-        for beta in betas:
-            for n in sizes:
-                for r in range(args.replicas):
-                    key = (beta, n, r, args.dt)
-                    if any(
-                        (float(w["beta"]), int(w["n"]), int(w["replica"]), float(w["dt"])) == key
-                        for w in rows
-                    ):
-                        continue
-                    t0 = time.perf_counter()
-                    error, engine = particle_error(n, beta, r, args.dt, grid, reference)
-                    row = dict(
-                        beta=beta,
-                        n=n,
-                        replica=r,
-                        epsilon=n**-beta,
-                        dt=args.dt,
-                        l1=error,
-                        engine=engine,
-                        seconds=round(time.perf_counter() - t0, 1),
-                    )
-                    writer.writerow(row)
-                    f.flush()
-                    rows.append({k: str(v) for k, v in row.items()})
-                    print(row, flush=True)
+    store = TaskFolder(folder, "rows", "row")
+    done = {key: {name: value.item() for name, value in row.items()} for key, row in store.finished().items()}
+    jobs = [
+        (beta, n, r, args.dt, grid, reference)
+        for beta in betas
+        for n in sizes
+        for r in range(args.replicas)
+        if row_key(beta, n, r, args.dt) not in done
+    ]
+
+    def keep(key: str, row: dict) -> None:
+        store.save(key, row)
+        done[key] = row
+        print(row, flush=True)
+
+    run_tasks(replica_task, jobs, keep, workers=args.workers)
+    rows = [done[key] for key in sorted(done)]
+    write_text(folder.file("rows.csv"), csv_text(rows))
+    folder.complete()
     summarize(rows, betas, sizes, args.replicas, args.dt)
     floor = np.array([[sampling_floor(n, r, grid, reference) for r in range(args.replicas)] for n in sizes])
     print("\n## i.i.d. samples of the PDE density (the KDE's own error)\n\n| N | mean L1/M | std |")
@@ -134,6 +150,14 @@ def main() -> None:
     for n, row in zip(sizes, floor, strict=True):
         print(f"| {n} | {row.mean():.4f} | {row.std(ddof=1):.4f} |")
     print(f"\nfit over all N: {fit_rate(sizes, floor)}")
+
+
+def csv_text(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def summarize(rows, betas, sizes, replicas, dt) -> None:

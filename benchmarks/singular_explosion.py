@@ -1,14 +1,16 @@
 """Explosion of the singular particle system: exploding-cluster sizes, false alarms, floor refinement.
 
 Runs replicas of a configuration with adaptive steps (``kellersegel run``'s seeds: replica k of
-the same file gives the same path) and appends one CSV row per finished replica to ``--out``; a
-rerun skips the replicas already there, so an interrupted study loses nothing. ``--set`` changes
-keys as on the command line (e.g. ``--set time.min_dt=6.25e-12`` for a 16× finer floor: the
-same Brownian paths, refined). The summary prints the histogram of exploding-cluster sizes
-against the smallest k with δ_k ≤ 0, and event times.
+the same file gives the same path) in the package's executor (``--workers`` processes) and keeps
+each finished replica's row in the output folder ``--out`` (``rows/row-KKKKK.npz``, the package's
+task files, with a manifest; ``rows.csv`` at the end): a rerun with the same configuration
+continues the folder, so an interrupted study loses nothing. ``--set`` changes keys as on the
+command line (e.g. ``--set time.min_dt=6.25e-12`` for a 16× finer floor: the same Brownian paths,
+refined; a new folder). The summary prints the histogram of exploding-cluster sizes against the
+smallest k with δ_k ≤ 0, and event times.
 
     .venv/bin/python benchmarks/singular_explosion.py examples/singular-explosion.toml \
-        --replicas 50 --out explosion.csv
+        --replicas 50 --out explosion
 """
 
 from __future__ import annotations
@@ -16,18 +18,25 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
+import io
 import math
 import os
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 
+from kellersegel._files import write_text
 from kellersegel.analysis import collision_dimension, smallest_exploding_cluster
-from kellersegel.config import load_config
+from kellersegel.config import config_to_toml, load_config
+from kellersegel.experiments.executor import run_tasks
+from kellersegel.experiments.outputs import MANIFEST, OutputFolder
 from kellersegel.experiments.plan import plan_run
 from kellersegel.experiments.replicas import run_replica
+from kellersegel.experiments.tasks import TaskFolder
 
+STUDY_FILES = ("rows/row-*.npz", "rows.csv")
 FIELDS = [
     "replica",
     "event",
@@ -40,11 +49,21 @@ FIELDS = [
 ]
 
 
-def finished(path: str) -> dict[int, dict[str, str]]:
-    if not os.path.exists(path):
-        return {}
-    with open(path, newline="") as f:
-        return {int(row["replica"]): row for row in csv.DictReader(f)}
+def replica_row(plan, k: int, report=None) -> tuple[str, dict]:
+    """One replica's row (a task of the executor; ``report`` unused: rows count whole replicas)."""
+    start = time.perf_counter()
+    traj = run_replica(plan, k)
+    row = {
+        "replica": k,
+        "event": traj.event,
+        "event_time": traj.event_time,
+        "exploding_cluster": traj.exploding_cluster,
+        "floor_time": traj.floor_time,
+        "collapses": traj.collapses,
+        "steps": traj.steps,
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    return f"{k:05d}", row
 
 
 def main() -> None:
@@ -52,7 +71,8 @@ def main() -> None:
     parser.add_argument("config")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
     parser.add_argument("--replicas", type=int, default=50)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    parser.add_argument("--out", required=True, help="output folder (continued when it exists)")
     args = parser.parse_args()
     config = load_config(args.config, [*args.overrides, f"run.replicas={args.replicas}"])
     n, chi = config.particles.n, config.model.chi
@@ -61,31 +81,31 @@ def main() -> None:
     print(f"smallest k with δ_k ≤ 0: {smallest_exploding_cluster(n, chi)}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}")
 
-    done = finished(args.out)
-    new_file = not os.path.exists(args.out)
-    with open(args.out, "a", newline="") as f:
-        writer = csv.DictWriter(f, FIELDS)
-        if new_file:
-            writer.writeheader()
-        for k in range(args.replicas):
-            if k in done:
-                continue
-            start = time.perf_counter()
-            traj = run_replica(plan_run(config), k)
-            row = {
-                "replica": k,
-                "event": traj.event,
-                "event_time": traj.event_time,
-                "exploding_cluster": traj.exploding_cluster,
-                "floor_time": traj.floor_time,
-                "collapses": traj.collapses,
-                "steps": traj.steps,
-                "seconds": round(time.perf_counter() - start, 2),
-            }
-            writer.writerow(row)
-            f.flush()
-            print(row, flush=True)
-    summarize(finished(args.out), smallest_exploding_cluster(n, chi))
+    plan = plan_run(config)
+    resume = (Path(args.out) / MANIFEST).is_file()
+    folder = OutputFolder.claim(args.out, "study", config_to_toml(config), STUDY_FILES, resume=resume)
+    rows = TaskFolder(folder, "rows", "row")
+    done = {key: {name: value.item() for name, value in row.items()} for key, row in rows.finished().items()}
+    jobs = [(plan, k) for k in range(args.replicas) if f"{k:05d}" not in done]
+
+    def keep(key: str, row: dict) -> None:
+        rows.save(key, row)
+        done[key] = row
+        print(row, flush=True)
+
+    run_tasks(replica_row, jobs, keep, workers=args.workers)
+    table = [done[key] for key in sorted(done)]
+    write_text(folder.file("rows.csv"), csv_text(table))
+    folder.complete()
+    summarize({int(row["replica"]): row for row in table}, smallest_exploding_cluster(n, chi))
+
+
+def csv_text(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def summarize(rows: dict[int, dict[str, str]], k_star: int | None) -> None:

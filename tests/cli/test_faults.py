@@ -187,3 +187,38 @@ def test_a_sweep_and_its_report_killed_at_random_instants_resume_and_report(tmp_
     assert again.wait(timeout=120) == 0, again.stderr.read()
     assert (tmp_path / "report" / "summary.txt").read_text().startswith("sweep ")
     assert not [p for p in (tmp_path / "report").iterdir() if ".partial-" in p.name]
+
+
+def test_ctrl_c_stops_a_sweep_in_one_process_within_5_s(tmp_path):
+    """With --workers 1 the tasks (and the PDE solves) run in the command's own process: the
+    grid solver must not swallow the KeyboardInterrupt."""
+    config = tmp_path / "sweep.toml"
+    config.write_text(SWEEP + "[pde]\nsolver = 'grid'\n")
+    out = tmp_path / "s.zarr"
+    mark = uuid.uuid4().hex
+    proc = start(
+        [
+            "sweep",
+            config,
+            "-o",
+            out,
+            "--replicas",
+            "2",
+            "--over",
+            "particles.n=48,96",
+            "--workers",
+            "1",
+            "-q",
+        ],
+        mark,
+    )
+    deadline = time.monotonic() + 60
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(rng.uniform(0.0, 1.0))
+    proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    code = proc.wait(timeout=30)
+    assert code == 130 and time.monotonic() - sent < 5, (code, proc.stderr.read())
+    assert_no_process_left(mark)
+    assert int(open_sweep(out)["done"].sum()) < 4

@@ -129,7 +129,7 @@ def test_resume_discards_a_damaged_replica_and_the_partial_files_of_a_killed_wri
     capsys.readouterr()
     assert run(config, "-o", out, "--resume") == 0
     err = capsys.readouterr().err
-    assert "replica-00001.npz: not a complete replica file" in err and "run again" in err
+    assert "replica-00001.npz: not a complete task file" in err and "runs again" in err
     assert "removed" in err and not partial.exists()
     xr.testing.assert_identical(xr.load_dataset(out / "run.nc"), reference)
 

@@ -36,6 +36,11 @@ def test_time_grid_steps_and_save_times():
     grid = TimeGrid(t_end=1.0, dt=0.01, save_every=0.3)
     assert grid.n_steps == 100
     np.testing.assert_array_equal(grid.save_steps, [0, 30, 60, 90, 100])
+    # the count without the array (memory checks of huge runs): save_every dividing t_end or not,
+    # one save interval, every step
+    for n_steps, stride in [(100, 30), (100, 25), (100, 100), (100, 1), (7, 2), (7, 7), (1, 1), (9, 4)]:
+        grid = TimeGrid(t_end=n_steps * 0.5, dt=0.5, save_every=stride * 0.5)
+        assert grid.n_saves == len(grid.save_steps), (n_steps, stride)
     for kwargs, message in [
         ({"t_end": 1.0, "dt": 0.0, "save_every": 0.1}, "time.dt: must be a finite number > 0"),
         ({"t_end": 1e-4, "dt": 1e-3, "save_every": 1e-3}, "time.t_end: must be ≥ time.dt"),

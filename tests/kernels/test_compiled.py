@@ -7,7 +7,7 @@ from scipy import integrate, special
 from kellersegel.kernels import CutoffKernel, ExactKernel, GaussianMollifiedKernel
 from kellersegel.kernels._mollified_bessel import evaluate_table, integrals, mollified_bessel_table
 from kellersegel.kernels.compiled import GRADIENT_PROFILES, POTENTIAL_PROFILES, bessel_k0, bessel_k1, exp1
-from kellersegel.kernels.interaction import KernelKind
+from kellersegel.kernels.interaction import U_NEAR, KernelKind
 
 X = np.concatenate([np.logspace(-10, 0.3, 300), np.linspace(0.01, 60, 600)])
 
@@ -52,7 +52,7 @@ def test_mollified_bessel_profiles_switch_to_the_closed_forms_where_they_are_exa
     spec = kernel.compiled_spec()
     phi = POTENTIAL_PROFILES[KernelKind(spec.kind)]
     psi = GRADIENT_PROFILES[KernelKind(spec.kind)]
-    u_near = spec.params[5]
+    u_near = spec.params[U_NEAR]
     u = np.concatenate([np.linspace(0.5, 1.0, 30), np.linspace(1.0, 1.6, 30)]) * u_near
     j, l_ = integrals(u, c)
     r2 = 2 * eps**2 * u

@@ -124,6 +124,7 @@ def test_an_interrupted_solve_stops_its_caller_and_keeps_its_frames():
     sol = caught.value.solution
     assert isinstance(caught.value, SolveInterrupted)
     assert sol.interrupted and 0.02 <= sol.times[-1] <= 0.04
+    assert str(caught.value) == f"interrupted at t = {sol.times[-1]:.6g}"  # the last frame's time
 
 
 def test_a_step_too_long_for_positivity_is_halved_until_the_density_stays_non_negative():

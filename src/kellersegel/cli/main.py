@@ -257,8 +257,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors in the package's form: one line, exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"kellersegel: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kellersegel",
         description="Particle systems of Keller–Segel chemotaxis in the plane.",
     )

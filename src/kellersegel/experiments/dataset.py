@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from kellersegel.dynamics import Trajectory
 from kellersegel.experiments.plan import RunPlan
 from kellersegel.kernels import ExactKernel
 
-__all__ = ["DamagedFileError", "load_trajectory", "save_trajectory", "to_dataset", "write_netcdf"]
+__all__ = ["to_dataset", "trajectory_arrays", "trajectory_from_arrays", "write_netcdf"]
 
 _ARRAYS = ("times", "positions", "second_moment", "center_of_mass", "min_distance", "max_drift")
 _SCALARS = ("event_time", "steps", "min_step", "floor_time", "collapses", "exploding_cluster")
@@ -95,27 +94,18 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> None:
         ds.to_netcdf(tmp, engine="netcdf4")
 
 
-def save_trajectory(traj: Trajectory, path: str | Path) -> None:
-    """One finished replica, atomically (``.npz``)."""
+def trajectory_arrays(traj: Trajectory) -> dict[str, np.ndarray]:
+    """One replica as named arrays (a task result of :class:`~kellersegel.experiments.tasks.TaskFolder`)."""
     arrays = {name: getattr(traj, name) for name in _ARRAYS + _SCALARS + _CLUSTER_ARRAYS}
     arrays = {name: np.asarray(value) for name, value in arrays.items() if value is not None}
-    with atomic_path(path) as tmp:
-        np.savez(tmp, event=np.array(traj.event), **arrays)
+    return arrays | {"event": np.array(traj.event)}
 
 
-class DamagedFileError(ValueError):
-    """A stored piece (a replica file) that cannot be read back: to discard and recompute."""
-
-
-def load_trajectory(path: str | Path) -> Trajectory:
-    """A replica written by :func:`save_trajectory`; :class:`DamagedFileError` if it is not one."""
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return Trajectory(
-                **{name: f[name] for name in _ARRAYS},
-                **{name: f[name].item() for name in _SCALARS},
-                **{name: f[name] for name in _CLUSTER_ARRAYS if name in f},
-                event=str(f["event"]),
-            )
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-        raise DamagedFileError(f"{path}: not a complete replica file ({type(err).__name__}: {err})") from None
+def trajectory_from_arrays(arrays: dict[str, np.ndarray]) -> Trajectory:
+    """The replica :func:`trajectory_arrays` stored; ``KeyError`` if one is missing."""
+    return Trajectory(
+        **{name: arrays[name] for name in _ARRAYS},
+        **{name: arrays[name].item() for name in _SCALARS},
+        **{name: arrays[name] for name in _CLUSTER_ARRAYS if name in arrays},
+        event=str(arrays["event"]),
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import warnings
 from collections.abc import Sequence
@@ -15,10 +14,9 @@ from kellersegel.config.load import ConfigError, config_to_toml
 from kellersegel.config.schema import RunConfig
 from kellersegel.dynamics import TimeGrid, Trajectory
 from kellersegel.experiments.dataset import (
-    DamagedFileError,
-    load_trajectory,
-    save_trajectory,
     to_dataset,
+    trajectory_arrays,
+    trajectory_from_arrays,
     write_netcdf,
 )
 from kellersegel.experiments.executor import check_scheduler
@@ -26,8 +24,9 @@ from kellersegel.experiments.outputs import OutputFolder
 from kellersegel.experiments.plan import plan_run
 from kellersegel.experiments.progress import Progress
 from kellersegel.experiments.replicas import run_replicas
+from kellersegel.experiments.tasks import ResumeWarning, TaskFolder
 
-__all__ = ["RUN_FILES", "ResumeWarning", "run_particles"]
+__all__ = ["RUN_FILES", "run_particles"]
 
 
 #: what a run folder may hold (patterns): ``plot`` adds the figures
@@ -76,12 +75,13 @@ def run_particles(
             outdir, "run", text, RUN_FILES, resume=resume, overwrite=overwrite, inputs=inputs
         )
         write_text(folder.file("config.toml"), text)
-        results = _finished_replicas(folder, config.run.replicas)
+        store = TaskFolder(folder, "replicas", "replica")
+        results = _finished_replicas(store, config.run.replicas)
 
     def on_done(k: int, traj: Trajectory) -> None:
         results[k] = traj
-        if folder is not None:  # recorded first: a kill between the two leaves a missing file
-            save_trajectory(traj, folder.file(f"replicas/replica-{k:05d}.npz"))
+        if folder is not None:
+            store.save(f"{k:05d}", trajectory_arrays(traj))
 
     todo = [k for k in range(config.run.replicas) if k not in results]
     steps = plan.time_grid.n_steps
@@ -117,33 +117,25 @@ def _check_resources(config: RunConfig, grid: TimeGrid, outdir: Path | None) -> 
             f"run.replicas = {config.run.replicas}: the positions alone take {need / 1e9:.3g} GB, "
             f"this machine has {have / 1e9:.3g} GB available; save less often or run fewer replicas"
         )
-
     if outdir is not None:
         existing = next(p for p in (outdir, *outdir.parents) if p.exists())
         usage = shutil.disk_usage(existing)
-        free = usage.free
-        if usage.total > 0 and 2 * need > free:  # run.nc and the replica files (not /proc)
+        if usage.total > 0 and 2 * need > usage.free:  # run.nc and the replica files (not /proc)
             raise ConfigError(
                 f"{outdir}: the run writes at least {2 * need / 1e9:.3g} GB (its positions, twice), "
-                f"the disk has {free / 1e9:.3g} GB free; save less often or run fewer replicas"
+                f"the disk has {usage.free / 1e9:.3g} GB free; save less often or run fewer replicas"
             )
 
 
-def _finished_replicas(folder: OutputFolder, replicas: int) -> dict[int, Trajectory]:
-    """The replicas a resumed folder holds (recorded in its manifest, complete, k < replicas)."""
+def _finished_replicas(store: TaskFolder, replicas: int) -> dict[int, Trajectory]:
+    """The replicas k < ``replicas`` a resumed folder holds complete."""
     results = {}
-    (folder.path / "replicas").mkdir(exist_ok=True)
-    for name in folder.manifest["files"]:
-        path = folder.path / name
-        match = re.fullmatch(r"replicas/replica-(\d{5})\.npz", name)
-        if match is None or not path.is_file() or int(match[1]) >= replicas:
-            continue
-        try:
-            results[int(match[1])] = load_trajectory(path)
-        except DamagedFileError as err:
-            warnings.warn(f"{err}: discarded, the replica is run again", ResumeWarning, stacklevel=3)
+    for key, arrays in store.finished().items():
+        if key.isdigit() and int(key) < replicas:
+            try:
+                results[int(key)] = trajectory_from_arrays(arrays)
+            except KeyError as err:  # a file of another version
+                warnings.warn(
+                    f"replica {key}: {err} missing, the replica runs again", ResumeWarning, stacklevel=2
+                )
     return results
-
-
-class ResumeWarning(UserWarning):
-    """A piece of an interrupted run that could not be kept (it is recomputed)."""

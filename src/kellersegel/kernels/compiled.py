@@ -16,7 +16,15 @@ import numba
 import numpy as np
 from scipy import special
 
-from kellersegel.kernels.interaction import KernelKind
+from kellersegel.kernels.interaction import (
+    EPS,
+    EPS2,
+    PANEL_WIDTH,
+    SCALE,
+    SQRT_LAM,
+    U_NEAR,
+    KernelKind,
+)
 
 __all__ = ["GRADIENT_PROFILES", "POTENTIAL_PROFILES", "bessel_k0", "bessel_k1", "exp1"]
 
@@ -133,7 +141,7 @@ def _table_value(table, which, u, panel_width):
 
 # One branch-free pair of profiles per kernel kind, f(params, table, r2), so that the engines'
 # inner loops can be specialised (and vectorised) per kind.
-# params = [λ, √λ, ε, ε², e^{λε²/2}, u_near, panel_width]
+# params: read by name, params[EPS2] (the indices of interaction.PROFILE_PARAMS)
 
 
 @numba.njit(cache=True, inline="always")
@@ -148,72 +156,72 @@ def _psi_exact_log(params, table, r2):
 
 @numba.njit(cache=True)
 def _phi_exact_bessel(params, table, r2):
-    return bessel_k0(params[1] * math.sqrt(r2)) / _TWO_PI
+    return bessel_k0(params[SQRT_LAM] * math.sqrt(r2)) / _TWO_PI
 
 
 @numba.njit(cache=True)
 def _psi_exact_bessel(params, table, r2):
     r = math.sqrt(r2)
-    return params[1] * bessel_k1(params[1] * r) / (_TWO_PI * r)
+    return params[SQRT_LAM] * bessel_k1(params[SQRT_LAM] * r) / (_TWO_PI * r)
 
 
 @numba.njit(cache=True)
 def _phi_mollified_log(params, table, r2):
-    u = r2 / (2.0 * params[3])
+    u = r2 / (2.0 * params[EPS2])
     if u < 2.0:
-        return -(math.log(2.0 * params[3]) - _EULER_GAMMA + _ein(u)) / _FOUR_PI
+        return -(math.log(2.0 * params[EPS2]) - _EULER_GAMMA + _ein(u)) / _FOUR_PI
     return -(math.log(r2) + exp1(u)) / _FOUR_PI
 
 
 @numba.njit(cache=True, inline="always")
 def _psi_mollified_log(params, table, r2):
     if r2 == 0.0:
-        return 1.0 / (_FOUR_PI * params[3])
-    return -math.expm1(-r2 / (2.0 * params[3])) / (_TWO_PI * r2)
+        return 1.0 / (_FOUR_PI * params[EPS2])
+    return -math.expm1(-r2 / (2.0 * params[EPS2])) / (_TWO_PI * r2)
 
 
 @numba.njit(cache=True)
 def _phi_mollified_bessel(params, table, r2):
-    u = r2 / (2.0 * params[3])
-    if u < params[5]:
-        return params[4] * _table_value(table, 0, u, params[6]) / _FOUR_PI
-    return params[4] * bessel_k0(params[1] * math.sqrt(r2)) / _TWO_PI
+    u = r2 / (2.0 * params[EPS2])
+    if u < params[U_NEAR]:
+        return params[SCALE] * _table_value(table, 0, u, params[PANEL_WIDTH]) / _FOUR_PI
+    return params[SCALE] * bessel_k0(params[SQRT_LAM] * math.sqrt(r2)) / _TWO_PI
 
 
 @numba.njit(cache=True)
 def _psi_mollified_bessel(params, table, r2):
-    u = r2 / (2.0 * params[3])
-    if u < params[5]:
-        return params[4] * _table_value(table, 1, u, params[6]) / (_FOUR_PI * params[3])
+    u = r2 / (2.0 * params[EPS2])
+    if u < params[U_NEAR]:
+        return params[SCALE] * _table_value(table, 1, u, params[PANEL_WIDTH]) / (_FOUR_PI * params[EPS2])
     r = math.sqrt(r2)
-    return params[4] * params[1] * bessel_k1(params[1] * r) / (_TWO_PI * r)
+    return params[SCALE] * params[SQRT_LAM] * bessel_k1(params[SQRT_LAM] * r) / (_TWO_PI * r)
 
 
 @numba.njit(cache=True, inline="always")
 def _phi_cutoff_log(params, table, r2):
-    if r2 >= params[3]:
+    if r2 >= params[EPS2]:
         return -math.log(r2) / _FOUR_PI
-    return -(math.log(params[3]) + r2 / params[3] - 1.0) / _FOUR_PI
+    return -(math.log(params[EPS2]) + r2 / params[EPS2] - 1.0) / _FOUR_PI
 
 
 @numba.njit(cache=True, inline="always")
 def _psi_cutoff_log(params, table, r2):
-    return 1.0 / (_TWO_PI * max(r2, params[3]))
+    return 1.0 / (_TWO_PI * max(r2, params[EPS2]))
 
 
 @numba.njit(cache=True)
 def _phi_cutoff_bessel(params, table, r2):
-    if r2 >= params[3]:
-        return bessel_k0(params[1] * math.sqrt(r2)) / _TWO_PI
-    eps = params[2]
-    psi_eps = params[1] * bessel_k1(params[1] * eps) / (_TWO_PI * eps)
-    return bessel_k0(params[1] * eps) / _TWO_PI + 0.5 * psi_eps * (params[3] - r2)
+    if r2 >= params[EPS2]:
+        return bessel_k0(params[SQRT_LAM] * math.sqrt(r2)) / _TWO_PI
+    eps = params[EPS]
+    psi_eps = params[SQRT_LAM] * bessel_k1(params[SQRT_LAM] * eps) / (_TWO_PI * eps)
+    return bessel_k0(params[SQRT_LAM] * eps) / _TWO_PI + 0.5 * psi_eps * (params[EPS2] - r2)
 
 
 @numba.njit(cache=True)
 def _psi_cutoff_bessel(params, table, r2):
-    rho = math.sqrt(max(r2, params[3]))
-    return params[1] * bessel_k1(params[1] * rho) / (_TWO_PI * rho)
+    rho = math.sqrt(max(r2, params[EPS2]))
+    return params[SQRT_LAM] * bessel_k1(params[SQRT_LAM] * rho) / (_TWO_PI * rho)
 
 
 #: φ(params, table, r²) by kernel kind

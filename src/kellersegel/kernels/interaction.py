@@ -55,7 +55,9 @@ class KernelKind(IntEnum):
 class CompiledSpec:
     """What a compiled engine needs: profile code, scalar parameters and a table.
 
-    ``params`` = [λ, √λ, ε, ε², e^{λε²/2}, u_near, panel_width] (unused entries are 0);
+    ``params``: float64 vector read by name, ``params[EPS2]`` (the indices of
+    :data:`PROFILE_PARAMS`: λ, √λ, ε, ε², e^{λε²/2}, the table's u_near and panel width; unused
+    entries are 0). A vector rather than a NumPy record: numba's parallel loops refuse records.
     ``table`` has shape ``(2, n_panels, degree + 1)`` (a dummy for kernels without one).
     """
 
@@ -63,6 +65,10 @@ class CompiledSpec:
     params: NDArray[np.float64]
     table: NDArray[np.float64]
 
+
+#: the names of CompiledSpec.params, in order; the module constants below are their indices
+PROFILE_PARAMS = ("lam", "sqrt_lam", "eps", "eps2", "scale", "u_near", "panel_width")
+LAM, SQRT_LAM, EPS, EPS2, SCALE, U_NEAR, PANEL_WIDTH = range(len(PROFILE_PARAMS))
 
 _NO_TABLE = np.zeros((2, 1, DEGREE + 1))
 
@@ -108,12 +114,12 @@ class InteractionKernel(Registered, ABC):
         x = np.asarray(x, dtype=np.float64)
         return -self.gradient_profile(np.einsum("...i,...i->...", x, x))[..., None] * x
 
-    def _params(self, **extra: float) -> NDArray[np.float64]:
+    def _params(self, u_near: float = 0.0, panel_width: float = 0.0) -> NDArray[np.float64]:
         eps = self.epsilon or 0.0
-        p = np.zeros(7)
-        p[:5] = [self.lam, np.sqrt(self.lam), eps, eps**2, np.exp(0.5 * self.lam * eps**2)]
-        p[5] = extra.get("u_near", 0.0)
-        p[6] = extra.get("panel_width", 0.0)
+        p = np.zeros(len(PROFILE_PARAMS))
+        p[LAM], p[SQRT_LAM], p[EPS], p[EPS2] = self.lam, np.sqrt(self.lam), eps, eps**2
+        p[SCALE] = np.exp(0.5 * self.lam * eps**2)
+        p[U_NEAR], p[PANEL_WIDTH] = u_near, panel_width
         return p
 
     def __repr__(self) -> str:
