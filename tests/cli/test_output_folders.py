@@ -183,3 +183,23 @@ def test_a_config_that_is_not_a_file_says_what_it_is(tmp_path, capsys):
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
+
+
+def test_sweep_and_report_refuse_what_is_not_theirs_in_one_line(tmp_path, config, capsys):
+    assert run(config, "-o", tmp_path / "a-run") == 0
+    sweep = ["sweep", str(config), "--replicas", "1", "-q", "--over", "particles.n=20,30"]
+    cases = [
+        ([*sweep, "-o", str(config), "--resume"], "not a folder, so not a sweep store"),
+        ([*sweep, "-o", str(tmp_path / "a-run"), "--resume"], "a-run: not a sweep store"),
+        ([*sweep, "-o", str(tmp_path / "none.zarr"), "--resume"], "no sweep store to resume"),
+        ([*sweep, "--over", "particles.n=40", "-o", str(tmp_path / "s.zarr")], "particles.n: given twice"),
+        ([*sweep, "-o", str(tmp_path / "s.zarr"), "--scheduler", "nowhere"], "expected an address"),
+        (["report", str(tmp_path / "a-run")], "a-run: not a sweep store"),
+        (["report", str(config)], "not a folder"),
+    ]
+    before = snapshot(tmp_path)
+    for line, message in cases:
+        assert main(line) == 2, line
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (line, err)
+    assert snapshot(tmp_path) == before
