@@ -79,10 +79,15 @@ def config(example: str, overrides: list[str]):
         return load_config(path, overrides)
 
 
-def particle_case(name: str):
-    from kellersegel.experiments import run_particles
+def particle_case(name: str, replica: int | None = None):
+    """The case's dataset; with ``replica``, that replica alone (labelled k: replica k draws from
+    the k-th child of the seed, so it equals the stored one)."""
+    from kellersegel.experiments import plan_run, run_particles, run_replica, to_dataset
 
-    return run_particles(config(*CASES[name]), workers=1)
+    if replica is None:
+        return run_particles(config(*CASES[name]), workers=1)
+    plan = plan_run(config(*CASES[name]))
+    return to_dataset(plan, [run_replica(plan, replica)]).assign_coords(replica=[replica])
 
 
 def pde_case(name: str):
