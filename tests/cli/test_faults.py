@@ -223,3 +223,17 @@ def test_ctrl_c_stops_a_sweep_in_one_process_within_5_s(tmp_path):
     assert code == 130 and time.monotonic() - sent < 5, (code, proc.stderr.read())
     assert_no_process_left(mark)
     assert int(open_sweep(out)["done"].sum()) < 4
+
+
+def test_a_reader_that_leaves_early_is_no_error():
+    """`kellersegel example default | head -1`: the pipe closes before the output is written."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kellersegel", "example", "default"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdout.close()  # the reader is gone before anything is written
+    assert proc.wait(timeout=60) == 141
+    err = proc.stderr.read()
+    assert "Traceback" not in err and "Exception ignored" not in err, err

@@ -405,7 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning
-            return args.func(args)
+            code = args.func(args)
+        sys.stdout.flush()  # here, so that a reader who left (`| head`) is seen in this try
+        return code
     except (UserError, ConfigError, EngineError, FolderError) as err:
         print(f"kellersegel: error: {err}", file=sys.stderr)
         return 2
