@@ -107,12 +107,12 @@ class OutputFolder:
         folder = cls(path, kind, tuple(names))
         folder._check_inputs(inputs)
         old = read_manifest(path) if path.is_dir() else None
-        print_ = fingerprint(config_text)
+        stamp = fingerprint(config_text)
         if old is not None and old["kind"] != kind:
             raise FolderError(
                 f"{path} holds a kellersegel {old['kind']} output, not a {kind}; choose another folder"
             )
-        folder.manifest = folder._resumed(old, print_) if resume else folder._replaced(old, overwrite)
+        folder.manifest = folder._resumed(old, stamp) if resume else folder._replaced(old, overwrite)
         from kellersegel import __version__
 
         missing = [p for p in (path, *path.parents) if not p.exists()]
@@ -125,7 +125,7 @@ class OutputFolder:
             for partial in remove_partials(sub):  # what a killed write left
                 warnings.warn(f"removed {partial} (an interrupted write)", LeftoverWarning, stacklevel=3)
         folder.manifest.update(
-            fingerprint=print_,
+            fingerprint=stamp,
             kellersegel_version=__version__,
             command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         )
@@ -177,10 +177,10 @@ class OutputFolder:
 
     # -- the rules' helpers
 
-    def _resumed(self, old: dict | None, print_: str) -> dict:
+    def _resumed(self, old: dict | None, stamp: str) -> dict:
         if old is None:
             raise FolderError(f"{self.path}: no kellersegel {self.kind} to resume here (no {MANIFEST})")
-        if old.get("fingerprint") != print_:
+        if old.get("fingerprint") != stamp:
             raise FolderError(
                 f"{self.path} holds a {self.kind} of another configuration; resume only with the "
                 "same configuration, or choose another output folder"

@@ -228,7 +228,7 @@ def _create_store(template: xr.Dataset, out: Path) -> None:
     try:
         with atomic_path(out) as tmp:
             template.to_zarr(tmp, mode="w-", encoding=_encoding(template), consolidated=False)
-    except PermissionError as err:
+    except OSError as err:  # no permission, a read-only file system, a full disk
         raise ConfigError(f"{out}: cannot be written ({err.strerror})") from None
 
 
