@@ -15,23 +15,17 @@ rerun continues the folder (new β or N may be added), so an interrupted study l
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import math
 import os
 import platform
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-from kellersegel._files import write_text
 from kellersegel.analysis import binned_kde, fit_rate, l1_distance
 from kellersegel.dynamics import EllipticSignal, EulerMaruyama
-from kellersegel.experiments.executor import run_tasks
-from kellersegel.experiments.outputs import MANIFEST, OutputFolder
-from kellersegel.experiments.tasks import TaskFolder
+from kellersegel.experiments.tasks import run_study
 from kellersegel.fields import make_engine
 from kellersegel.initial.laws import GaussianData
 from kellersegel.kernels import GaussianMollifiedKernel
@@ -41,7 +35,6 @@ from kellersegel.pde import FiniteVolumeSolver, Grid2D, UnderResolvedWarning
 MODEL = SignalDependentModel(ExponentialFunction(1.0, 4.0), sigma=0.1, lam=1.0, mass=5.0)
 INITIAL = GaussianData(0.5)
 T_END = 0.5
-STUDY_FILES = ("rows/row-*.npz", "rows.csv")
 FIELDS = ["beta", "n", "replica", "epsilon", "engine", "dt", "l1", "seconds"]
 
 
@@ -119,30 +112,16 @@ def main() -> None:
     print(f"model {MODEL!r}, data N(0, 0.5 I), t = {T_END}, dt = {args.dt}", flush=True)
     # what every row depends on besides its key: the folder is continued only for the same
     study = f"{MODEL!r} {INITIAL!r} t_end={T_END} cells={args.cells}"
-    resume = (Path(args.out) / MANIFEST).is_file()
-    folder = OutputFolder.claim(args.out, "study", study, STUDY_FILES, resume=resume)
     t0 = time.perf_counter()
     grid, reference = pde_density(args.cells)
     print(f"PDE: {args.cells}² cells on [−5, 5]², {time.perf_counter() - t0:.0f} s", flush=True)
-    store = TaskFolder(folder, "rows", "row")
-    done = {key: {name: value.item() for name, value in row.items()} for key, row in store.finished().items()}
-    jobs = [
-        (beta, n, r, args.dt, grid, reference)
+    jobs = {
+        row_key(beta, n, r, args.dt): (beta, n, r, args.dt, grid, reference)
         for beta in betas
         for n in sizes
         for r in range(args.replicas)
-        if row_key(beta, n, r, args.dt) not in done
-    ]
-
-    def keep(key: str, row: dict) -> None:
-        store.save(key, row)
-        done[key] = row
-        print(row, flush=True)
-
-    run_tasks(replica_task, jobs, keep, workers=args.workers)
-    rows = [done[key] for key in sorted(done)]
-    write_text(folder.file("rows.csv"), csv_text(rows))
-    folder.complete()
+    }
+    rows = run_study(args.out, study, replica_task, jobs, FIELDS, workers=args.workers, on_row=print)
     summarize(rows, betas, sizes, args.replicas, args.dt)
     floor = np.array([[sampling_floor(n, r, grid, reference) for r in range(args.replicas)] for n in sizes])
     print("\n## i.i.d. samples of the PDE density (the KDE's own error)\n\n| N | mean L1/M | std |")
@@ -150,14 +129,6 @@ def main() -> None:
     for n, row in zip(sizes, floor, strict=True):
         print(f"| {n} | {row.mean():.4f} | {row.std(ddof=1):.4f} |")
     print(f"\nfit over all N: {fit_rate(sizes, floor)}")
-
-
-def csv_text(rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def summarize(rows, betas, sizes, replicas, dt) -> None:

@@ -17,26 +17,19 @@ from __future__ import annotations
 
 import argparse
 import collections
-import csv
-import io
 import math
 import os
 import platform
 import time
-from pathlib import Path
 
 import numpy as np
 
-from kellersegel._files import write_text
 from kellersegel.analysis import collision_dimension, smallest_exploding_cluster
 from kellersegel.config import config_to_toml, load_config
-from kellersegel.experiments.executor import run_tasks
-from kellersegel.experiments.outputs import MANIFEST, OutputFolder
 from kellersegel.experiments.plan import plan_run
 from kellersegel.experiments.replicas import run_replica
-from kellersegel.experiments.tasks import TaskFolder
+from kellersegel.experiments.tasks import run_study
 
-STUDY_FILES = ("rows/row-*.npz", "rows.csv")
 FIELDS = [
     "replica",
     "event",
@@ -82,30 +75,11 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}")
 
     plan = plan_run(config)
-    resume = (Path(args.out) / MANIFEST).is_file()
-    folder = OutputFolder.claim(args.out, "study", config_to_toml(config), STUDY_FILES, resume=resume)
-    rows = TaskFolder(folder, "rows", "row")
-    done = {key: {name: value.item() for name, value in row.items()} for key, row in rows.finished().items()}
-    jobs = [(plan, k) for k in range(args.replicas) if f"{k:05d}" not in done]
-
-    def keep(key: str, row: dict) -> None:
-        rows.save(key, row)
-        done[key] = row
-        print(row, flush=True)
-
-    run_tasks(replica_row, jobs, keep, workers=args.workers)
-    table = [done[key] for key in sorted(done)]
-    write_text(folder.file("rows.csv"), csv_text(table))
-    folder.complete()
+    jobs = {f"{k:05d}": (plan, k) for k in range(args.replicas)}
+    table = run_study(
+        args.out, config_to_toml(config), replica_row, jobs, FIELDS, workers=args.workers, on_row=print
+    )
     summarize({int(row["replica"]): row for row in table}, smallest_exploding_cluster(n, chi))
-
-
-def csv_text(rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def summarize(rows: dict[int, dict[str, str]], k_star: int | None) -> None:

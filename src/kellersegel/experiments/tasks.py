@@ -12,19 +12,25 @@ its Zarr store: each task's chunks written, then its ``done`` flag.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kellersegel._files import atomic_path
-from kellersegel.experiments.outputs import OutputFolder
+from kellersegel._files import atomic_path, write_text
+from kellersegel.experiments.executor import run_tasks
+from kellersegel.experiments.outputs import MANIFEST, OutputFolder
 
-__all__ = ["DamagedFileError", "ResumeWarning", "TaskFolder"]
+__all__ = ["STUDY_FILES", "DamagedFileError", "ResumeWarning", "TaskFolder", "run_study"]
+
+#: what a benchmark study's folder holds (:func:`run_study`)
+STUDY_FILES = ("rows/row-*.npz", "rows.csv")
 
 
 class DamagedFileError(ValueError):
@@ -82,3 +88,43 @@ class TaskFolder:
             except DamagedFileError as err:
                 warnings.warn(f"{err}: discarded, the task runs again", ResumeWarning, stacklevel=2)
         return results
+
+
+def run_study(
+    out: str | Path,
+    study: str,
+    fn: Callable[..., tuple[str, dict]],
+    jobs: Mapping[str, Sequence],
+    fields: Sequence[str],
+    *,
+    workers: int | None = None,
+    on_row: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """The rows of a benchmark study, one task per row, kept in the output folder ``out``.
+
+    ``study`` is the text of what every row depends on besides its key (the folder is continued
+    only for the same text); ``jobs`` maps a row's key to the arguments of ``fn``, which returns
+    ``(key, row)``. Rows already in the folder are not computed again; the others run through
+    the executor and are saved as they finish (``on_row`` sees each). Writes ``rows.csv``
+    (columns ``fields``, rows by key) and returns every row of the folder, by key.
+    """
+    resume = (Path(out) / MANIFEST).is_file()
+    folder = OutputFolder.claim(out, "study", study, STUDY_FILES, resume=resume)
+    store = TaskFolder(folder, "rows", "row")
+    done = {key: {name: value.item() for name, value in row.items()} for key, row in store.finished().items()}
+
+    def keep(key: str, row: dict) -> None:
+        store.save(key, row)
+        done[key] = row
+        if on_row is not None:
+            on_row(row)
+
+    run_tasks(fn, [job for key, job in jobs.items() if key not in done], keep, workers=workers)
+    rows = [done[key] for key in sorted(done)]
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(folder.file("rows.csv"), table.getvalue())
+    folder.complete()
+    return rows
