@@ -22,6 +22,7 @@ import xarray as xr
 from kellersegel.config import load_config
 from kellersegel.experiments import run_particles
 from kellersegel.experiments.sweep import open_sweep, parse_axis, run_sweep
+from tests.experiments.test_sweep import CONFIG as SWEEP
 
 RUN = """
 [model]
@@ -38,25 +39,6 @@ save_every = 0.1
 [run]
 replicas = 6
 seed = 11
-"""
-SWEEP = """
-[model]
-chi = 12.566370614359172
-[initial]
-kind = "gaussian"
-[particles]
-n = 64
-kernel = "mollified"
-beta = 0.2
-[time]
-t_end = 0.04
-dt = 0.01
-save_every = 0.02
-[run]
-seed = 5
-[chaos]
-grid_n = 64
-transport_points = 256
 """
 MARK = "KELLERSEGEL_FAULT_TEST"
 rng = np.random.default_rng(2026)  # the kill instants
@@ -147,6 +129,12 @@ def test_ctrl_c_stops_a_run_within_5_s_and_keeps_its_finished_replicas(run_confi
     # resuming from here to the same dataset: the kill test above does it
 
 
+def sweep_command(config, out, workers):
+    """2 sizes × 2 replicas of the sweep configuration."""
+    over = ["--over", "particles.n=48,96"]
+    return ["sweep", config, "-o", out, "--replicas", "2", *over, "--workers", str(workers), "-q"]
+
+
 def values(path):
     with open_sweep(path) as ds:
         return ds.drop_vars("seconds").load()
@@ -156,26 +144,13 @@ def test_a_sweep_and_its_report_killed_at_random_instants_resume_and_report(tmp_
     config = tmp_path / "sweep.toml"
     config.write_text(SWEEP)
     out = tmp_path / "s.zarr"
-    command = [
-        "sweep",
-        config,
-        "-o",
-        out,
-        "--replicas",
-        "2",
-        "--over",
-        "particles.n=48,96",
-        "--workers",
-        "2",
-        "-q",
-    ]
-    for delay in rng.uniform(1.0, 5.0, size=1):  # during the store's creation, or tasks
-        mark = uuid.uuid4().hex
-        proc = start([*command, *(["--resume"] if out.exists() else [])], mark)
-        time.sleep(delay)
-        proc.kill()
-        proc.wait()
-        assert_no_process_left(mark)
+    command = sweep_command(config, out, workers=2)
+    mark = uuid.uuid4().hex
+    proc = start(command, mark)
+    time.sleep(rng.uniform(1.0, 5.0))  # during the store's creation, or tasks
+    proc.kill()
+    proc.wait()
+    assert_no_process_left(mark)
     mark = uuid.uuid4().hex
     final = start([*command, *(["--resume"] if out.exists() else [])], mark)
     assert final.wait(timeout=180) == 0, final.stderr.read()
@@ -199,22 +174,7 @@ def test_ctrl_c_stops_a_sweep_in_one_process_within_5_s(tmp_path):
     config.write_text(SWEEP + "[pde]\nsolver = 'grid'\n")
     out = tmp_path / "s.zarr"
     mark = uuid.uuid4().hex
-    proc = start(
-        [
-            "sweep",
-            config,
-            "-o",
-            out,
-            "--replicas",
-            "2",
-            "--over",
-            "particles.n=48,96",
-            "--workers",
-            "1",
-            "-q",
-        ],
-        mark,
-    )
+    proc = start(sweep_command(config, out, workers=1), mark)
     deadline = time.monotonic() + 60
     while not out.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
