@@ -129,7 +129,9 @@ class TestBudget:
         event.register("numba:compile", PauseWhileCompiling())
 
     def _expired(self, signum, frame) -> None:
-        raise MutantTimeout("the test ran past its budget (5 × its unmutated time + 2 s)")
+        raise MutantTimeout(
+            "the test ran past its budget (5 × (its unmutated time + the longest set-up) + 2 s)"
+        )
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):  # set-up, call and teardown
