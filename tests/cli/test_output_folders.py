@@ -203,3 +203,15 @@ def test_sweep_and_report_refuse_what_is_not_theirs_in_one_line(tmp_path, config
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (line, err)
     assert snapshot(tmp_path) == before
+
+
+def test_the_memory_estimate_is_the_size_of_the_positions_a_run_holds(tmp_path):
+    from kellersegel.config import load_config
+    from kellersegel.experiments import plan_run, run_particles
+    from kellersegel.experiments.particle_run import dataset_bytes
+
+    path = tmp_path / "c.toml"
+    path.write_text(CONFIG)
+    config = load_config(path, ["time.save_every=0.003"])  # 0.004 / 0.003: a last save off the stride
+    ds = run_particles(config, workers=1)
+    assert dataset_bytes(config, plan_run(config).time_grid) == ds["positions"].nbytes
