@@ -57,7 +57,8 @@ class CompiledSpec:
 
     ``params``: float64 vector read by name, ``params[EPS2]`` (the indices of
     :data:`PROFILE_PARAMS`: λ, √λ, ε, ε², e^{λε²/2}, the table's u_near and panel width; unused
-    entries are 0). A vector rather than a NumPy record: numba's parallel loops refuse records.
+    entries are 0). A vector rather than a NumPy record: the compiled engines failed to lower a
+    record argument (numba 0.68, "Type of #20 arg mismatch").
     ``table`` has shape ``(2, n_panels, degree + 1)`` (a dummy for kernels without one).
     """
 
