@@ -397,13 +397,14 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 def main(argv: list[str] | None = None) -> int:
+    from kellersegel._interrupt import interrupts_kept
     from kellersegel.config import ConfigError
     from kellersegel.experiments.outputs import FolderError
     from kellersegel.fields.base import EngineError
 
     args = build_parser().parse_args(argv)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), interrupts_kept():
             warnings.showwarning = _one_line_warning
             code = args.func(args)
         sys.stdout.flush()  # here, so that a reader who left (`| head`) is seen in this try

@@ -37,6 +37,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from kellersegel._interrupt import check as check_interrupt
 from kellersegel.dynamics.brownian import BrownianWalk
 from kellersegel.dynamics.clusters import ClosePairs, close_pairs
 from kellersegel.dynamics.euler_maruyama import Coefficients, EulerMaruyama
@@ -328,6 +329,7 @@ class _Loop:
         if (stop := _first_event(self.before, state)) is not None:
             return stop
         if state.on_base_grid:
+            check_interrupt()
             for o in self.observers if state.interval in self.saves else ():
                 o.save(self.saves[state.interval], state)
             if self.progress is not None:

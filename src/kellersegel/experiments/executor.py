@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
+from kellersegel._interrupt import check as check_interrupt
 from kellersegel.config.load import ConfigError
 
 __all__ = ["check_scheduler", "process_pool", "run_tasks"]
@@ -105,6 +106,7 @@ def run_tasks(
     if workers <= 1:
         for job in jobs:
             on_result(*fn(*job, report=report))
+            check_interrupt()
         return
     progress_queue = multiprocessing.get_context("spawn").Queue()
     pool = process_pool(workers, progress_queue)

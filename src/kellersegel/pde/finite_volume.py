@@ -25,6 +25,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from kellersegel._interrupt import check as check_interrupt
 from kellersegel._validation import finite_number
 from kellersegel.initial.base import InitialData
 from kellersegel.models.base import KellerSegelModel
@@ -218,6 +219,7 @@ class FiniteVolumeSolver:
                 steps += 1
                 if steps >= max_steps:
                     raise RuntimeError(f"more than {max_steps} steps before t = {t_end:g} (t = {t:.3g})")
+                check_interrupt()
                 if progress is not None:
                     progress(t)
         except KeyboardInterrupt:  # Ctrl-C stops the caller too; the frames saved so far go with it

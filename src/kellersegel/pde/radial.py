@@ -25,6 +25,7 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from scipy import integrate, sparse
 
+from kellersegel._interrupt import check as check_interrupt
 from kellersegel._validation import finite_number
 from kellersegel.initial.base import InitialData
 from kellersegel.models.classical import ClassicalModel
@@ -322,15 +323,14 @@ class RadialSolver:
         blowup.terminal = True
         blowup.direction = 1
         times = save_times(t_end, save_every)
-        rhs = self._rhs
-        if progress is not None:
-            reached = [0.0]
+        reached = [0.0]
 
-            def rhs(t, y):
-                if t > reached[0]:
-                    reached[0] = t
-                    progress(t)
-                return self._rhs(t, y)
+        def rhs(t, y):
+            check_interrupt()
+            if progress is not None and t > reached[0]:
+                reached[0] = t
+                progress(t)
+            return self._rhs(t, y)
 
         result = integrate.solve_ivp(
             rhs,
