@@ -189,12 +189,18 @@ def test_sweep_and_report_refuse_what_is_not_theirs_in_one_line(tmp_path, config
     assert run(config, "-o", tmp_path / "a-run") == 0
     sweep = ["sweep", str(config), "--replicas", "1", "-q", "--over", "particles.n=20,30"]
     cases = [
-        ([*sweep, "-o", str(config), "--resume"], "not a folder, so not a sweep store"),
-        ([*sweep, "-o", str(tmp_path / "a-run"), "--resume"], "a-run: not a sweep store"),
-        ([*sweep, "-o", str(tmp_path / "none.zarr"), "--resume"], "no sweep store to resume"),
-        ([*sweep, "--over", "particles.n=40", "-o", str(tmp_path / "s.zarr")], "particles.n: given twice"),
-        ([*sweep, "-o", str(tmp_path / "s.zarr"), "--scheduler", "nowhere"], "expected an address"),
-        (["report", str(tmp_path / "a-run")], "a-run: not a sweep store"),
+        ([*sweep, "-o", str(config), "--resume"], "exists and is not a folder"),
+        (
+            [*sweep, "-o", str(tmp_path / "a-run"), "--resume"],
+            "a-run holds a kellersegel run output, not a sweep",
+        ),
+        ([*sweep, "-o", str(tmp_path / "a-run")], "a-run holds a kellersegel run output, not a sweep"),
+        ([*sweep, "-o", str(tmp_path / "none"), "--resume"], "no kellersegel sweep to resume here"),
+        ([*sweep, "-o", str(tmp_path / "s"), "--resume", "--overwrite"], "exclude each other"),
+        ([*sweep, "--over", "particles.n=40", "-o", str(tmp_path / "s")], "particles.n: given twice"),
+        ([*sweep, "-o", str(tmp_path / "s"), "--scheduler", "nowhere"], "expected an address"),
+        ([*sweep, "-o", str(tmp_path)], "holds files kellersegel did not write"),
+        (["report", str(tmp_path / "a-run")], "a-run holds a kellersegel run output, not a sweep"),
         (["report", str(config)], "not a folder"),
     ]
     before = snapshot(tmp_path)

@@ -1,6 +1,8 @@
 """Sweeps: identical stores from every executor, clear errors (kills: tests/cli/test_faults.py)."""
 
+import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -8,7 +10,10 @@ import xarray as xr
 
 from kellersegel.cli.main import main
 from kellersegel.config import ConfigError
+from kellersegel.experiments import sweep as sweep_module
+from kellersegel.experiments.outputs import MANIFEST, FolderError
 from kellersegel.experiments.sweep import open_sweep, parse_axis, run_sweep
+from kellersegel.experiments.tasks import ResumeWarning
 
 CONFIG = """
 [model]
@@ -50,12 +55,13 @@ def test_local_processes_and_a_dask_cluster_give_identical_stores(config, tmp_pa
     from distributed import LocalCluster
 
     # two local workers against one: tests/cli/test_faults.py (a killed sweep on two, resumed)
-    one = run_sweep(config, AXES, 2, tmp_path / "one.zarr", workers=1)
+    one = tmp_path / "one"
+    assert run_sweep(config, AXES, 2, one, workers=1) == one / "sweep.zarr"
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        dask = run_sweep(config, AXES, 2, tmp_path / "dask.zarr", scheduler=cluster.scheduler_address)
+        dask = run_sweep(config, AXES, 2, tmp_path / "dask", scheduler=cluster.scheduler_address)
     reference = values(one)
     assert reference.sizes == {"particles.n": 2, "chaos.alpha": 2, "replica": 2, "time": 3}
-    assert np.all(reference.done == 1) and np.all(np.isfinite(reference.l1))
+    assert np.all(np.isfinite(reference.l1)) and np.all(reference.transport == 1)
     assert np.all(reference.max_error.isel(time=0) == 0)  # copies start at the particles
     xr.testing.assert_identical(values(dask), reference)
     # α changes τ only: the coupling itself is the same at both values
@@ -76,13 +82,44 @@ def test_bad_sweeps_are_refused(config, tmp_path):
     with pytest.raises(ConfigError, match="cannot be swept"):
         parse_axis("time.t_end=1,2")
     with pytest.raises(ConfigError, match="particles.n"):
-        run_sweep(config, [parse_axis("particles.n=1,64")], 1, tmp_path / "bad.zarr")  # n ≥ 2
-    assert not (tmp_path / "bad.zarr").exists()
-    run_sweep(config, [parse_axis("particles.n=48")], 1, tmp_path / "s.zarr")
-    with pytest.raises(ConfigError, match="exists: pass --resume"):
-        run_sweep(config, [parse_axis("particles.n=48")], 1, tmp_path / "s.zarr")
-    with pytest.raises(ConfigError, match="another sweep"):
-        run_sweep(config, [parse_axis("particles.n=48,96")], 1, tmp_path / "s.zarr", resume=True)
-    assert math.isfinite(float(open_sweep(tmp_path / "s.zarr").l1.squeeze()))
-    assert main(["report", str(tmp_path / "s.zarr")]) == 2  # one N: no rate
+        run_sweep(config, [parse_axis("particles.n=1,64")], 1, tmp_path / "bad")  # n ≥ 2
+    assert not (tmp_path / "bad").exists()
+    run_sweep(config, [parse_axis("particles.n=48")], 1, tmp_path / "s")
+    with pytest.raises(FolderError, match="holds a complete sweep; pass --resume"):
+        run_sweep(config, [parse_axis("particles.n=48")], 1, tmp_path / "s")
+    with pytest.raises(FolderError, match="holds a sweep of another configuration"):
+        run_sweep(config, [parse_axis("particles.n=48,96")], 1, tmp_path / "s", resume=True)
+    assert math.isfinite(float(open_sweep(tmp_path / "s").l1.squeeze()))
+    assert main(["report", str(tmp_path / "s")]) == 2  # one N: no rate
     assert main(["report", str(tmp_path)]) == 2  # not a store
+
+
+def test_a_sweep_resumes_from_its_task_files_alone(config, tmp_path, monkeypatch):
+    """Tasks are kept one file each (the resume mechanism of runs too): the store is written once
+    all are done; a torn task file is recomputed with a warning, a kept one is not."""
+    axis = [parse_axis("particles.n=48,96")]
+    full = run_sweep(config, axis, 2, tmp_path / "full")
+    out = tmp_path / "s"
+    run_sweep(config, axis, 2, out)
+    tasks = sorted((out / "tasks").glob("task-*.npz"))
+    assert [t.name for t in tasks] == [f"task-{i}-r0000{k}.npz" for i in (0, 1) for k in (0, 1)]
+    shutil.rmtree(out / "sweep.zarr")  # a kill before the store was written: the manifest says running
+    manifest = json.loads((out / MANIFEST).read_text())
+    (out / MANIFEST).write_text(json.dumps(manifest | {"status": "running"}))
+    with pytest.raises(FolderError, match="did not finish"):
+        open_sweep(out)
+    tasks[1].write_bytes(tasks[1].read_bytes()[:100])  # torn
+    tasks[2].unlink()  # not written
+    ran = []
+    original = sweep_module._task
+    monkeypatch.setattr(
+        sweep_module, "_task", lambda plan, p, k, report: ran.append((p, k)) or original(plan, p, k, report)
+    )
+    with pytest.warns(ResumeWarning, match="task-0-r00001.npz: not a complete task file"):
+        run_sweep(config, axis, 2, out, resume=True, workers=1)
+    assert ran == [((0,), 1), ((1,), 0)]
+    xr.testing.assert_identical(values(out), values(full.parent))
+    run_sweep(config, axis, 2, out, resume=True, workers=1)  # complete: nothing runs, nothing changes
+    assert len(ran) == 2
+    run_sweep(config, axis, 2, out, overwrite=True, workers=1)
+    assert len(ran) == 6 and sorted((out / "tasks").glob("*")) == tasks

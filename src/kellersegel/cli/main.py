@@ -68,21 +68,23 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise UserError(f"--replicas must be ≥ 1, got {args.replicas}")
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers must be ≥ 1, got {args.workers}")
+    out = _output_folder(args)
     axes = [parse_axis(text) for text in args.over]
 
     with Progress("tasks", 0, enabled=not args.quiet) as bar:
-        out = run_sweep(
+        store = run_sweep(
             args.config,
             axes,
             args.replicas,
-            args.output,
+            out,
             overrides=args.set,
             scheduler=args.scheduler,
             workers=args.workers,
             resume=args.resume,
+            overwrite=args.overwrite,
             progress=lambda done, total: bar.update(done, total),
         )
-    print(f"wrote {out}")
+    print(f"wrote {store}")
     return 0
 
 
@@ -301,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     sweep = sub.add_parser(
-        "sweep", help="propagation-of-chaos measurements over a grid of values; writes one Zarr store"
+        "sweep", help="propagation-of-chaos measurements over a grid of values, into one Zarr store"
     )
     sweep.add_argument("config", help="TOML configuration ([chaos] for the measurements)")
     sweep.add_argument(
@@ -312,7 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a swept key and its values (TOML syntax); repeatable: the grid is their product",
     )
     sweep.add_argument("--replicas", type=int, required=True, help="replicas per grid point")
-    sweep.add_argument("-o", "--output", required=True, help="the Zarr store (a folder), e.g. OUT.zarr")
+    sweep.add_argument(
+        "-o", "--output", required=True, help="output folder: its tasks, then OUT/sweep.zarr (the store)"
+    )
     sweep.add_argument(
         "--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a value"
     )
@@ -322,13 +326,16 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--workers", type=int, default=None, help="local worker processes (default: one per core)"
     )
-    sweep.add_argument("--resume", action="store_true", help="run only the tasks the store does not hold yet")
+    sweep.add_argument("--resume", action="store_true", help="run only the tasks not done yet")
+    sweep.add_argument("--overwrite", action="store_true", help="replace an earlier sweep in the folder")
     sweep.add_argument("-q", "--quiet", action="store_true", help="no progress")
     sweep.set_defaults(func=_cmd_sweep)
 
     report = sub.add_parser("report", help="rates, log–log plots and P(τ < T) of a sweep store")
-    report.add_argument("store", help="the Zarr store of `kellersegel sweep`")
-    report.add_argument("-o", "--output", help="output folder (default: STORE without .zarr, plus -report)")
+    report.add_argument("store", help="the output folder of `kellersegel sweep` (or its sweep.zarr)")
+    report.add_argument(
+        "-o", "--output", help="output folder (default: the sweep folder's name plus -report)"
+    )
     report.set_defaults(func=_cmd_report)
 
     pde = sub.add_parser("pde", help="solve the mean-field PDE of a configuration; writes OUTDIR/pde.nc")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import shutil
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
@@ -69,11 +70,12 @@ class OutputFolder:
     path : Path
         The folder.
     kind : str
-        What it holds: ``run``, ``pde`` or ``report``.
+        What it holds: ``run``, ``pde``, ``sweep``, ``study`` or ``report``.
     names : sequence of str
         Patterns (``fnmatch``, relative to the folder) of the files the run may write, e.g.
         ``replicas/replica-*.npz``: a file that matches one and that the package did not write
-        stops the claim, even with ``overwrite``.
+        stops the claim, even with ``overwrite``. A name may be a folder written whole (a Zarr
+        store, renamed into place complete): what it holds counts as recorded with it.
     """
 
     path: Path
@@ -234,8 +236,12 @@ class OutputFolder:
         if not self.path.is_dir():
             return []
         recorded = {MANIFEST, *old["files"]} if old is not None else set()
-        names = (str(p.relative_to(self.path)) for p in sorted(self.path.rglob("*")) if not p.is_dir())
-        return [name for name in names if name not in recorded and not is_partial(Path(name))]
+        names = (p.relative_to(self.path) for p in sorted(self.path.rglob("*")) if not p.is_dir())
+        return [
+            str(name)
+            for name in names
+            if recorded.isdisjoint(map(str, (name, *name.parents))) and not is_partial(name)
+        ]
 
     def _delete(self, files: Iterable[str]) -> None:
         """Delete ``files`` (names relative to the folder), then the sub-folders they leave empty."""
@@ -244,6 +250,8 @@ class OutputFolder:
             target = self.path / name
             if target.is_file() or target.is_symlink():
                 target.unlink()
+            elif target.is_dir():  # a recorded folder, written whole
+                shutil.rmtree(target)
         for folder in sorted({Path(name).parent for name in files}, reverse=True):
             target = self.path / folder
             if folder != Path(".") and target.is_dir() and not any(target.iterdir()):

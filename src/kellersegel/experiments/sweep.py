@@ -3,22 +3,25 @@
 Every point of the grid (the product of the ``--over`` axes) and every replica k < R is one task,
 :func:`~kellersegel.experiments.chaos.measure_replica` of the configuration with that point's
 values; a task depends only on (point, k), so the numbers do not depend on the executor (local
-worker processes, or a Dask distributed cluster) or on the number of workers. The store is
-created first (NaN everywhere, ``done`` = 0) and each task's results are written into it as
-soon as the task finishes; ``resume`` runs only the tasks not done.
+worker processes, or a Dask distributed cluster) or on the number of workers.
+
+The output is a folder of kind ``sweep`` (:class:`~kellersegel.experiments.outputs.OutputFolder`):
+each finished task is kept as ``tasks/task-KEY.npz`` (:class:`~kellersegel.experiments.tasks.TaskFolder`,
+the one resume mechanism of runs, sweeps and benchmark studies), and once every task is done the
+results are assembled into ``sweep.zarr``, written whole under a temporary name and renamed into
+place; ``resume`` runs only the tasks whose files are missing.
 
 Store layout: one dimension per swept key (named by the key, e.g. ``particles.n``), ``replica``
 and ``time`` (the save times); variables ``max_error``, ``power_error``, ``min_distance``
 (…, replica, time) and ``stopping_time``, ``collision_time``, ``l1``, ``relative_entropy``,
-``w1``, ``w2``, ``second_moment_error``, ``transport`` (1 exact, 2 sliced), ``seconds`` (wall
-time of the task: the one variable that differs between runs) and ``done`` (…, replica).
+``w1``, ``w2``, ``second_moment_error``, ``transport`` (1 exact, 2 sliced) and ``seconds`` (wall
+time of the task: the one variable that differs between runs).
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,21 +29,25 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-import zarr
 
-from kellersegel._files import atomic_path, is_partial
+from kellersegel._files import atomic_path
 from kellersegel.config.load import ConfigError, config_to_toml, load_config, parse_value
 from kellersegel.config.schema import RunConfig
 from kellersegel.experiments.chaos import ChaosMeasurement, measure_replica
 from kellersegel.experiments.executor import check_scheduler, run_tasks
+from kellersegel.experiments.outputs import MANIFEST, OutputFolder
 from kellersegel.experiments.plan import RunPlan, plan_run
+from kellersegel.experiments.tasks import TaskFolder
 
-__all__ = ["SweepAxis", "open_sweep", "parse_axis", "run_sweep"]
+__all__ = ["SWEEP_FILES", "SweepAxis", "open_sweep", "parse_axis", "run_sweep"]
 
 SWEEP_TITLE = "kellersegel propagation-of-chaos sweep"
 SERIES = ChaosMeasurement.names("series")
 SCALARS = ChaosMeasurement.names("scalar")
 TRANSPORT_CODES = {"exact": 1, "sliced": 2}
+STORE = "sweep.zarr"
+#: what a sweep folder holds (patterns)
+SWEEP_FILES = ("tasks/task-*.npz", STORE)
 #: keys that change the save times, which all points share
 _FIXED_KEYS = ("time.t_end", "time.save_every", "run.replicas", "run.seed")
 
@@ -107,7 +114,7 @@ def _template(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis], 
     dims = (*(a.key for a in axes), "replica")
     data = {name: ((*dims, "time"), np.full((*shape, len(times)), np.nan)) for name in SERIES}
     data |= {name: (dims, np.full(shape, np.nan)) for name in (*SCALARS, "seconds")}
-    data |= {"transport": (dims, np.zeros(shape, np.int8)), "done": (dims, np.zeros(shape, np.int8))}
+    data |= {"transport": (dims, np.zeros(shape, np.int8))}
     coords = {a.key: list(a.values) for a in axes} | {"replica": np.arange(replicas), "time": times}
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(
@@ -118,10 +125,21 @@ def _template(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis], 
     )
     for name in (*SERIES, *SCALARS):
         ds[name].attrs["long_name"] = ChaosMeasurement.metadata(name)["long_name"]
-    ds["transport"].attrs.update(flag_values=[0, 1, 2], flag_meanings="not_run exact sliced")
-    ds["done"].attrs["description"] = "1 once the task's results are written"
+    ds["transport"].attrs.update(flag_values=[1, 2], flag_meanings="exact sliced")
     ds["seconds"].attrs["description"] = "wall time of the task (differs between runs)"
     return ds
+
+
+def _description(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis]) -> str:
+    """What the tasks' results depend on: the axes and every point's resolved configuration (the
+    fingerprint ``--resume`` compares)."""
+    lines = [f"# --over {axis.key}={','.join(map(_toml_value, axis.values))}" for axis in axes]
+    return "\n".join([*lines, *(config_to_toml(plan.config) for plan in plans.values())])
+
+
+def _task_key(point: tuple[int, ...], k: int) -> str:
+    """``i-j-…-rKKKKK``: the indices of the point on the axes and the replica."""
+    return "-".join([*map(str, point), f"r{k:05d}"])
 
 
 @functools.lru_cache(maxsize=8)
@@ -153,9 +171,10 @@ def run_sweep(
     scheduler: str | None = None,
     workers: int | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Run every (point, replica) task not done yet and write its results into the store ``out``.
+    """Run every (point, replica) task not done yet in the sweep folder ``out``, then write its store.
 
     Parameters
     ----------
@@ -164,49 +183,65 @@ def run_sweep(
     workers : int, optional
         Local worker processes (default: one per core).
     resume : bool
-        Continue the store ``out`` (which must come from the same configuration, axes and
-        replicas); without it an existing ``out`` is an error.
+        Continue the sweep folder ``out`` (which must come from the same configuration, axes and
+        replicas): only the tasks whose files are missing run.
+    overwrite : bool
+        Replace the files of an earlier sweep in ``out`` (only those).
     progress : callable, optional
         Called with (tasks done, tasks in all) as tasks finish.
+
+    Returns
+    -------
+    Path
+        The Zarr store, ``out/sweep.zarr`` (:func:`open_sweep` opens it from ``out``).
     """
-    out = Path(out)
     _check_axes(axes)
     plans = _plans(config_path, overrides, axes, replicas)
     template = _template(plans, axes, replicas)
-    if out.exists() != resume:
-        raise ConfigError(
-            f"{out} exists: pass --resume to continue it, or choose another path"
-            if out.exists()
-            else f"{out}: no sweep store to resume (run the sweep without --resume first)"
-        )
     if scheduler is not None:
-        check_scheduler(scheduler)  # before the store is made
-    if not out.exists():
-        _create_store(template, out)
-    existing = _open_own_store(out)
-    _check_same(existing, template, out)
-    done = existing["done"].values.astype(bool)
-    group = zarr.open_group(str(out), mode="r+")
-    todo = [(p, k) for p in plans for k in range(replicas) if not done[(*p, k)]]
-    total, finished = done.size, int(done.sum())
+        check_scheduler(scheduler)  # before the folder is made
+    text = _description(plans, axes)
+    folder = OutputFolder.claim(
+        out, "sweep", text, SWEEP_FILES, resume=resume, overwrite=overwrite, inputs=[config_path]
+    )
+    tasks = TaskFolder(folder, "tasks", "task")
+    keys = {_task_key(p, k): (p, k) for p in plans for k in range(replicas)}
+    results = {keys[key]: arrays for key, arrays in tasks.finished().items() if key in keys}
     if progress is not None:
-        progress(finished, total)
+        progress(len(results), len(keys))
 
-    def write(point: tuple[int, ...], k: int, result: ChaosMeasurement, seconds: float) -> None:
-        nonlocal finished
-        index = (*point, k)
-        for name in (*SERIES, *SCALARS):
-            group[name][index] = getattr(result, name)
-        group["seconds"][index] = seconds
-        group["transport"][index] = TRANSPORT_CODES[result.transport_method]
-        group["done"][index] = 1  # last: a task counts only once all of it is written
-        finished += 1
+    def keep(point: tuple[int, ...], k: int, result: ChaosMeasurement, seconds: float) -> None:
+        arrays = {name: getattr(result, name) for name in (*SERIES, *SCALARS)}
+        arrays |= {"seconds": seconds, "transport": TRANSPORT_CODES[result.transport_method]}
+        tasks.save(_task_key(point, k), arrays)
+        results[point, k] = arrays
         if progress is not None:
-            progress(finished, total)
+            progress(len(results), len(keys))
 
-    jobs = [(plans[p], p, k) for p, k in todo]
-    run_tasks(_task, jobs, write, workers=workers, scheduler=scheduler)
-    return out
+    jobs = [(plans[p], p, k) for p, k in keys.values() if (p, k) not in results]
+    try:
+        run_tasks(_task, jobs, keep, workers=workers, scheduler=scheduler)
+    except KeyboardInterrupt:
+        folder.interrupted()
+        raise
+    store = folder.file(STORE)
+    if not store.is_dir():  # written whole, so one that exists holds every task
+        _write_store(template, results, store)
+    folder.complete()
+    return store
+
+
+def _write_store(template: xr.Dataset, results: dict, store: Path) -> None:
+    """The tasks' results in the template's arrays, written to ``store`` complete or not at all."""
+    ds = template.copy(deep=True)
+    for (point, k), arrays in results.items():
+        for name, value in arrays.items():
+            ds[name].values[(*point, k)] = value
+    try:
+        with atomic_path(store) as tmp:
+            ds.to_zarr(tmp, mode="w-", consolidated=False)
+    except OSError as err:  # no permission, a read-only file system, a full disk
+        raise ConfigError(f"{store}: cannot be written ({err.strerror})") from None
 
 
 def _check_axes(axes: Sequence[SweepAxis]) -> None:
@@ -218,51 +253,24 @@ def _check_axes(axes: Sequence[SweepAxis]) -> None:
         raise ConfigError(f"--over {twice[0]}: given twice; give each key once, with all its values")
 
 
-def _create_store(template: xr.Dataset, out: Path) -> None:
-    """The store, complete or not at all: written under a temporary name, then renamed."""
-    if not out.parent.is_dir():
-        raise ConfigError(f"{out}: its folder {out.parent} does not exist")
-    for leftover in out.parent.glob(f".{out.name}.partial-*"):  # what a killed creation left
-        if is_partial(leftover):
-            shutil.rmtree(leftover, ignore_errors=True)
+def _open_store(store: Path) -> xr.Dataset:
+    """A store made by :func:`run_sweep`, or :class:`ConfigError` saying what ``store`` is instead."""
+    if not store.is_dir():
+        raise ConfigError(f"{store}: not a folder, so not a sweep store")
     try:
-        with atomic_path(out) as tmp:
-            template.to_zarr(tmp, mode="w-", encoding=_encoding(template), consolidated=False)
-    except OSError as err:  # no permission, a read-only file system, a full disk
-        raise ConfigError(f"{out}: cannot be written ({err.strerror})") from None
-
-
-def _open_own_store(out: Path) -> xr.Dataset:
-    """A store made by :func:`run_sweep`, or :class:`ConfigError` saying what ``out`` is instead."""
-    if not out.is_dir():
-        raise ConfigError(f"{out}: not a folder, so not a sweep store")
-    try:
-        ds = xr.open_zarr(out, consolidated=False)
+        ds = xr.open_zarr(store, consolidated=False)
     except (OSError, ValueError, KeyError) as err:
-        raise ConfigError(f"{out}: not a sweep store ({type(err).__name__})") from None
-    if ds.attrs.get("title") != SWEEP_TITLE or "done" not in ds:
-        raise ConfigError(f"{out}: not a kellersegel sweep store")
+        raise ConfigError(f"{store}: not a sweep store ({type(err).__name__})") from None
+    if ds.attrs.get("title") != SWEEP_TITLE:
+        raise ConfigError(f"{store}: not a kellersegel sweep store")
     return ds
 
 
-def _encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
-    """One chunk per task (…, replica) so that each write touches its own chunk files."""
-    encoding = {}
-    for name, var in ds.data_vars.items():
-        encoding[name] = {"chunks": tuple(ds.sizes[d] if d == "time" else 1 for d in var.dims)}
-    return encoding
-
-
-def _check_same(existing: xr.Dataset, template: xr.Dataset, out: Path) -> None:
-    if existing.attrs.get("config") != template.attrs["config"] or dict(existing.sizes) != dict(
-        template.sizes
-    ):
-        raise ConfigError(f"{out} holds another sweep (configuration, axes or replicas differ)")
-    for name in template.coords:
-        if not np.array_equal(existing[name].values, template[name].values):
-            raise ConfigError(f"{out} holds another sweep (values of {name} differ)")
-
-
 def open_sweep(path: str | Path) -> xr.Dataset:
-    """The sweep store as a Dataset (lazy); :class:`ConfigError` if ``path`` is not one."""
-    return _open_own_store(Path(path))
+    """The store of a finished sweep as a Dataset (lazy): ``path`` is the sweep's folder or its
+    ``sweep.zarr``; :class:`ConfigError` (or FolderError) if it is neither, or not finished."""
+    path = Path(path)
+    if (path / MANIFEST).is_file():
+        OutputFolder.finished(path, "sweep")
+        path = path / STORE
+    return _open_store(path)

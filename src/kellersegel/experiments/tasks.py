@@ -6,8 +6,8 @@ folder's manifest (:mod:`kellersegel.experiments.outputs`), then the file is wri
 so a kill leaves a recorded name without its file, never a part of a file. Resuming reads every
 recorded file back, discards a damaged one with a warning (its task runs again), and the caller
 runs only the missing keys through the one executor
-(:func:`~kellersegel.experiments.executor.run_tasks`). A sweep keeps its tasks the same way in
-its Zarr store: each task's chunks written, then its ``done`` flag.
+(:func:`~kellersegel.experiments.executor.run_tasks`). Runs (``replicas/``), sweeps (``tasks/``)
+and the benchmark studies (``rows/``) all resume this way.
 """
 
 from __future__ import annotations

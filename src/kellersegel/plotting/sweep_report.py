@@ -135,19 +135,15 @@ def plot_stopping_times(ds: xr.Dataset, ax: Axes | None = None) -> list[str]:
 def report_sweep(path: str | Path, outdir: str | Path | None = None) -> list[Path]:
     """Write ``rates.png``, ``stopping_times.png`` and ``summary.txt`` into ``outdir``.
 
-    Default folder: the store's path without ``.zarr``, plus ``-report`` (OUT.zarr → OUT-report).
+    ``path``: a finished sweep's folder OUT (or its ``sweep.zarr``). Default folder: OUT-report.
     """
     path = Path(path)
+    base = path.parent if path.name == "sweep.zarr" else path
     outdir = (
-        Path(outdir) if outdir is not None else path.with_name(path.name.removesuffix(".zarr") + "-report")
+        Path(outdir) if outdir is not None else base.with_name(base.name.removesuffix(".zarr") + "-report")
     )
     with open_sweep(path) as ds:
         ds = ds.load()
-    done = ds["done"].values.astype(bool)
-    if not done.all():
-        raise ValueError(
-            f"{path}: {int((~done).sum())} of {done.size} tasks not done (resume the sweep first)"
-        )
     # a report is derived from its store: a new one replaces the files of the last (only those)
     folder = OutputFolder.claim(outdir, "report", ds.attrs["config"], REPORT_FILES, overwrite=True)
     fits = sweep_rates(ds)
