@@ -45,9 +45,9 @@ def test_at_the_floor_the_drift_is_tamed_and_a_collapse_is_counted():
     d = 0.1 * math.sqrt(floor / 0.02)  # a tenth of the floor distance
     x = np.array([[0.0, 0.0], [d, 0.0]])
     stepper = EulerMaruyama(
-        ClassicalModel(chi=1.0), GivenSignal(lambda x, t: np.array([[50.0, 0.0], [-50.0, 0.0]]))
+        ClassicalModel(chi=1.0), GivenSignal(lambda t, x: np.array([[50.0, 0.0], [-50.0, 0.0]]))
     )
-    state = State(0.01, [x], [stepper.coefficients(x, 0.01)])
+    state = State(0.01, [x], [stepper.coefficients(0.01, x)])
     level, event = control.plan(state)
     assert level == 10 and event is None
     speed = np.linalg.norm(state.coefficients[0].drift, axis=1)
@@ -56,8 +56,8 @@ def test_at_the_floor_the_drift_is_tamed_and_a_collapse_is_counted():
     assert summary["collapses"] == 1 and summary["floor_time"] == 0.01 and summary["exploding_cluster"] == 0
     # the pair moves apart (wanted step above 2^8 floor steps): the collapse ends, lasting 0.02
     apart = np.array([[0.0, 0.0], [1.0, 0.0]])
-    calm = EulerMaruyama(ClassicalModel(chi=1.0), GivenSignal(lambda x, t: np.zeros_like(x)))
-    later = State(0.03, [apart], [calm.coefficients(apart, 0.03)])
+    calm = EulerMaruyama(ClassicalModel(chi=1.0), GivenSignal(lambda t, x: np.zeros_like(x)))
+    later = State(0.03, [apart], [calm.coefficients(0.03, apart)])
     level, event = control.plan(later)
     assert level == 0 and event is None
     assert control.summary()["collapse_durations"] == [pytest.approx(0.02)]

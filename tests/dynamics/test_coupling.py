@@ -22,8 +22,8 @@ MODEL = ClassicalModel(chi=1.0)
 
 def harmonic_pair() -> tuple[EulerMaruyama, EulerMaruyama]:
     """Particles attracted to their empirical mean, ∇c = −(x − x̄_N); the limit: ∇c̄ = −x (law mean 0)."""
-    particles = EulerMaruyama(MODEL, GivenSignal(lambda x, t: -(x - x.mean(axis=0))))
-    copies = EulerMaruyama(MODEL, GivenSignal(lambda x, t: -x))
+    particles = EulerMaruyama(MODEL, GivenSignal(lambda t, x: -(x - x.mean(axis=0))))
+    copies = EulerMaruyama(MODEL, GivenSignal(lambda t, x: -x))
     return particles, copies
 
 

@@ -22,7 +22,7 @@ from kellersegel.models import ClassicalModel
 def ornstein_uhlenbeck(k=1.0):
     """dX = −k X dt + √2 dW: the classical model (D = 1) in the signal c = −k|x|²/(2χ)."""
     model = ClassicalModel(chi=1.0)
-    return EulerMaruyama(model, GivenSignal(lambda x, t: -k * x))
+    return EulerMaruyama(model, GivenSignal(lambda t, x: -k * x))
 
 
 class MeanAbscissa(Observer):
@@ -104,7 +104,7 @@ def test_stacked_systems_are_driven_by_the_same_increments():
 
 def test_a_nonfinite_copy_stops_a_stacked_run():
     grid = TimeGrid(0.05, 0.01, 0.01)
-    broken = EulerMaruyama(ClassicalModel(chi=1.0), GivenSignal(lambda x, t: x / (t - 0.03 + 0 * x)))
+    broken = EulerMaruyama(ClassicalModel(chi=1.0), GivenSignal(lambda t, x: x / (t - 0.03 + 0 * x)))
     with np.errstate(divide="ignore", invalid="ignore"):
         sol = integrate(
             [ornstein_uhlenbeck(), broken],

@@ -82,7 +82,7 @@ def test_frozen_particles_feel_the_integrated_kernel(rng):
     field = ExactHistorySignal(kernel)
     for k in range(20):
         field.advance(x, x, 0.05 * k, 0.05)
-    got = field.at_particles(x, 1.0, potential=False).gradient
+    got = field.at_particles(1.0, x, potential=False).gradient
     d = x[:, None, :] - x[None, :, :]
     r2 = np.einsum("ijk,ijk->ij", d, d)
     np.fill_diagonal(r2, 1.0)
@@ -143,13 +143,13 @@ def test_bad_use_fails_clearly(rng):
         SpectralMemorySignal(SlabKernel(1.0))
     field = SpectralMemorySignal(SlabKernel(1.0, 0.0, EPS), horizon=0.1, margin=0.5)
     x = rng.standard_normal((20, 2))
-    field.at_particles(x, 0.0, potential=False)
+    field.at_particles(0.0, x, potential=False)
     with pytest.raises(EngineError, match="left the lattice's safe region"):
-        field.at_particles(x + 5.0, 0.0, potential=False)
+        field.at_particles(0.0, x + 5.0, potential=False)
     with pytest.raises(ValueError, match="give ∇c only"):
-        ExactHistorySignal(SlabKernel(1.0)).at_particles(x, 0.0, potential=True)
+        ExactHistorySignal(SlabKernel(1.0)).at_particles(0.0, x, potential=True)
     with pytest.raises(EngineError, match="lattice modes"):
-        SpectralMemorySignal(SlabKernel(1e-4, 0.0, 0.01), horizon=10.0).at_particles(x, 0.0, potential=False)
+        SpectralMemorySignal(SlabKernel(1e-4, 0.0, 0.01), horizon=10.0).at_particles(0.0, x, potential=False)
 
 
 def test_disk_initial_signal_is_the_heat_flow_of_the_disk():
@@ -186,16 +186,16 @@ def test_gaussian_initial_signal_is_the_same_in_both_fields(rng):
     c0 = GaussianMixtureC0(1.5, [[0.5, 0.0], [-1.0, 1.0]], [0.3, 0.6], [1.0, 2.0])
     kernel = SlabKernel(0.7, 0.4, EPS)
     x = rng.standard_normal((100, 2))
-    exact = ExactHistorySignal(kernel, initial_signal=c0).at_particles(x, 0.0, potential=False).gradient
+    exact = ExactHistorySignal(kernel, initial_signal=c0).at_particles(0.0, x, potential=False).gradient
     spectral = SpectralMemorySignal(kernel, initial_signal=c0, tolerance=1e-9)
-    np.testing.assert_allclose(spectral.at_particles(x, 0.0, potential=False).gradient, exact, atol=1e-8)
+    np.testing.assert_allclose(spectral.at_particles(0.0, x, potential=False).gradient, exact, atol=1e-8)
     # later: the closed form N(c_k, (v_k + 2t/θ) I) e^{−λt/θ} against the lattice's semigroup
     fields = [ExactHistorySignal(kernel, initial_signal=c0), SpectralMemorySignal(kernel, initial_signal=c0)]
     for field in fields:
-        field.at_particles(x, 0.0, potential=False)
+        field.at_particles(0.0, x, potential=False)
         for k in range(6):
             field.advance(x, x, 0.05 * k, 0.05)
-    later = [field.at_particles(x, 0.3, potential=False).gradient for field in fields]
+    later = [field.at_particles(0.3, x, potential=False).gradient for field in fields]
     np.testing.assert_allclose(later[1], later[0], atol=1e-7 * np.abs(later[0]).max())
 
 
@@ -208,7 +208,7 @@ def test_memory_is_empty_before_the_first_step_and_the_history_must_be_asked_at_
     exact.advance(x, x, 0.05, 0.05)
     assert exact.memory_bytes == 2 * x.nbytes
     with pytest.raises(ValueError, match=r"history recorded up to t = 0.1, asked at t = 0.2"):
-        exact.at_particles(x, 0.2, potential=False)
+        exact.at_particles(0.2, x, potential=False)
 
 
 def test_a_gaussian_c0_narrower_than_epsilon_is_refused_by_the_spectral_field():

@@ -86,7 +86,7 @@ class BrokenField(SignalField):
     def __init__(self):
         self.calls = 0
 
-    def at_particles(self, x, t, *, potential):
+    def at_particles(self, t, x, *, potential):
         self.calls += 1
         grad = np.zeros_like(x) if self.calls < 3 else np.full_like(x, np.nan)
         return FieldValues(None, grad)
@@ -121,7 +121,7 @@ def test_drive_is_step_by_step_with_the_given_increments(rng):
     x, drifts = stepper.drive(x0, dws, 0.01, t0=0.5)
     y = x0
     for k in range(3):
-        c = stepper.coefficients(y, 0.5 + 0.01 * k)
+        c = stepper.coefficients(0.5 + 0.01 * k, y)
         np.testing.assert_array_equal(drifts[k], c.drift)
         y = y + 0.01 * c.drift + np.sqrt(2.0) * dws[k]
     np.testing.assert_allclose(x, y, rtol=1e-15, atol=1e-15)
@@ -131,7 +131,7 @@ def test_a_time_dependent_field_is_sampled_at_the_step_times(rng):
     """∇c = (t, 0) everywhere (χ = 1): Euler–Maruyama adds Δt·t_k at t_k = kΔt, so the final
     state is x0 + (Δt² Σ_k k, 0) + √2 Σ_k ΔW_k, ΔW_k drawn from the generator step by step."""
     stepper = EulerMaruyama(
-        ClassicalModel(chi=1.0), GivenSignal(lambda x, t: np.column_stack([np.full(len(x), t), 0 * x[:, 0]]))
+        ClassicalModel(chi=1.0), GivenSignal(lambda t, x: np.column_stack([np.full(len(x), t), 0 * x[:, 0]]))
     )
     x0 = rng.standard_normal((30, 2))
     grid = TimeGrid(0.2, 0.01, 0.1)
@@ -163,7 +163,7 @@ def test_the_explosion_rule_does_not_depend_on_where_the_cloud_is(rng):
 def test_largest_drift_is_the_largest_row_norm(rng):
     x = rng.standard_normal((40, 2))
     for chi in (4 * math.pi, 1e-3):  # drifts above and below 1
-        coefficients = make_stepper(chi).coefficients(x, 0.0)
+        coefficients = make_stepper(chi).coefficients(0.0, x)
         expected = np.max(np.linalg.norm(coefficients.drift, axis=1))
         assert coefficients.max_drift() == pytest.approx(expected, rel=1e-14)
 
@@ -234,5 +234,5 @@ def test_a_memory_field_is_advanced_at_the_step_times(rng):
 def test_the_elliptic_field_leaves_each_particle_out_of_its_own_drift():
     signal = EllipticSignal(DirectEngine(ExactKernel()))
     assert signal.include_self is False
-    lone = signal.at_particles(np.array([[0.3, -0.2], [5.0, 5.0]]), 0.0, potential=False).gradient
+    lone = signal.at_particles(0.0, np.array([[0.3, -0.2], [5.0, 5.0]]), potential=False).gradient
     np.testing.assert_allclose(np.linalg.norm(lone, axis=1), 1 / (2 * np.pi * np.hypot(4.7, 5.2)) / 2)

@@ -33,8 +33,8 @@ GENERAL = GeneralModel(PowerFunction(A, 1.0), ReceptorFunction(CHI), lam=1.0)
 def torus_signal():
     """c = 1 + cos 2πx on the unit torus (c ∈ [0, 2])."""
     return GivenSignal(
-        gradient=lambda x, t: np.stack([-2 * np.pi * np.sin(2 * np.pi * x[:, 0]), np.zeros(len(x))], axis=1),
-        potential=lambda x, t: 1.0 + np.cos(2 * np.pi * x[:, 0]),
+        gradient=lambda t, x: np.stack([-2 * np.pi * np.sin(2 * np.pi * x[:, 0]), np.zeros(len(x))], axis=1),
+        potential=lambda t, x: 1.0 + np.cos(2 * np.pi * x[:, 0]),
     )
 
 

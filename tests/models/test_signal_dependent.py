@@ -64,8 +64,8 @@ def test_ito_convention_gives_the_stationary_density_one_over_motility(rng):
     ∝ D: the histogram of 20 000 independent particles tells them apart by a χ² test."""
     model = SignalDependentModel(ExponentialFunction(1.0, 0.8), sigma=0.3, lam=1.0)
     field = GivenSignal(
-        gradient=lambda x, t: np.stack([-2 * np.pi * np.sin(2 * np.pi * x[:, 0]), np.zeros(len(x))], axis=1),
-        potential=lambda x, t: np.cos(2 * np.pi * x[:, 0]),
+        gradient=lambda t, x: np.stack([-2 * np.pi * np.sin(2 * np.pi * x[:, 0]), np.zeros(len(x))], axis=1),
+        potential=lambda t, x: np.cos(2 * np.pi * x[:, 0]),
     )
     stepper = EulerMaruyama(model, field)
     n, dt = 20_000, 5e-4
@@ -110,7 +110,7 @@ def test_signal_dependent_particles_have_no_drift_and_degenerate_motility_stays_
     ):
         model = SignalDependentModel(gamma, sigma=0.0, lam=1.0)
         stepper = EulerMaruyama(model, EllipticSignal(DirectEngine(kernel)))
-        coefficients = stepper.coefficients(x0, 0.0)
+        coefficients = stepper.coefficients(0.0, x0)
         assert np.all(coefficients.drift == 0)
         assert np.all(np.isfinite(coefficients.noise)) and np.min(coefficients.noise) >= 0
         assert np.min(coefficients.noise) < 1e-3  # degenerate somewhere

@@ -18,9 +18,9 @@ from kellersegel.models import (
 )
 from kellersegel.pde import (
     FiniteVolumeSolver,
-    FreeSpaceSignal,
+    FreeSpaceSignalSolver,
     Grid2D,
-    HeatSignal,
+    HeatSignalSolver,
     RadialGrid,
     RadialSolver,
     UnderResolvedWarning,
@@ -82,7 +82,7 @@ def test_free_space_signal_of_a_gaussian_converges_at_second_order(lam):
     errors = []
     for n in (40, 80, 160):
         grid = Grid2D(n=n, half_width=8.0)
-        field = FreeSpaceSignal(grid, lam)
+        field = FreeSpaceSignalSolver(grid, lam)
         c = field.potential(grid.cell_averages(GaussianData(1.0)))
         from kellersegel.pde.solution import GridSolution
 
@@ -124,12 +124,12 @@ def test_heat_signal_relaxes_to_the_elliptic_signal():
     for n in (48, 96):
         grid = Grid2D(n=n, half_width=6.0)
         rho = grid.cell_averages(GaussianData(1.0))
-        heat = HeatSignal(grid, theta=0.2, lam=1.0, t_end=3.0)
+        heat = HeatSignalSolver(grid, theta=0.2, lam=1.0, t_end=3.0)
         assert heat.image_bound() <= 1e-8
         c_hat, rho_hat = heat.c_hat, heat.transform(rho)
         for _ in range(60):
             c_hat = heat.advance(c_hat, rho_hat, rho_hat, 0.05)
-        elliptic = FreeSpaceSignal(grid, 1.0).potential(rho)
+        elliptic = FreeSpaceSignalSolver(grid, 1.0).potential(rho)
         gaps.append(np.max(np.abs(heat.on_grid(c_hat) - elliptic)) / np.max(elliptic))
     assert gaps[0] < 1e-2 and gaps[0] / gaps[1] > 3.5, gaps
 
@@ -199,7 +199,7 @@ def test_bad_input_fails_or_warns_clearly():
         with pytest.raises(UnderResolvedWarning, match="domain is too small"):
             FiniteVolumeSolver(model, Grid2D(n=32, half_width=5.5)).solve(GaussianData(1.0), 0.5, 0.25)
     with pytest.raises(ValueError, match="max_cells"):
-        HeatSignal(Grid2D(n=64), theta=1e-6, lam=0.0, t_end=1.0)
+        HeatSignalSolver(Grid2D(n=64), theta=1e-6, lam=0.0, t_end=1.0)
     with pytest.raises(ValueError, match="cfl"):
         FiniteVolumeSolver(model, Grid2D(n=32), cfl=1.5)
 

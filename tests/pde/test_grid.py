@@ -12,9 +12,9 @@ from kellersegel.initial.laws import GaussianData
 from kellersegel.models import ClassicalModel
 from kellersegel.pde import (
     FiniteVolumeSolver,
-    FreeSpaceSignal,
+    FreeSpaceSignalSolver,
     Grid2D,
-    HeatSignal,
+    HeatSignalSolver,
     SolveInterrupted,
     UnderResolvedWarning,
 )
@@ -131,7 +131,7 @@ def test_a_step_too_long_for_positivity_is_halved_until_the_density_stays_non_ne
     grid = Grid2D(n=32, half_width=6.0)
     solver = FiniteVolumeSolver(ClassicalModel(chi=20.0), grid)
     rho = grid.cell_averages(GaussianData(0.5))
-    field = FreeSpaceSignal(grid)
+    field = FreeSpaceSignalSolver(grid)
     faces = solver._velocities(field.potential(rho))
     new, _, dt = solver._step(rho, None, faces, field, 50.0)
     assert dt < 50.0 * 2**-5 and np.all(new >= 0)
@@ -149,7 +149,7 @@ def test_heat_signal_factors_are_the_phi_functions_of_the_exponential_integrator
     """φ₁(z) = ∫₀¹ e^{−z(1−s)} ds = (1 − e^{−z})/z and φ₂(z) = ∫₀¹ s e^{−z(1−s)} ds =
     (z − 1 + e^{−z})/z², by Gauss–Legendre quadrature (exact to round-off for z ≤ 40), over steps
     that put z = a Δt anywhere from 0 to 40, where the closed forms cancel (small z) or not."""
-    signal = HeatSignal(Grid2D(n=32, half_width=6.0), theta=0.7, lam=0.3, t_end=0.5)
+    signal = HeatSignalSolver(Grid2D(n=32, half_width=6.0), theta=0.7, lam=0.3, t_end=0.5)
     nodes, weights = np.polynomial.legendre.leggauss(40)
     s, w = 0.5 * (nodes + 1), 0.5 * weights
     for dt in (1e-14, 1e-9, 3e-7, 1e-5, 1e-3, 2e-2):
@@ -167,7 +167,7 @@ def test_the_image_bound_is_the_heat_factor_at_the_gap_between_the_grid_and_its_
     """The density grid embedded in the periodic signal grid leaves a gap of empty cells to its
     periodic image; the bound is e^{−θd²/(4 t_end)} at that gap d, and it is below the tolerance."""
     grid = Grid2D(n=32, half_width=3.0)
-    signal = HeatSignal(grid, theta=0.5, lam=0.0, t_end=2.0, tolerance=1e-6)
+    signal = HeatSignalSolver(grid, theta=0.5, lam=0.0, t_end=2.0, tolerance=1e-6)
     row = signal._embed(np.ones((32, 32)))[signal.offset + 5]
     gap = np.count_nonzero(row == 0.0) * grid.h
     assert signal.image_bound() == pytest.approx(math.exp(-0.5 * gap**2 / (4 * 2.0)), rel=1e-12)
@@ -230,20 +230,20 @@ def test_a_blown_up_solve_ends_on_the_blow_up_frame():
 
 
 def test_a_frozen_signal_must_be_finite_and_of_the_grids_shape():
-    from kellersegel.pde.signal import FrozenSignal
+    from kellersegel.pde.signal import FrozenSignalSolver
 
     grid = Grid2D(n=16)
     with pytest.raises(ValueError, match="frozen signal"):
-        FrozenSignal(grid, np.zeros((16, 15)))
+        FrozenSignalSolver(grid, np.zeros((16, 15)))
     bad = np.zeros((16, 16))
     bad[2, 3] = np.nan
     with pytest.raises(ValueError, match="frozen signal"):
-        FrozenSignal(grid, bad)
+        FrozenSignalSolver(grid, bad)
 
 
 def test_without_an_initial_signal_the_heat_signal_starts_from_zero_and_pads_at_least_8_cells():
     grid = Grid2D(n=32, half_width=3.0)
-    signal = HeatSignal(grid, theta=1.0, lam=0.0, t_end=1e-6)  # the images need less than a cell
+    signal = HeatSignalSolver(grid, theta=1.0, lam=0.0, t_end=1e-6)  # the images need less than a cell
     signal.c_hat[:] = 3.0
     signal.set_initial(None)
     assert not np.any(signal.c_hat)

@@ -50,9 +50,9 @@ class EulerMaruyama:
         self.model = model
         self.signal = signal
 
-    def coefficients(self, x: NDArray[np.float64], t: float) -> Coefficients:
+    def coefficients(self, t: float, x: NDArray[np.float64]) -> Coefficients:
         """b and σ at the state x, time t."""
-        values = self.signal.at_particles(x, t, potential=self.model.needs_potential)
+        values = self.signal.at_particles(t, x, potential=self.model.needs_potential)
         drift = self.model.drift(values.potential, values.gradient)
         return Coefficients(drift, self.model.noise_amplitude(values.potential))
 
@@ -65,7 +65,7 @@ class EulerMaruyama:
         coefficients: Coefficients | None = None,
     ) -> NDArray[np.float64]:
         """The state at t + dt given the increments dw ~ N(0, dt I), shape (n, 2)."""
-        c = self.coefficients(x, t) if coefficients is None else coefficients
+        c = self.coefficients(t, x) if coefficients is None else coefficients
         noise = c.noise[:, None] if isinstance(c.noise, np.ndarray) and c.noise.ndim else c.noise
         x_new = x + c.drift * dt + noise * dw
         self.signal.advance(x, x_new, t, dt)
@@ -82,7 +82,7 @@ class EulerMaruyama:
         x, drifts = np.array(x0, dtype=np.float64), []
         for k, dw in enumerate(increments):
             t = t0 + k * dt
-            c = self.coefficients(x, t)
+            c = self.coefficients(t, x)
             drifts.append(c.drift)
             x = self.step(x, t, dt, dw, c)
         return x, np.array(drifts)

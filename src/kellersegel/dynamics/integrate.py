@@ -322,7 +322,7 @@ class _Loop:
         if not all(np.all(np.isfinite(xs)) for xs in state.x):
             return _Outcome("nonfinite", state.t)
         state.coefficients = [
-            s.coefficients(xs, state.t) for s, xs in zip(self.steppers, state.x, strict=True)
+            s.coefficients(state.t, xs) for s, xs in zip(self.steppers, state.x, strict=True)
         ]
         for o in self.observers:
             o.step(state)

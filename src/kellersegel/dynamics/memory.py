@@ -102,7 +102,7 @@ class ExactHistorySignal(SignalField):
         self.initial_signal = initial_signal
         self.slabs = _Slabs()
 
-    def at_particles(self, x, t, *, potential):
+    def at_particles(self, t, x, *, potential):
         _no_potential(potential)
         x = np.ascontiguousarray(x, dtype=np.float64)
         out = np.zeros_like(x)
@@ -258,7 +258,7 @@ class SpectralMemorySignal(SignalField):
         return self._factors[dt]
 
     # --- SignalField ------------------------------------------------------------------------
-    def at_particles(self, x, t, *, potential):
+    def at_particles(self, t, x, *, potential):
         _no_potential(potential)
         x = np.asarray(x, dtype=np.float64)
         if self.c_hat is None:

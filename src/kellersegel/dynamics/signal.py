@@ -25,7 +25,7 @@ class SignalField(ABC):
     include_self: bool = False
 
     @abstractmethod
-    def at_particles(self, x: NDArray[np.float64], t: float, *, potential: bool) -> FieldValues:
+    def at_particles(self, t: float, x: NDArray[np.float64], *, potential: bool) -> FieldValues:
         """c (when ``potential``) and ∇c at the positions x, shape (n, 2), at time t."""
 
     def advance(  # noqa: B027 -- a hook: fields without memory keep the default
@@ -55,7 +55,7 @@ class EllipticSignal(SignalField):
         self.engine = engine
         self.mass = float(mass)
 
-    def at_particles(self, x, t, *, potential):
+    def at_particles(self, t, x, *, potential):
         return self.engine.evaluate(x, self.mass / x.shape[0], potential=potential, gradient=True)
 
     def check(self, x):
@@ -66,25 +66,26 @@ class EllipticSignal(SignalField):
 
 
 class GivenSignal(SignalField):
-    """A signal given as functions of (x, t): a frozen field, or a PDE solution's c and ∇c.
+    """A signal given as functions of (t, x): a frozen field, or a PDE solution's c and ∇c
+    (``GivenSignal(solution.signal_gradient, solution.signal)``).
 
     Parameters
     ----------
     gradient : callable
-        (x, t) ↦ ∇c, shape (n, 2).
+        (t, x) ↦ ∇c, shape (n, 2).
     potential : callable or None
-        (x, t) ↦ c, shape (n,) (needed by models whose D or S depends on c).
+        (t, x) ↦ c, shape (n,) (needed by models whose D or S depends on c).
     """
 
     def __init__(self, gradient, potential=None) -> None:
         self.gradient = gradient
         self.potential = potential
 
-    def at_particles(self, x, t, *, potential):
+    def at_particles(self, t, x, *, potential):
         if potential and self.potential is None:
             raise ValueError("this model needs c itself: give GivenSignal a potential function")
-        c = self.potential(x, t) if potential else None
-        return FieldValues(c, np.asarray(self.gradient(x, t), dtype=np.float64))
+        c = self.potential(t, x) if potential else None
+        return FieldValues(c, np.asarray(self.gradient(t, x), dtype=np.float64))
 
     def __repr__(self) -> str:
         return f"GivenSignal({getattr(self.gradient, '__name__', 'gradient')})"

@@ -87,7 +87,7 @@ class RunPlan:
         """The McKean–Vlasov dynamics: the model's drift and noise with c, ∇c of the limit."""
         return EulerMaruyama(
             self.model,
-            GivenSignal(lambda x, t: solution.signal_gradient(t, x), lambda x, t: solution.signal(t, x)),
+            GivenSignal(solution.signal_gradient, solution.signal),
         )
 
     def integration(self, k: int, mean_field: MeanFieldSolution | None = None) -> Integration:

@@ -8,16 +8,16 @@
 from kellersegel.pde.finite_volume import FiniteVolumeSolver, SolveInterrupted
 from kellersegel.pde.grid import Grid2D, UnderResolvedWarning
 from kellersegel.pde.radial import RadialGrid, RadialSolution, RadialSolver, radial_mass
-from kellersegel.pde.signal import FreeSpaceSignal, FrozenSignal, HeatSignal
+from kellersegel.pde.signal import FreeSpaceSignalSolver, FrozenSignalSolver, HeatSignalSolver
 from kellersegel.pde.solution import GridSolution, MeanFieldSolution
 
 __all__ = [
     "FiniteVolumeSolver",
-    "FreeSpaceSignal",
-    "FrozenSignal",
+    "FreeSpaceSignalSolver",
+    "FrozenSignalSolver",
     "Grid2D",
     "GridSolution",
-    "HeatSignal",
+    "HeatSignalSolver",
     "MeanFieldSolution",
     "RadialGrid",
     "RadialSolution",

@@ -11,8 +11,8 @@ Time: the two-stage SSP Runge–Kutta (Heun) method, second order; each forward-
 ρ ≥ 0 when dt (4(a_x + a_y)/h + 4 d/h²) ≤ 1, a = max |u|, d = max D, and the step is chosen
 as ``cfl`` times that bound, recomputed every step (so it shrinks as the solution concentrates).
 A step whose second stage would still go negative is redone with half the step.
-The signal: :class:`~kellersegel.pde.signal.FreeSpaceSignal` (θ = 0) or
-:class:`~kellersegel.pde.signal.HeatSignal` (θ > 0, exponential integrator, ρ linear in time).
+The signal: :class:`~kellersegel.pde.signal.FreeSpaceSignalSolver` (θ = 0) or
+:class:`~kellersegel.pde.signal.HeatSignalSolver` (θ > 0, exponential integrator, ρ linear in time).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from kellersegel._validation import finite_number
 from kellersegel.initial.base import InitialData
 from kellersegel.models.base import KellerSegelModel
 from kellersegel.pde.grid import Grid2D, UnderResolvedWarning
-from kellersegel.pde.signal import FreeSpaceSignal, FrozenSignal, HeatSignal
+from kellersegel.pde.signal import FreeSpaceSignalSolver, FrozenSignalSolver, HeatSignalSolver
 from kellersegel.pde.solution import GridSolution, save_times
 
 __all__ = ["FiniteVolumeSolver", "SolveInterrupted"]
@@ -232,10 +232,10 @@ class FiniteVolumeSolver:
         """The signal's solver and, for θ > 0, its Fourier state (else None)."""
         grid, model = self.grid, self.model
         if frozen_signal is not None:
-            return FrozenSignal(grid, frozen_signal), None
+            return FrozenSignalSolver(grid, frozen_signal), None
         if model.theta == 0:
-            return FreeSpaceSignal(grid, model.lam), None
-        field = HeatSignal(grid, model.theta, model.lam, t_end)
+            return FreeSpaceSignalSolver(grid, model.lam), None
+        field = HeatSignalSolver(grid, model.theta, model.lam, t_end)
         field.set_initial(initial_signal)
         return field, field.c_hat
 

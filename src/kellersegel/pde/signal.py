@@ -7,7 +7,8 @@ singular self term uses the average of G_λ over a cell. Second order in h for s
 θ > 0: θ ∂t c = Δc − λc + ρ advanced in Fourier space on a larger periodic grid with the exact
 semigroup (exponential time differencing with ρ linear over the step). Images of the density
 are a distance d = (n_signal − n) h away; ∫_0^t ∇K_s ds decays like e^{−θd²/(4t)}/(2πd), which
-:meth:`HeatSignal.image_bound` reports and the constructor keeps below the requested tolerance.
+:meth:`HeatSignalSolver.image_bound` reports and the constructor keeps below the requested
+tolerance.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from scipy import fft, integrate, special
 
 from kellersegel.pde.grid import Grid2D
 
-__all__ = ["FreeSpaceSignal", "HeatSignal", "cell_average_green"]
+__all__ = ["FreeSpaceSignalSolver", "FrozenSignalSolver", "HeatSignalSolver", "cell_average_green"]
 
 # ∫∫_{[−½,½]²} log|x| dx dy, in closed form
 _LOG_CELL = (math.pi / 2.0 - 3.0 - math.log(2.0)) / 2.0
@@ -38,7 +39,7 @@ def cell_average_green(h: float, lam: float) -> float:
     return 8.0 * value / (2.0 * math.pi * h * h)
 
 
-class FreeSpaceSignal:
+class FreeSpaceSignalSolver:
     """c = G_λ * ρ on a :class:`Grid2D`, free space (θ = 0)."""
 
     def __init__(self, grid: Grid2D, lam: float = 0.0) -> None:
@@ -61,7 +62,7 @@ class FreeSpaceSignal:
         return fft.irfft2(fft.rfft2(density, s=(2 * n, 2 * n)) * self._kernel_hat, s=(2 * n, 2 * n))[:n, :n]
 
 
-class FrozenSignal:
+class FrozenSignalSolver:
     """A given signal c on a :class:`Grid2D`, held fixed: the cells follow an attractant they do not make."""
 
     def __init__(self, grid: Grid2D, c: NDArray[np.float64]) -> None:
@@ -75,7 +76,7 @@ class FrozenSignal:
         return self.c
 
 
-class HeatSignal:
+class HeatSignalSolver:
     """θ ∂t c = Δc − λc + ρ on a periodic grid of ``n_signal`` cells holding the density grid at its centre.
 
     Parameters
@@ -102,7 +103,7 @@ class HeatSignal:
         max_cells: int = 4096,
     ) -> None:
         if theta <= 0:
-            raise ValueError("HeatSignal needs theta > 0; use FreeSpaceSignal for theta = 0")
+            raise ValueError("HeatSignalSolver needs theta > 0; use FreeSpaceSignalSolver for theta = 0")
         self.grid, self.theta, self.lam, self.t_end = grid, float(theta), float(lam), float(t_end)
         # e^{−θd²/(4t)} e^{−λt/θ}... the decay in λ is ignored (a safe bound)
         d_needed = math.sqrt(4.0 * t_end / theta * math.log(1.0 / tolerance))
