@@ -1,8 +1,10 @@
 """Output folders belong to one run: nothing the package did not write is deleted or written
 over, a folder of another run is refused, and a damaged piece is recomputed with one line."""
 
+import contextlib
 import json
 import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -221,3 +223,71 @@ def test_the_memory_estimate_is_the_size_of_the_positions_a_run_holds(tmp_path):
     config = load_config(path, ["time.save_every=0.003"])  # 0.004 / 0.003: a last save off the stride
     ds = run_particles(config, workers=1)
     assert dataset_bytes(config, plan_run(config).time_grid) == ds["positions"].nbytes
+
+
+@contextlib.contextmanager
+def read_only(folder):
+    """``folder`` made read-only for real: without write permission, or (as root, whom permissions
+    do not stop) a read-only bind mount of it."""
+    if os.geteuid() != 0:
+        modes = {p: p.stat().st_mode for p in [folder, *folder.rglob("*")]}
+        for p in modes:
+            p.chmod(modes[p] & ~0o222)
+        try:
+            yield
+        finally:
+            for p, mode in modes.items():
+                p.chmod(mode)
+        return
+    mount = ["mount", "--bind", str(folder), str(folder)]
+    if subprocess.run(mount, capture_output=True).returncode != 0:
+        pytest.skip("root without the right to mount: no way to make a folder read-only here")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], check=True, capture_output=True)
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_read_only_folder_is_one_line_and_stays_as_it_was(tmp_path, config, capsys):
+    ro = tmp_path / "ro"
+    assert run(config, "-o", ro / "done") == 0
+    (ro / "empty").mkdir()
+    cases = [
+        (["run", config, "-o", ro / "empty"], "empty: cannot write in the output folder"),
+        (["run", config, "-o", ro / "new"], "new: cannot create the output folder"),
+        (["run", config, "-o", ro / "done", "--overwrite"], "config.toml: cannot be deleted"),
+        (["plot", ro / "done"], "done: cannot write in the output folder"),
+        (["pde", config, "-o", ro / "new"], "new: cannot create the output folder"),
+        (
+            ["sweep", config, "--over", "particles.n=20,30", "--replicas", "1", "-o", ro / "new"],
+            "cannot create",
+        ),
+    ]
+    before = snapshot(ro)
+    with read_only(ro):
+        for line, message in cases:
+            assert main([*map(str, line), "-q"] if line[0] != "plot" else list(map(str, line))) == 2, line
+            err = capsys.readouterr().err
+            assert message in err and err.count("\n") == 1, (line, err)
+            assert "Read-only file system" in err or "Permission denied" in err, err
+    assert snapshot(ro) == before
+
+
+def test_the_disk_space_needed_is_checked_before_anything_is_written(tmp_path, config, capsys, monkeypatch):
+    import shutil
+
+    from kellersegel.experiments import particle_run
+
+    free = 10_000  # bytes: less than twice the positions of 3 replicas × 3 saves × 40 particles
+    monkeypatch.setattr(
+        particle_run.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(1e12, 1e12, free)
+    )
+    out = tmp_path / "out"
+    assert run(config, "-o", out) == 2
+    err = capsys.readouterr().err
+    assert "the run writes at least 1.15e-05 GB" in err and "1e-05 GB free" in err and not out.exists()
+    monkeypatch.setattr(
+        particle_run.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(1e12, 0, 12_000)
+    )
+    assert run(config, "-o", out) == 0  # 2 × 5760 bytes fit

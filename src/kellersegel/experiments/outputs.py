@@ -133,9 +133,9 @@ class OutputFolder:
         )
         try:
             folder._save("running")
-        except OSError as err:
+        except FolderError:
             folder.abandon()
-            raise FolderError(f"{path}: cannot write in the output folder ({err.strerror})") from None
+            raise
         return folder
 
     @classmethod
@@ -215,7 +215,10 @@ class OutputFolder:
 
     def _save(self, status: str) -> None:
         self.manifest["status"] = status
-        write_text(self.path / MANIFEST, json.dumps(self.manifest, indent=1) + "\n")
+        try:
+            write_text(self.path / MANIFEST, json.dumps(self.manifest, indent=1) + "\n")
+        except OSError as err:  # a read-only folder or file system, a full disk
+            raise FolderError(f"{self.path}: cannot write in the output folder ({err.strerror})") from None
 
     def _ours(self, name: str) -> bool:
         """Whether ``name`` (relative to the folder) is a name this kind of run writes."""
@@ -248,10 +251,13 @@ class OutputFolder:
         files = list(files)
         for name in files:
             target = self.path / name
-            if target.is_file() or target.is_symlink():
-                target.unlink()
-            elif target.is_dir():  # a recorded folder, written whole
-                shutil.rmtree(target)
+            try:
+                if target.is_file() or target.is_symlink():
+                    target.unlink()
+                elif target.is_dir():  # a recorded folder, written whole
+                    shutil.rmtree(target)
+            except OSError as err:
+                raise FolderError(f"{target}: cannot be deleted ({err.strerror})") from None
         for folder in sorted({Path(name).parent for name in files}, reverse=True):
             target = self.path / folder
             if folder != Path(".") and target.is_dir() and not any(target.iterdir()):
