@@ -1,5 +1,3 @@
-import sys
+from kellersegel.cli.main import command
 
-from kellersegel.cli.main import main
-
-sys.exit(main())
+command()

@@ -165,6 +165,18 @@ def test_a_sweep_and_its_report_killed_at_random_instants_resume_and_report(tmp_
     assert again.wait(timeout=120) == 0, again.stderr.read()
     assert (tmp_path / "report" / "summary.txt").read_text().startswith("sweep ")
     assert not [p for p in (tmp_path / "report").iterdir() if ".partial-" in p.name]
+    # Ctrl-C during a report: exit 130 within 5 s (0 if it had finished), and a rerun completes
+    stopped = start(["report", out, "-o", tmp_path / "report"], mark)
+    time.sleep(rng.uniform(0.5, 3.0))
+    stopped.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    code = stopped.wait(timeout=30)
+    assert code in (0, 130) and time.monotonic() - sent < 5, (code, stopped.stderr.read())
+    status = json.loads((tmp_path / "report" / "kellersegel.json").read_text())["status"]
+    assert status in (("complete",) if code == 0 else ("interrupted", "complete"))  # or just after
+    assert start(["report", out, "-o", tmp_path / "report"], mark).wait(timeout=120) == 0
+    assert json.loads((tmp_path / "report" / "kellersegel.json").read_text())["status"] == "complete"
+    assert_no_process_left(mark)
 
 
 def test_ctrl_c_stops_a_sweep_in_one_process_within_5_s(tmp_path):
@@ -174,7 +186,8 @@ def test_ctrl_c_stops_a_sweep_in_one_process_within_5_s(tmp_path):
     config.write_text(SWEEP + "[pde]\nsolver = 'grid'\n")
     out = tmp_path / "s"
     mark = uuid.uuid4().hex
-    proc = start(sweep_command(config, out, workers=1), mark)
+    longer = ["--set", "time.t_end=0.4"]  # ten times the steps: the sweep lasts longer than the wait
+    proc = start([*sweep_command(config, out, workers=1), *longer], mark)
     deadline = time.monotonic() + 60
     while not (out / "kellersegel.json").exists() and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -182,9 +195,10 @@ def test_ctrl_c_stops_a_sweep_in_one_process_within_5_s(tmp_path):
     proc.send_signal(signal.SIGINT)
     sent = time.monotonic()
     code = proc.wait(timeout=30)
-    assert code == 130 and time.monotonic() - sent < 5, (code, proc.stderr.read())
+    err = proc.stderr.read()
+    assert code == 130 and time.monotonic() - sent < 5, (code, err)
     assert_no_process_left(mark)
-    assert json.loads((out / "kellersegel.json").read_text())["status"] == "interrupted"
+    assert json.loads((out / "kellersegel.json").read_text())["status"] == "interrupted", err
     assert len(list((out / "tasks").glob("task-*.npz"))) < 4 and not (out / "sweep.zarr").exists()
 
 

@@ -11,8 +11,6 @@ import warnings
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 __all__ = ["main"]
 
 
@@ -153,7 +151,7 @@ def _cmd_theory(args: argparse.Namespace) -> int:
         )
     chi, mass = model.chi, model.mass
     x0 = build_initial(config).sample(n, replica_rng(config.run.seed, config.run.replicas, 0))
-    m2 = float(np.mean(np.sum(x0**2, axis=1)))
+    m2 = float((x0**2).sum(axis=1).mean())
     lines = [
         f"classical Keller–Segel, N = {n}, chi = {chi:.6g} (= {chi / math.pi:.4g} pi), mass M = {mass:g}",
         f"critical mass 8 pi/chi = {theory.critical_mass(chi):.6g} "
@@ -403,7 +401,28 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     print(f"kellersegel: warning: {message}", file=sys.stderr)
 
 
+def command() -> None:
+    """The ``kellersegel`` program: :func:`main`, then exit with its status; a Ctrl-C that comes
+    while the interpreter shuts down (its handlers back at the default) no longer kills it."""
+    import signal
+
+    code = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also while the modules load (a second or two), before any work
+        print(
+            "kellersegel: interrupted; what was finished is kept (run, sweep: rerun with --resume)",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     from kellersegel._interrupt import interrupts_kept
     from kellersegel.config import ConfigError
     from kellersegel.experiments.outputs import FolderError
@@ -419,12 +438,6 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, ConfigError, EngineError, FolderError) as err:
         print(f"kellersegel: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(
-            "kellersegel: interrupted; finished replicas/tasks are kept (rerun with --resume)",
-            file=sys.stderr,
-        )
-        return 130
     except BrokenPipeError:  # `kellersegel report … | head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
         return 141
@@ -439,4 +452,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    command()

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+import zarr  # noqa: F401 -- loaded with the module, not at the store's write (seen: a Ctrl-C there)
 
 from kellersegel._files import atomic_path
 from kellersegel.config.load import ConfigError, config_to_toml, load_config, parse_value
@@ -221,12 +222,12 @@ def run_sweep(
     jobs = [(plans[p], p, k) for p, k in keys.values() if (p, k) not in results]
     try:
         run_tasks(_task, jobs, keep, workers=workers, scheduler=scheduler)
+        store = folder.file(STORE)
+        if not store.is_dir():  # written whole, so one that exists holds every task
+            _write_store(template, results, store)
     except KeyboardInterrupt:
         folder.interrupted()
         raise
-    store = folder.file(STORE)
-    if not store.is_dir():  # written whole, so one that exists holds every task
-        _write_store(template, results, store)
     folder.complete()
     return store
 

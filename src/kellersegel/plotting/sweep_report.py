@@ -146,6 +146,16 @@ def report_sweep(path: str | Path, outdir: str | Path | None = None) -> list[Pat
         ds = ds.load()
     # a report is derived from its store: a new one replaces the files of the last (only those)
     folder = OutputFolder.claim(outdir, "report", ds.attrs["config"], REPORT_FILES, overwrite=True)
+    try:
+        files = _write_report(ds, path, folder)
+    except KeyboardInterrupt:
+        folder.interrupted()
+        raise
+    folder.complete()
+    return files
+
+
+def _write_report(ds: xr.Dataset, path: Path, folder: OutputFolder) -> list[Path]:
     fits = sweep_rates(ds)
     t_end = float(ds["time"].values[-1])
     fig, axes = file_figure(len(PANELS), 5, 4.2)
@@ -165,5 +175,4 @@ def report_sweep(path: str | Path, outdir: str | Path | None = None) -> list[Pat
         *(f"  {line}" for line in config_lines),
     ]
     text = write_text(folder.file("summary.txt"), "\n".join(summary) + "\n")
-    folder.complete()
     return [rates_png, tau_png, text]
