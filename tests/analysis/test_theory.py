@@ -116,3 +116,22 @@ def test_bessel_estimator_reaches_dimensions_at_and_below_zero():
     assert estimate < -3 and se == pytest.approx(
         2 / math.sqrt(2 * special.polygamma(1, 1 - estimate / 2)), rel=1e-3
     )
+
+
+@pytest.mark.parametrize(
+    ("n", "chi"), [(20, 45 * math.pi), (10_000, 50.0), (50, 4 * math.pi), (20, 40 * math.pi), (7, 300.0)]
+)
+def test_collision_sizes_are_the_runs_of_k_by_delta_k(n, chi):
+    """Every k from 2 to N, one by one, against the runs (δ_k = 0 counts as exploding)."""
+    from kellersegel.analysis.theory import collision_sizes
+
+    sizes = collision_sizes(n, chi)
+    members = {name: {k for a, b in runs for k in range(a, b + 1)} for name, runs in sizes.items()}
+    for k in range(2, n + 1):
+        delta = collision_dimension(k, n, chi)
+        assert (k in members["collide"]) == (delta < 2), k
+        assert (k in members["left"]) == (1e-12 < delta < 2), k
+        assert (k in members["explode"]) == (delta <= 1e-12), k
+    assert all(len(runs) <= 2 for runs in sizes.values())  # δ_k is concave in k
+    k_star = smallest_exploding_cluster(n, chi)
+    assert sizes["explode"] == ([(k_star, n)] if k_star else [])

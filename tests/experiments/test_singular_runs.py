@@ -53,6 +53,7 @@ def test_theory_command_prints_the_predictions(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "smallest exploding cluster: k = 4" in out and "delta_k = -0.75" in out
     assert "global existence" in out and ": no" in out
+    assert "left again (0 < delta_k < 2): k = 2-3" in out and "never left (delta_k <= 0): k = 4-20" in out
     config.write_text("[model]\nlam = 1.0\n[particles]\nn = 20\n")
     assert main(["theory", str(config)]) == 2
     assert "classical model" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from kellersegel.analysis.distances import (
 from kellersegel.analysis.rates import RateFit, fit_rate
 from kellersegel.analysis.theory import (
     collision_dimension,
+    collision_sizes,
     critical_mass,
     fit_bessel_dimension,
     global_existence_threshold,
@@ -23,6 +24,7 @@ __all__ = [
     "TransportDistance",
     "binned_kde",
     "collision_dimension",
+    "collision_sizes",
     "critical_mass",
     "density_moments",
     "density_support",

@@ -11,8 +11,11 @@ import math
 import numpy as np
 from scipy import optimize, special
 
+from kellersegel.models import ClassicalModel
+
 __all__ = [
     "collision_dimension",
+    "collision_sizes",
     "critical_mass",
     "fit_bessel_dimension",
     "global_existence_threshold",
@@ -27,9 +30,33 @@ def collision_dimension(k: int, n: int, chi: float, mass: float = 1.0) -> float:
     Σ_{i<j in the cluster} |X_i − X_j|² behaves near 0 like a squared Bessel process of this
     dimension: k-collisions happen when δ_k < 2, and a cluster with δ_k ≤ 0 never separates.
     """
-    if not 2 <= k <= n:
-        raise ValueError(f"need 2 ≤ k ≤ N, got k = {k}, N = {n}")
-    return (k - 1) * (2.0 - chi * mass * k / (4 * math.pi * n))
+    return ClassicalModel(chi=chi, mass=mass).collision_dimension(k, n)
+
+
+def collision_sizes(n: int, chi: float, mass: float = 1.0) -> dict[str, list[tuple[int, int]]]:
+    """The cluster sizes 2 ≤ k ≤ N by what δ_k says of them, as runs (first, last) of consecutive k.
+
+    ``"collide"``: δ_k < 2 (k-collisions happen); ``"left"``: 0 < δ_k < 2 (they happen and are
+    left again); ``"explode"``: δ_k ≤ 0 (a cluster that never separates; up to round-off, as
+    :func:`smallest_exploding_cluster`). δ_k is concave in k, so each is at most two runs.
+    """
+    k = np.arange(2, n + 1)
+    delta = (k - 1) * (2.0 - chi * mass * k / (4 * math.pi * n))
+    explode = delta <= 1e-12
+    return {
+        "collide": _runs(k[delta < 2]),
+        "left": _runs(k[(delta < 2) & ~explode]),
+        "explode": _runs(k[explode]),
+    }
+
+
+def _runs(ks: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted integers as runs of consecutive values: [2, 3, 4, 9] → [(2, 4), (9, 9)]."""
+    if ks.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(ks) > 1)
+    starts, ends = np.r_[ks[0], ks[breaks + 1]], np.r_[ks[breaks], ks[-1]]
+    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
 
 
 def smallest_exploding_cluster(n: int, chi: float, mass: float = 1.0) -> int | None:

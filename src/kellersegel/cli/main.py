@@ -170,6 +170,13 @@ def _cmd_theory(args: argparse.Namespace) -> int:
     lines.append(
         f"smallest exploding cluster: k = {k_star}" if k_star else "no cluster of <= N particles explodes"
     )
+    sizes = theory.collision_sizes(n, chi, mass)
+    runs = lambda name: ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in sizes[name]) or "none"  # noqa: E731
+    lines += [
+        f"  k-collisions possible (delta_k < 2): k = {runs('collide')}",
+        f"  left again (0 < delta_k < 2): k = {runs('left')}",
+        f"  never left (delta_k <= 0): k = {runs('explode')}",
+    ]
     slope = model.virial_slope(n)
     lines.append(
         f"virial: d/dt E[(1/N) sum |X_i|^2] = 4 - chi M (N-1)/(2 pi N) = {slope:.6g}; "

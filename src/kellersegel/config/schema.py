@@ -221,8 +221,9 @@ class TimeConfig(Section):
 
     With ``adaptive = true`` (θ = 0), dt is the largest step and the step is
     min(dt, distance_fraction·d², drift_fraction·d/max|b|) on dyadic levels dt/2^m, down to
-    ``min_dt``; a collapse at the floor that lasts ``explosion_window`` · R² (R = 16 d_floor,
-    d_floor = √(min_dt/distance_fraction)) is an explosion.
+    ``min_dt``; a collapse at the floor is decided after every ``explosion_window`` · R²
+    (R = 16 d_floor, d_floor = √(min_dt/distance_fraction)): an explosion when the cluster then
+    seen has δ_k ≤ 0, else it is followed further (``kellersegel.dynamics.adaptive``).
     """
 
     t_end: float = Field(1.0, gt=0)
@@ -236,7 +237,7 @@ class TimeConfig(Section):
     drift_fraction: float = Field(0.1, gt=0, description="adaptive: step ≤ this · min distance / max|b|")
     min_dt: float = Field(1e-10, gt=0, description="adaptive: floor, the smallest dt/2^m ≥ min_dt")
     explosion_window: float = Field(
-        20.0, gt=0, description="adaptive: a collapse lasting this · (16 d_floor)² = explosion"
+        20.0, gt=0, description="adaptive: a collapse is decided after every this · (16 d_floor)²"
     )
 
     def max_level(self) -> int:

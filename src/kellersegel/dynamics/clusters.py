@@ -13,7 +13,14 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-__all__ = ["ClosePairs", "ClusterTracker", "close_pairs", "cluster_of_closest_pair", "find_clusters"]
+__all__ = [
+    "ClosePairs",
+    "ClusterTracker",
+    "close_pairs",
+    "cluster_of_closest_pair",
+    "find_clusters",
+    "members_of_closest_pair",
+]
 
 #: below this many particles the all-pairs pass beats building a KD-tree
 _ALL_PAIRS_BELOW = 64
@@ -153,8 +160,12 @@ class ClusterTracker:
 
 def cluster_of_closest_pair(x: NDArray[np.float64], radius: float) -> int:
     """Size of the cluster of x, shape (n, 2), that holds the closest pair, linked at ``radius``."""
-    if x.shape[0] < 2:
-        return x.shape[0]
-    found = close_pairs(x, radius)
-    labels, sizes = cluster_labels(x.shape[0], found.pairs)
-    return int(sizes[labels[found.closest]])
+    return len(members_of_closest_pair(x.shape[0], close_pairs(x, radius)))
+
+
+def members_of_closest_pair(n: int, found: ClosePairs) -> NDArray[np.int64]:
+    """The particles (sorted) of the cluster that holds the closest pair of ``found`` (n particles)."""
+    if n < 2:
+        return np.arange(n)
+    labels = _components(n, found.pairs)
+    return np.flatnonzero(labels == labels[found.closest])

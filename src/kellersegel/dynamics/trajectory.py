@@ -52,6 +52,12 @@ class Trajectory:
         Adaptive steps: first time the step floor was hit (NaN: never).
     exploding_cluster : int
         Adaptive steps: size of the cluster holding the closest pair at an explosion (0: none).
+    undecided_cluster : int
+        Adaptive steps: size of a collapsed cluster the run ended with, which lasted a window but
+        was not an explosion (0: none).
+    explosion_wait, cluster_dimension, cluster_dimension_error : float
+        Adaptive steps: how long the decided (or undecided) collapse was followed before the
+        decision, and the cluster's estimated squared Bessel dimension with its standard error.
     collapses : int
         Adaptive steps: collapses to the step floor (each one left again, or the explosion).
     collapse_durations : list of float
@@ -71,6 +77,10 @@ class Trajectory:
     floor_time: float
     exploding_cluster: int
     collapses: int
+    undecided_cluster: int = 0
+    explosion_wait: float = math.nan
+    cluster_dimension: float = math.nan
+    cluster_dimension_error: float = math.nan
     largest_cluster: NDArray[np.float64] | None = None
     cluster_first_time: NDArray[np.float64] | None = None
     collapse_durations: list[float] = field(default_factory=list)
@@ -96,6 +106,10 @@ class Trajectory:
             floor_time=o.get("floor_time", math.nan),
             exploding_cluster=o.get("exploding_cluster", 0),
             collapses=o.get("collapses", 0),
+            undecided_cluster=o.get("undecided_cluster", 0),
+            explosion_wait=o.get("explosion_wait", math.nan),
+            cluster_dimension=o.get("cluster_dimension", math.nan),
+            cluster_dimension_error=o.get("cluster_dimension_error", math.nan),
             collapse_durations=list(o.get("collapse_durations", [])),
         )
 

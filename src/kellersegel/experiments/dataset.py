@@ -20,6 +20,7 @@ __all__ = ["to_dataset", "trajectory_arrays", "trajectory_from_arrays", "write_n
 
 _ARRAYS = ("times", "positions", "second_moment", "center_of_mass", "min_distance", "max_drift")
 _SCALARS = ("event_time", "steps", "min_step", "floor_time", "collapses", "exploding_cluster")
+_DECISION = ("undecided_cluster", "explosion_wait", "cluster_dimension", "cluster_dimension_error")
 _CLUSTER_ARRAYS = ("largest_cluster", "cluster_first_time")
 
 
@@ -85,6 +86,17 @@ def to_dataset(plan: RunPlan, trajectories: Sequence[Trajectory]) -> xr.Dataset:
     ds["floor_time"].attrs["description"] = "adaptive steps: first time the step floor was hit (NaN: never)"
     ds["collapses"].attrs["description"] = "adaptive steps: collapses to the step floor"
     ds["exploding_cluster"].attrs["description"] = "size of the cluster that exploded (0: none)"
+    if plan.config.time.adaptive:  # what the explosion decisions were based on
+        for name in _DECISION:
+            ds[name] = (("replica",), stack(name))
+        ds["undecided_cluster"].attrs["description"] = (
+            "size of the collapsed cluster the run ended in, not an explosion after a window (0: none)"
+        )
+        ds["explosion_wait"].attrs["description"] = "how long the collapse was followed before the decision"
+        ds["cluster_dimension"].attrs["description"] = (
+            "estimated squared Bessel dimension of that cluster (untamed steps of its membership)"
+        )
+        ds["cluster_dimension_error"].attrs["description"] = "its standard error"
     return ds
 
 
@@ -96,7 +108,7 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> None:
 
 def trajectory_arrays(traj: Trajectory) -> dict[str, np.ndarray]:
     """One replica as named arrays (a task result of :class:`~kellersegel.experiments.tasks.TaskFolder`)."""
-    arrays = {name: getattr(traj, name) for name in _ARRAYS + _SCALARS + _CLUSTER_ARRAYS}
+    arrays = {name: getattr(traj, name) for name in _ARRAYS + _SCALARS + _DECISION + _CLUSTER_ARRAYS}
     arrays = {name: np.asarray(value) for name, value in arrays.items() if value is not None}
     return arrays | {"event": np.array(traj.event)}
 
@@ -105,7 +117,7 @@ def trajectory_from_arrays(arrays: dict[str, np.ndarray]) -> Trajectory:
     """The replica :func:`trajectory_arrays` stored; ``KeyError`` if one is missing."""
     return Trajectory(
         **{name: arrays[name] for name in _ARRAYS},
-        **{name: arrays[name].item() for name in _SCALARS},
+        **{name: arrays[name].item() for name in _SCALARS + _DECISION},
         **{name: arrays[name] for name in _CLUSTER_ARRAYS if name in arrays},
         event=str(arrays["event"]),
     )

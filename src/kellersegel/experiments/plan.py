@@ -9,7 +9,9 @@ configuration that fails here raises :class:`PlanError`, one line that names the
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,8 +33,8 @@ from kellersegel.experiments.build import (
 from kellersegel.fields import ENGINES, choose_engine
 from kellersegel.fields.base import EngineError
 from kellersegel.initial import InitialData
-from kellersegel.kernels import InteractionKernel, make_scaling
-from kellersegel.models import KellerSegelModel
+from kellersegel.kernels import ExactKernel, InteractionKernel, make_scaling
+from kellersegel.models import ClassicalModel, KellerSegelModel
 from kellersegel.pde import MeanFieldSolution
 
 __all__ = ["PlanError", "RunPlan", "plan_run", "replica_rng"]
@@ -83,6 +85,13 @@ class RunPlan:
         """The particle system: the model with a new signal field of the planned kind."""
         return EulerMaruyama(self.model, build_signal(self.config, self.model, self.kernel))
 
+    def collision_dimension(self) -> Callable[[int], float] | None:
+        """k ↦ δ_k of the model's k-clusters when the theory gives it (classical model, exact
+        kernel), else None: what decides an explosion (``dynamics.adaptive.CollisionSteps``)."""
+        if not (isinstance(self.kernel, ExactKernel) and isinstance(self.model, ClassicalModel)):
+            return None
+        return functools.partial(self.model.collision_dimension, n=self.config.particles.n)
+
     def mean_field_stepper(self, solution: MeanFieldSolution) -> EulerMaruyama:
         """The McKean–Vlasov dynamics: the model's drift and noise with c, ∇c of the limit."""
         return EulerMaruyama(
@@ -125,6 +134,7 @@ class RunPlan:
                 CollisionStepController(t.distance_fraction, t.drift_fraction, t.max_level()),
                 cluster_radius=c.clusters.radius,
                 explosion_window=t.explosion_window,
+                dimension=self.collision_dimension(),
                 stop_at_cluster=c.clusters.stop_at,
                 save_particles=saved,
             )

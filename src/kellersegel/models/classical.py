@@ -48,6 +48,16 @@ class ClassicalModel(KellerSegelModel):
     def noise_amplitude(self, c: NDArray[np.float64] | None) -> float:
         return math.sqrt(2.0)
 
+    def collision_dimension(self, k: int, n: int) -> float:
+        """δ_k = (k−1)(2 − χMk/(4πN)): Z = Σ_{i<j in C}|X_i − X_j|²/(2k) of a k-particle cluster C
+        is, near 0, a squared Bessel process of this dimension, dZ = δ_k dt + 2√Z dβ (Itô on the
+        pair drifts −χM/(2πN) (X_i−X_j)/|X_i−X_j|² and the noise √2 dW; the other particles'
+        pull is smooth there). k-collisions happen when δ_k < 2; a cluster with δ_k ≤ 0 never
+        separates. For the singular kernel (θ = 0; λ ≥ 0 has the same singularity)."""
+        if not 2 <= k <= n:
+            raise ValueError(f"need 2 ≤ k ≤ N, got k = {k}, N = {n}")
+        return (k - 1) * (2.0 - self.chi * self.mass * k / (4 * math.pi * n))
+
     def virial_slope(self, n: int | None = None) -> float | None:
         """d/dt E[(1/N) Σ|X_i|²] = 4 − χM(N−1)/(2πN) (θ = 0, λ = 0, exact kernel).
 
