@@ -35,6 +35,10 @@ FIELDS = [
     "event",
     "event_time",
     "exploding_cluster",
+    "undecided_cluster",
+    "explosion_wait",
+    "cluster_dimension",
+    "cluster_dimension_error",
     "floor_time",
     "collapses",
     "steps",
@@ -51,6 +55,10 @@ def replica_row(plan, k: int, report=None) -> tuple[str, dict]:
         "event": traj.event,
         "event_time": traj.event_time,
         "exploding_cluster": traj.exploding_cluster,
+        "undecided_cluster": traj.undecided_cluster,
+        "explosion_wait": traj.explosion_wait,
+        "cluster_dimension": traj.cluster_dimension,
+        "cluster_dimension_error": traj.cluster_dimension_error,
         "floor_time": traj.floor_time,
         "collapses": traj.collapses,
         "steps": traj.steps,
@@ -89,6 +97,13 @@ def summarize(rows: dict[int, dict[str, str]], k_star: int | None) -> None:
     times = np.array([float(row["event_time"]) for row in exploded])
     print(f"{len(rows)} replicas; events: {dict(events)}")
     print("exploding cluster sizes:", dict(sorted(sizes.items())), f"(theory: {k_star})")
+    undecided = [int(row["undecided_cluster"]) for row in rows.values() if int(row["undecided_cluster"])]
+    print(f"runs that ended in an undecided collapse: {len(undecided)} (sizes {sorted(undecided)})")
+    dims = [(float(r["cluster_dimension"]), float(r["cluster_dimension_error"])) for r in exploded]
+    if dims:
+        print(
+            "estimated dimension of the exploding clusters: " + ", ".join(f"{d:.2f}±{e:.2f}" for d, e in dims)
+        )
     if times.size:
         sd = times.std(ddof=1) if times.size > 1 else math.nan
         print(f"explosion time: mean {times.mean():.4g}, sd {sd:.3g}")

@@ -141,8 +141,10 @@ def test_a_pair_that_theory_lets_separate_is_never_reported_as_the_exploding_clu
     grid = TimeGrid(0.05, 1e-3, 1e-2)
     controller = CollisionStepController(max_level=12)
     sizes = []
+    theory = ClassicalModel(chi=15 * math.pi)
     for key in range(6):
-        traj = simulate_adaptive(stepper(15 * math.pi), x0, grid, key, controller, explosion_window=0.5)
+        traj = simulate_adaptive(stepper(15 * math.pi), x0, grid, key, controller, explosion_window=0.5,
+                                 dimension=lambda k: theory.collision_dimension(k, 4))  # fmt: skip
         assert traj.exploding_cluster != 2 and traj.undecided_cluster in (0, 2)
         sizes.append(traj.exploding_cluster or -traj.undecided_cluster)
         if traj.event == "explosion":
@@ -150,6 +152,12 @@ def test_a_pair_that_theory_lets_separate_is_never_reported_as_the_exploding_clu
                 1 - 1e-9
             )
     assert any(s >= 3 for s in sizes), sizes  # the three do explode
+    old_rule = [
+        simulate_adaptive(stepper(15 * math.pi), x0, grid, key, controller, explosion_window=0.5,
+                          dimension=lambda k: -1.0).exploding_cluster  # fmt: skip
+        for key in range(6)
+    ]
+    assert 2 in old_rule, old_rule  # what the window rule reported on the same paths
 
 
 def test_the_decision_records_the_estimated_dimension_of_the_exploding_pair():
@@ -161,3 +169,20 @@ def test_the_decision_records_the_estimated_dimension_of_the_exploding_pair():
     assert traj.event == "explosion" and traj.undecided_cluster == 0
     assert traj.cluster_dimension < 0 and abs(traj.cluster_dimension + 3) < 4 * traj.cluster_dimension_error
     assert traj.explosion_wait == pytest.approx(0.5 * 256 * traj.min_step / 0.02)
+
+
+def test_without_a_theory_the_estimated_dimension_decides():
+    """The δ_2 = −3 pair again, no collision dimension given: its estimate, far below 0, decides
+    the same explosion on the same path; a δ_2 = 1.5 pair (χ = 4π, N = 4) never explodes."""
+    x0 = np.array([[0.0, 0.0], [0.05, 0.0], [5.0, 5.0], [-5.0, 5.0]])
+    grid = TimeGrid(0.1, 1e-3, 1e-2)
+    controller = CollisionStepController(max_level=16)
+    model = ClassicalModel(chi=40 * math.pi)
+    theory = simulate_adaptive(stepper(40 * math.pi), x0, grid, 1, controller, explosion_window=0.5,
+                               dimension=lambda k: model.collision_dimension(k, 4))  # fmt: skip
+    measured = simulate_adaptive(stepper(40 * math.pi), x0, grid, 1, controller, explosion_window=0.5)
+    assert measured.event == theory.event == "explosion" and measured.event_time == theory.event_time
+    assert measured.exploding_cluster == 2
+    calm = simulate_adaptive(stepper(4 * math.pi), x0, TimeGrid(0.05, 1e-3, 1e-2), 1, controller,
+                             explosion_window=0.5)  # fmt: skip
+    assert calm.event == "none"

@@ -181,6 +181,8 @@ class CollisionSteps(StepControl):
 
     def plan(self, state: State) -> tuple[int, tuple[str, float] | None]:
         c, t, top = self.controller, state.t, self.max_level
+        if not math.isnan(self.collapse_start):
+            state.close_pairs(self.link)  # one pass: the minimum distance comes from these pairs
         distance = state.min_distance()
         level = c.level(self.h, distance, state.max_drift())
         tamed = level > top
