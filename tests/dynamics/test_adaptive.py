@@ -153,8 +153,9 @@ def test_a_pair_that_theory_lets_separate_is_never_reported_as_the_exploding_clu
             )
     assert any(s >= 3 for s in sizes), sizes  # the three do explode
     old_rule = [
-        simulate_adaptive(stepper(15 * math.pi), x0, grid, key, controller, explosion_window=0.5,
-                          dimension=lambda k: -1.0).exploding_cluster  # fmt: skip
+        simulate_adaptive(
+            stepper(15 * math.pi), x0, grid, key, controller, explosion_window=0.5, dimension=lambda k: -1.0
+        ).exploding_cluster  # fmt: skip
         for key in range(6)
     ]
     assert 2 in old_rule, old_rule  # what the window rule reported on the same paths
