@@ -135,30 +135,23 @@ def test_the_estimate_starts_again_with_a_new_membership_and_skips_tamed_steps()
 
 def test_a_pair_that_theory_lets_separate_is_never_reported_as_the_exploding_cluster():
     """N = 4, χ = 15π: δ_2 = 0.125 > 0 (a pair lingers at the floor, long), δ_3 = −1.625. With a
-    short window the pair's collapse lasts a window in most runs; the old rule reported it as a
-    2-cluster explosion. Now an explosion is of ≥ 3 particles, or the run ends undecided."""
+    short window the pair's collapse lasts a window: on these paths the window rule (every
+    cluster read at the first window explodes) reports a 2-cluster; the theory-checked decision
+    follows the collapse on until the third particle has joined, and reports 3."""
     x0 = np.array([[0.0, 0.0], [0.03, 0.0], [0.3, 0.2], [3.0, -3.0]])
     grid = TimeGrid(0.05, 1e-3, 1e-2)
     controller = CollisionStepController(max_level=12)
-    sizes = []
     theory = ClassicalModel(chi=15 * math.pi)
-    for key in range(6):
-        traj = simulate_adaptive(stepper(15 * math.pi), x0, grid, key, controller, explosion_window=0.5,
-                                 dimension=lambda k: theory.collision_dimension(k, 4))  # fmt: skip
-        assert traj.exploding_cluster != 2 and traj.undecided_cluster in (0, 2)
-        sizes.append(traj.exploding_cluster or -traj.undecided_cluster)
-        if traj.event == "explosion":
-            assert traj.exploding_cluster >= 3 and traj.explosion_wait >= 0.5 * 256 * traj.min_step / 0.02 * (
-                1 - 1e-9
-            )
-    assert any(s >= 3 for s in sizes), sizes  # the three do explode
-    old_rule = [
-        simulate_adaptive(
-            stepper(15 * math.pi), x0, grid, key, controller, explosion_window=0.5, dimension=lambda k: -1.0
-        ).exploding_cluster  # fmt: skip
-        for key in range(6)
-    ]
-    assert 2 in old_rule, old_rule  # what the window rule reported on the same paths
+    window = 0.5 * 256 * grid.dt / 2**12 / 0.02
+    for key in (0, 3, 4):
+        run = lambda dimension: simulate_adaptive(  # noqa: E731
+            stepper(15 * math.pi), x0, grid, key, controller, explosion_window=0.5, dimension=dimension
+        )
+        checked = run(lambda k: theory.collision_dimension(k, 4))
+        old = run(lambda k: -1.0)
+        assert (old.event, old.exploding_cluster) == ("explosion", 2)
+        assert (checked.event, checked.exploding_cluster, checked.undecided_cluster) == ("explosion", 3, 0)
+        assert checked.explosion_wait >= 2 * window * (1 - 1e-9)  # the first window saw the pair
 
 
 def test_the_decision_records_the_estimated_dimension_of_the_exploding_pair():
