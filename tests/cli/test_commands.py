@@ -19,6 +19,9 @@ def test_example_lists_and_prints(capsys):
     assert main(["example"]) == 0
     listing = capsys.readouterr().out
     assert all(name in listing for name in EXAMPLES) and "default" in EXAMPLES
+    # each description is the first whole sentence of the example's comment (two lines here)
+    assert all(line.endswith(".") for line in listing.splitlines())
+    assert "mollified kernel with ε = N^−0.2, t = 0.5." in listing
     assert main(["example", "default"]) == 0
     assert tomllib.loads(capsys.readouterr().out)["model"]["name"] == "classical"
 
@@ -59,6 +62,7 @@ def test_bench_engines_prints_every_engine_and_bench_step_its_memory(capsys):
     out = capsys.readouterr().out
     for engine in ("direct", "numpy", "fmm", "spectral"):
         assert engine in out
+    assert "time [s]" in out  # units survive rich's markup
     assert main(["bench", "step", "--n", "1500", "--kernel", "exact", "--repeats", "1"]) == 0
-    assert "peak RSS" in capsys.readouterr().out
+    assert "peak RSS [MiB]" in capsys.readouterr().out
     assert main(["bench", "engines", "--n", "1500", "--engine", "tree"]) == 2

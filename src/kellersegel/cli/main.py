@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -207,13 +208,24 @@ def _cmd_example(args: argparse.Namespace) -> int:
     if args.name is None:
         width = max(map(len, examples))
         for name, path in sorted(examples.items()):
-            first = path.read_text(encoding="utf-8").splitlines()[0].lstrip("# ")
-            print(f"{name:<{width}}  {first}")
+            print(f"{name:<{width}}  {_first_sentence(path.read_text(encoding='utf-8'))}")
         return 0
     if args.name not in examples:
         raise UserError(f"unknown example {args.name!r}; allowed: {', '.join(sorted(examples))}")
     sys.stdout.write(examples[args.name].read_text(encoding="utf-8"))
     return 0
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of a file's leading ``#`` comment (its lines joined)."""
+    comment = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        comment.append(line.lstrip("#").strip())
+    joined = " ".join(comment)
+    end = re.search(r"\.(\s|$)", joined)
+    return joined[: end.start() + 1] if end else joined
 
 
 def _parse_sizes(text: str) -> list[int]:

@@ -173,11 +173,12 @@ def _console():
 
 
 def print_table(rows: list[BenchRow]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"field engines: ∇c at N Gaussian points ({machine_description()})")
     for col in ("kernel", "N", "engine", "time [s]", "direct/engine", "max rel. err", "err. targets"):
-        table.add_column(col, justify="right")
+        table.add_column(escape(col), justify="right")  # "[s]" is not rich markup
     for r in rows:
         speedup = "—" if r.speedup is None else f"{r.speedup:.1f}×"
         table.add_row(
@@ -193,11 +194,12 @@ def print_table(rows: list[BenchRow]) -> None:
 
 
 def print_steps(rows: list[StepRow]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"Euler–Maruyama step at N Gaussian points ({machine_description()})")
     for col in ("kernel", "N", "engine", "step [s]", "peak RSS [MiB]"):
-        table.add_column(col, justify="right")
+        table.add_column(escape(col), justify="right")
     for r in rows:
         table.add_row(r.kernel, f"{r.n}", r.engine, f"{r.step_seconds:.4g}", f"{r.peak_rss_mib:.0f}")
     _console().print(table)
