@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from singular_explosion import DECISION, decision  # the same folder
 
 from kellersegel.analysis import collision_dimension, smallest_exploding_cluster
 from kellersegel.config import load_config
@@ -59,13 +60,7 @@ FIELDS = [
     "k_star",
     "delta_below",
     "replica",
-    "event",
-    "event_time",
-    "exploding_cluster",
-    "undecided_cluster",
-    "explosion_wait",
-    "cluster_dimension",
-    "cluster_dimension_error",
+    *DECISION,
     "window_event",
     "window_event_time",
     "window_cluster",
@@ -101,13 +96,7 @@ def replica_row(plan: RunPlan, key: tuple, k: int, report=None) -> tuple[str, di
         "k_star": k_star,
         "delta_below": delta_below,
         "replica": k,
-        "event": new.event,
-        "event_time": new.event_time,
-        "exploding_cluster": new.exploding_cluster,
-        "undecided_cluster": new.undecided_cluster,
-        "explosion_wait": new.explosion_wait,
-        "cluster_dimension": new.cluster_dimension,
-        "cluster_dimension_error": new.cluster_dimension_error,
+        **decision(new),
         "window_event": old.event,
         "window_event_time": old.event_time,
         "window_cluster": old.exploding_cluster,

@@ -30,8 +30,8 @@ from kellersegel.experiments.plan import plan_run
 from kellersegel.experiments.replicas import run_replica
 from kellersegel.experiments.tasks import run_study
 
-FIELDS = [
-    "replica",
+#: what an adaptive run's explosion decision reports (a trajectory's attributes)
+DECISION = [
     "event",
     "event_time",
     "exploding_cluster",
@@ -39,11 +39,22 @@ FIELDS = [
     "explosion_wait",
     "cluster_dimension",
     "cluster_dimension_error",
+]
+
+
+FIELDS = [
+    "replica",
+    *DECISION,
     "floor_time",
     "collapses",
     "steps",
     "seconds",
 ]
+
+
+def decision(traj) -> dict:
+    """The :data:`DECISION` columns of one trajectory."""
+    return {name: getattr(traj, name) for name in DECISION}
 
 
 def replica_row(plan, k: int, report=None) -> tuple[str, dict]:
@@ -52,13 +63,7 @@ def replica_row(plan, k: int, report=None) -> tuple[str, dict]:
     traj = run_replica(plan, k)
     row = {
         "replica": k,
-        "event": traj.event,
-        "event_time": traj.event_time,
-        "exploding_cluster": traj.exploding_cluster,
-        "undecided_cluster": traj.undecided_cluster,
-        "explosion_wait": traj.explosion_wait,
-        "cluster_dimension": traj.cluster_dimension,
-        "cluster_dimension_error": traj.cluster_dimension_error,
+        **decision(traj),
         "floor_time": traj.floor_time,
         "collapses": traj.collapses,
         "steps": traj.steps,
