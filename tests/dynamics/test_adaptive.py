@@ -181,3 +181,50 @@ def test_without_a_theory_the_estimated_dimension_decides():
     calm = simulate_adaptive(stepper(4 * math.pi), x0, TimeGrid(0.05, 1e-3, 1e-2), 1, controller,
                              explosion_window=0.5)  # fmt: skip
     assert calm.event == "none"
+
+
+def test_without_a_theory_a_cluster_explodes_only_two_errors_below_zero():
+    """The rule δ̂ + 2·se < 0, at its edges: δ̂ = −2.1, se = 1 explodes; −1.9 does not, nor −2
+    exactly (the boundary is not an explosion). One error, three errors, or δ̂ − 2·se would each
+    move one of the three decisions."""
+    from kellersegel.dynamics.adaptive import ClusterDimension, CollisionSteps
+
+    decisions = {}
+    for estimate in (-2.1, -1.9, -2.0):
+        control = CollisionSteps(explosion_window=1.0)
+        control.start(TimeGrid(1.0, 0.01, 1.0), 3)
+        cluster = ClusterDimension()
+        cluster.members = np.array([0, 1])
+        cluster._sums = [4 * estimate, 4.0]  # δ̂ = Σ ΔZ/Z ÷ Σ Δt/Z, se = 2/√4 = 1
+        control._cluster = cluster
+        decisions[estimate] = control._explodes()
+        assert control.undecided_cluster == (0 if decisions[estimate] else 2)
+    assert decisions == {-2.1: True, -1.9: False, -2.0: False}
+
+
+def test_the_clusters_link_is_the_relative_brownian_displacement_over_a_window():
+    """Two independent particles of dX = √2 dW move apart by a Gaussian of variance 4w per
+    coordinate over a window w: the link 2√w is one standard deviation of it."""
+    from kellersegel.dynamics.adaptive import CollisionSteps
+
+    control = CollisionSteps(explosion_window=3.0)
+    control.start(TimeGrid(1.0, 0.01, 1.0), 3)
+    assert control.window == pytest.approx(3.0 * control.collapse_radius(0.01) ** 2)
+    assert control.link == pytest.approx(2 * math.sqrt(control.window))
+
+
+def test_a_run_that_ends_in_a_followed_collapse_reports_it_undecided():
+    """The δ_2 = −3 pair with a theory that says δ = 1 (no explosion): it collapses and stays at
+    the floor to the end; the run has no event, reports an undecided 2-cluster, and the wait is
+    the whole windows it was followed (the time from the collapse to the end, rounded down)."""
+    x0 = np.array([[0.0, 0.0], [0.05, 0.0], [5.0, 5.0], [-5.0, 5.0]])
+    grid = TimeGrid(0.02, 1e-3, 1e-2)
+    controller = CollisionStepController(max_level=10)
+    traj = simulate_adaptive(stepper(40 * math.pi), x0, grid, 1, controller, explosion_window=0.5,
+                             dimension=lambda k: 1.0)  # fmt: skip
+    window = 0.5 * 256 * traj.min_step / 0.02
+    assert traj.event == "none" and traj.exploding_cluster == 0 and traj.undecided_cluster == 2
+    windows = traj.explosion_wait / window
+    assert windows >= 1 and windows == pytest.approx(round(windows))
+    assert traj.explosion_wait <= 0.02 - traj.floor_time < traj.explosion_wait + window
+    assert np.isfinite(traj.cluster_dimension) and traj.cluster_dimension < 0
