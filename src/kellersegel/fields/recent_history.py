@@ -1,0 +1,131 @@
+"""The compiled recent-history sums of the split memory field (θ > 0): near pairs only.
+
+Within a lag δ of the present the heat kernel has not spread: the slab profile
+ψ(r²; a, b) of ages b ≤ δ decays like e^{−r²/(2σ_b²)}, σ_b² = 2b/θ + ε², so the recent slabs are
+summed exactly over the pairs within a cut-off radius R, found with a cell list of the pooled
+sources (all recent slabs), and
+
+    g_i = −Σ_k Σ_{j ≠ i, |x_i − X_j(t_k)| ≤ R} ψ(|x_i − X_j(t_k)|²; a_k, b_k)(x_i − X_j(t_k)),
+
+with [a_k, b_k] the part of slab k's ages below the lag. :func:`own_past_gradient` is the term
+j = i of the older slabs (ages [a_k, b_k] above the lag), which the lattice of the old history
+contains and the j ≠ i system subtracts. Parallel over targets; each target's sum runs in a
+fixed order (cells in a fixed order, sources sorted stably by cell), so the result does not
+depend on the number of threads.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import prange
+from numpy.typing import NDArray
+
+from kellersegel.kernels.memory import _psi_heat, slab_psi
+
+__all__ = ["CellList", "own_past_gradient", "recent_gradient"]
+
+
+class CellList:
+    """Sources of several slabs binned into square cells of side h ≥ R/2 over a box that holds
+    sources and targets, slab by slab: the sources within R of a target lie in the 5 × 5 cells
+    around it (6.25 R² searched for the disk's π R²; cells of side R would search 9 R²).
+
+    ``sources`` has shape (slabs, n, 2). Cells are numbered c = cx·ny + cy; slab k's sources in
+    cell c are rows ``starts[k, c]`` to ``starts[k, c + 1]`` of ``points`` (their coordinates,
+    contiguous) and ``index`` (their particle j), by j within a cell (a stable sort).
+    """
+
+    def __init__(self, sources: NDArray[np.float64], targets: NDArray[np.float64], radius: float) -> None:
+        slabs, n = sources.shape[:2]
+        flat = sources.reshape(-1, 2)
+        lower = np.minimum(flat.min(axis=0), targets.min(axis=0))
+        upper = np.maximum(flat.max(axis=0), targets.max(axis=0))
+        width = float(max((upper - lower).max(), radius))
+        # cells of side ≥ R/2, and not many more cells than sources (a short R in a wide box)
+        side = max(0.5 * radius, width / math.sqrt(4.0 * n + 16.0))
+        self.lower, self.side = lower, side
+        self.shape = (int(math.floor((upper[0] - lower[0]) / side)) + 1,
+                      int(math.floor((upper[1] - lower[1]) / side)) + 1)  # fmt: skip
+        cells = self.shape[0] * self.shape[1]
+        key = self.cells_of(flat) + cells * np.repeat(np.arange(slabs), n)
+        order = np.argsort(key, kind="stable")
+        self.points = np.ascontiguousarray(flat[order])
+        self.index = (order % n).astype(np.int64)
+        self.starts = np.searchsorted(key[order], np.arange(slabs * cells + 1)).astype(np.int64)
+        self.counts = np.diff(self.starts)[: slabs * cells].reshape(slabs, *self.shape)
+
+    def cells_of(self, points: NDArray[np.float64]) -> NDArray[np.int64]:
+        c = np.floor((points - self.lower) / self.side).astype(np.int64)
+        np.clip(c[:, 0], 0, self.shape[0] - 1, out=c[:, 0])
+        np.clip(c[:, 1], 0, self.shape[1] - 1, out=c[:, 1])
+        return c[:, 0] * self.shape[1] + c[:, 1]
+
+    def candidate_pairs(self, targets: NDArray[np.float64]) -> int:
+        """Σ over targets and slabs of the sources in the 5 × 5 cells around them: the work of one sum."""
+        padded = np.pad(self.counts.sum(axis=0), 2)
+        nx, ny = self.shape
+        block = sum(
+            padded[2 + dx : 2 + dx + nx, 2 + dy : 2 + dy + ny] for dx in range(-2, 3) for dy in range(-2, 3)
+        )
+        return int(block.ravel()[self.cells_of(targets)].sum())
+
+
+@numba.njit(cache=True, parallel=True)
+def recent_gradient(
+    x, points, index, starts, lower, side, nx, ny, a, b, radius2, include_self, theta, lam, eps2,
+    nodes, weights, out,
+):  # fmt: skip
+    """out_i += −Σ ψ(r²; a_k, b_k)(x_i − X_j(t_k)) over the sources of slab k within r² ≤
+    ``radius2`` of x_i (a :class:`CellList`: ``points``, ``index``, ``starts``, cells of side ≥
+    √radius2 / 2 from ``lower``); j = i left out unless ``include_self``; pairs at distance 0 add
+    nothing."""
+    cells = nx * ny
+    for i in prange(x.shape[0]):
+        xi = x[i, 0]
+        yi = x[i, 1]
+        cx = min(max(int(math.floor((xi - lower[0]) / side)), 0), nx - 1)
+        cy = min(max(int(math.floor((yi - lower[1]) / side)), 0), ny - 1)
+        gx = 0.0
+        gy = 0.0
+        for k in range(a.shape[0]):
+            s_a = 2.0 * a[k] / theta + eps2
+            s_b = 2.0 * b[k] / theta + eps2
+            for ix in range(max(cx - 2, 0), min(cx + 3, nx)):
+                row = k * cells + ix * ny
+                for q in range(starts[row + max(cy - 2, 0)], starts[row + min(cy + 3, ny)]):
+                    dx = xi - points[q, 0]
+                    dy = yi - points[q, 1]
+                    r2 = dx * dx + dy * dy
+                    if r2 > radius2 or r2 == 0.0 or (index[q] == i and not include_self):
+                        continue
+                    if lam == 0.0:
+                        psi = _psi_heat(r2, s_a, s_b)
+                    else:
+                        psi = slab_psi(r2, a[k], b[k], theta, lam, eps2, nodes, weights)
+                    gx -= psi * dx
+                    gy -= psi * dy
+        out[i, 0] += gx
+        out[i, 1] += gy
+
+
+@numba.njit(cache=True, parallel=True)
+def own_past_gradient(x, past, a, b, theta, lam, eps2, nodes, weights, out):
+    """out_i += −Σ_k ψ(|x_i − X_i(t_k)|²; a_k, b_k)(x_i − X_i(t_k)): particle i's own past
+    positions ``past`` (slabs, n, 2) at the ages [a_k, b_k]."""
+    for i in prange(x.shape[0]):
+        gx = 0.0
+        gy = 0.0
+        for k in range(past.shape[0]):
+            dx = x[i, 0] - past[k, i, 0]
+            dy = x[i, 1] - past[k, i, 1]
+            r2 = dx * dx + dy * dy
+            if r2 == 0.0:
+                continue
+            psi = slab_psi(r2, a[k], b[k], theta, lam, eps2, nodes, weights)
+            gx -= psi * dx
+            gy -= psi * dy
+        out[i, 0] += gx
+        out[i, 1] += gy

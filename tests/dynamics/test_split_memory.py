@@ -1,0 +1,148 @@
+"""The split memory field (θ > 0, exact kernel): old history on a lattice, recent pairs exactly."""
+
+import math
+
+import numpy as np
+import pytest
+
+from kellersegel.dynamics import EulerMaruyama
+from kellersegel.dynamics.memory import ExactHistorySignal
+from kellersegel.dynamics.split_memory import SplitMemorySignal
+from kellersegel.fields import EngineError
+from kellersegel.fields.recent_history import CellList, own_past_gradient
+from kellersegel.initial.c0 import GaussianMixtureC0, UniformDiskC0
+from kellersegel.kernels.memory import SlabKernel
+from kellersegel.models import ClassicalModel
+
+
+@pytest.fixture
+def noise(rng):
+    n, steps, dt = 150, 30, 0.01
+    return rng.standard_normal((n, 2)), math.sqrt(dt) * rng.standard_normal((steps, n, 2)), dt
+
+
+def drifts(field, x0, dws, dt, chi=1.0):
+    return EulerMaruyama(ClassicalModel(chi=chi), field).drive(x0, dws, dt)
+
+
+@pytest.mark.parametrize(
+    ("lam", "epsilon", "lag"),
+    [(0.0, 0.0, 0.004), (0.0, 0.0, 0.02), (0.0, 0.0, 0.025), (1.0, 0.0, 0.015), (0.5, 0.1, 0.01)],
+)
+def test_the_split_field_is_the_exact_history_to_its_tolerance(lam, epsilon, lag, noise):
+    """Same noise, 30 steps: the drift of the split field against the exact-history sum of every
+    slab, for a lag inside one step (each slab crosses it in two pieces), on a step, and between
+    steps; the singular kernel (ε = 0), λ > 0 and a mollified kernel. The gap falls with the
+    tolerance, and at 1e-8 the drifts agree to 1e-7 of their size (a slab fed twice or missed, a
+    wrong age factor, a recent pair counted on the lattice too would each be of order 1e-2)."""
+    x0, dws, dt = noise
+    kernel = SlabKernel(1.0, lam, epsilon)
+    _, exact = drifts(ExactHistorySignal(kernel), x0, dws, dt)
+    gaps = []
+    for tol in (1e-4, 1e-8):
+        field = SplitMemorySignal(kernel, horizon=len(dws) * dt, tolerance=tol, lag=lag)
+        _, b = drifts(field, x0, dws, dt)
+        gaps.append(np.max(np.abs(b - exact)) / np.max(np.abs(exact)))
+    assert gaps[1] < 1e-7 and gaps[1] < 1e-2 * gaps[0], gaps
+
+
+def test_the_own_past_kept_in_equals_the_exact_history_with_it(noise):
+    x0, dws, dt = noise
+    kernel = SlabKernel(2.0, 0.0)
+    _, exact = drifts(ExactHistorySignal(kernel, include_self=True), x0, dws, dt)
+    _, b = drifts(SplitMemorySignal(kernel, horizon=0.3, tolerance=1e-8, include_self=True), x0, dws, dt)
+    assert np.max(np.abs(b - exact)) < 1e-7 * np.max(np.abs(exact))
+
+
+def test_the_chosen_lag_and_the_trajectories(noise):
+    """The lag the cost model picks (one of Δt·2^j) gives the same trajectory as the exact history."""
+    x0, dws, dt = noise
+    kernel = SlabKernel(1.0, 0.0)
+    exact_x, _ = drifts(ExactHistorySignal(kernel), x0, dws, dt, chi=4 * math.pi)
+    field = SplitMemorySignal(kernel, horizon=0.3, tolerance=1e-8)
+    x, _ = drifts(field, x0, dws, dt, chi=4 * math.pi)
+    assert math.log2(field.lag / dt) == round(math.log2(field.lag / dt))
+    assert field.lag == min(field.costs, key=lambda c: c["seconds"])["lag"]
+    assert np.max(np.abs(x - exact_x)) < 1e-8
+
+
+@pytest.mark.parametrize(
+    "c0", [GaussianMixtureC0(2.0, [[0.5, 0.0]], 0.3), UniformDiskC0(1.0, 1.5, [0.0, 0.2])]
+)
+def test_the_initial_signal_is_added_as_in_the_exact_history(c0, noise):
+    x0, dws, dt = noise
+    kernel = SlabKernel(1.0, 0.3)
+    _, exact = drifts(ExactHistorySignal(kernel, initial_signal=c0), x0, dws[:10], dt)
+    _, b = drifts(SplitMemorySignal(kernel, horizon=0.1, tolerance=1e-8, initial_signal=c0), x0, dws[:10], dt)
+    assert np.max(np.abs(b - exact)) < 1e-7 * np.max(np.abs(exact))
+
+
+def test_memory_stays_bounded_and_the_dropped_own_past_is_within_its_bound(rng):
+    """A coarse tolerance: slabs older than max(δ, Δ_s) are dropped, so memory stops growing; the
+    own past left on the lattice beyond Δ_s (computed from every slab) is below its bound τM/(2π),
+    and not far below it (0.45 of it on this path: a window Δ_s = θ/(2eN²τ²) short by 16 would
+    double the tail, one long by 100 divide it by 10)."""
+    n, steps, dt, tol, theta = 40, 120, 0.01, 0.02, 1.0
+    x0 = rng.standard_normal((n, 2))
+    dws = math.sqrt(dt) * rng.standard_normal((steps, n, 2))
+    kernel = SlabKernel(theta, 0.0)
+    field = SplitMemorySignal(kernel, horizon=steps * dt, tolerance=tol, lag=dt)
+    exact = ExactHistorySignal(kernel)
+    x, sizes = x0, []
+    for k in range(steps):
+        new = x + math.sqrt(2) * dws[k]
+        field.advance(x, new, k * dt, dt)
+        exact.advance(x, new, k * dt, dt)
+        x = new
+        sizes.append(field.memory_bytes)
+    window = field.own_past_window(n)
+    assert window == pytest.approx(theta / (2 * math.e * (n * tol) ** 2))
+    assert len(field.slabs) == math.ceil(window / dt - 1e-9) and sizes[-1] == sizes[len(sizes) // 2]
+    t = steps * dt
+    old = t - exact.slabs.ends[: exact.slabs.count] >= window
+    tail = np.zeros_like(x)
+    nodes, weights = kernel.quadrature
+    ages_lo = t - exact.slabs.ends[: exact.slabs.count][old]
+    ages_hi = t - exact.slabs.starts[: exact.slabs.count][old]
+    own_past_gradient(x, exact.slabs.positions[: exact.slabs.count][old], ages_lo, ages_hi, theta, 0.0, 0.0,
+                      nodes, weights, tail)  # fmt: skip
+    largest = np.max(np.hypot(*tail.T)) / n  # mass 1: each particle M/N
+    assert 0.1 * tol / (2 * math.pi) < largest <= tol / (2 * math.pi)  # 0.45 of it here
+
+
+def test_the_cell_list_finds_every_pair_within_the_radius(rng):
+    """The 5 × 5 cells of side ≥ R/2 around a target hold every source within R of it."""
+    sources = rng.standard_normal((3, 400, 2))
+    targets = 1.2 * rng.standard_normal((300, 2))
+    radius = 0.37
+    cells = CellList(sources, targets, radius)
+    near = np.linalg.norm(targets[:, None, None] - sources[None], axis=-1) <= radius  # (targets, slabs, n)
+    tc = np.floor((targets - cells.lower) / cells.side).astype(int)
+    for i in rng.choice(len(targets), 40, replace=False):
+        for k in range(3):
+            found = set()
+            for ix in range(max(tc[i, 0] - 2, 0), min(tc[i, 0] + 3, cells.shape[0])):
+                for iy in range(max(tc[i, 1] - 2, 0), min(tc[i, 1] + 3, cells.shape[1])):
+                    c = k * cells.shape[0] * cells.shape[1] + ix * cells.shape[1] + iy
+                    found |= set(cells.index[cells.starts[c] : cells.starts[c + 1]].tolist())
+            assert set(np.flatnonzero(near[i, k]).tolist()) <= found
+    assert cells.candidate_pairs(targets) >= near.sum()
+
+
+def test_bad_use_fails_clearly(rng):
+    kernel = SlabKernel(1.0, 0.0)
+    with pytest.raises(ValueError, match="tolerance"):
+        SplitMemorySignal(kernel, tolerance=0.0)
+    with pytest.raises(ValueError, match="lag"):
+        SplitMemorySignal(kernel, lag=-1.0)
+    field = SplitMemorySignal(kernel, horizon=0.1, margin=0.5)
+    x = rng.standard_normal((50, 2))
+    field.advance(x, x, 0.0, 0.01)
+    with pytest.raises(ValueError, match="asked at t = 0.02"):
+        field.at_particles(0.02, x, potential=False)
+    with pytest.raises(EngineError, match="safe region"):
+        field.at_particles(0.01, x + 10.0, potential=False)
+    with pytest.raises(ValueError, match="∇c only"):
+        field.at_particles(0.01, x, potential=True)
+    with pytest.raises(EngineError, match="max_modes"):
+        SplitMemorySignal(kernel, horizon=0.1, max_modes=100).advance(x, x, 0.0, 0.01)
