@@ -37,11 +37,16 @@ def test_the_initial_signal_moves_the_particles():
     assert float(np.max(np.abs(with_c0["positions"] - without["positions"]))) > 1e-4
 
 
-def test_exact_kernel_uses_the_exact_history():
-    ds = run_particles(config(kernel="exact"))
-    assert ds.attrs["engine"] == "exact-history" and ds.attrs["include_self"] == 0
-    assert ds.attrs["kernel"] == "exact" and np.isnan(ds.attrs["epsilon"])
-    assert np.all(np.isfinite(ds["positions"]))
+def test_the_exact_kernel_runs_on_the_split_field_as_on_the_exact_history():
+    """'auto' for the exact kernel is the split field; it follows the exact history ('direct') on
+    the same noise to its tolerance, and the dataset says which field ran."""
+    split = run_particles(config(kernel="exact", tolerance=1e-8))
+    assert split.attrs["engine"] == "split-memory" and split.attrs["include_self"] == 0
+    assert split.attrs["kernel"] == "exact" and np.isnan(split.attrs["epsilon"])
+    assert split.attrs["engine_tolerance"] == 1e-8 and split.attrs["lattice_modes"] > 0
+    exact = run_particles(config(kernel="exact", engine="direct"))
+    assert exact.attrs["engine"] == "exact-history"
+    assert float(np.max(np.abs(exact["positions"] - split["positions"]))) < 1e-8
 
 
 def test_disk_initial_signal_with_the_exact_history():
@@ -61,3 +66,10 @@ def test_inconsistent_memory_settings_are_refused():
         config(kernel="exact", engine="spectral")
     with pytest.raises(ConfigError, match="cannot resolve a disk's edge"):
         config_from_dict({**config().model_dump(), "initial_signal": {"kind": "disk"}})
+    with pytest.raises(ConfigError, match="particles.tolerance: the exact history"):
+        config(engine="direct", tolerance=1e-6)
+    without_memory = {**config().model_dump(), "model": {"chi": 20.0, "theta": 0.0}, "initial_signal": {}}
+    with pytest.raises(ConfigError, match="'split' is the memory field of theta > 0"):
+        config_from_dict({**without_memory, "particles": {"n": 300, "engine": "split"}})
+    with pytest.raises(ConfigError, match="particles.tolerance: used by the theta > 0 fields only"):
+        config_from_dict({**without_memory, "particles": {"n": 300, "tolerance": 1e-6}})

@@ -185,11 +185,19 @@ class ParticlesConfig(Section):
     epsilon: str = Field("algebraic", description="a registered scaling law ε(N) (kernels.EpsilonScaling)")
     beta: float = Field(0.25, ge=0)
     eps0: float = Field(1.0, gt=0)
-    engine: str = Field("auto", description="a registered field engine (fields.ENGINES) or auto")
+    engine: str = Field(
+        "auto", description="a registered field engine (fields.ENGINES), auto, or split (θ > 0)"
+    )
+    tolerance: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="θ > 0: accuracy of the history-free fields (split: 1e-5, spectral: 1e-7 by default)",
+    )
     include_self: bool | None = Field(
         None,
-        description="θ > 0: the particle's own past in its drift (default: direct leaves it out, "
-        "spectral keeps it)",
+        description="θ > 0: the particle's own past in its drift (default: direct and split leave it "
+        "out, spectral keeps it)",
     )
 
     @field_validator("kernel")
@@ -213,7 +221,7 @@ class ParticlesConfig(Section):
     def _registered_engine(cls, name: str) -> str:
         from kellersegel.fields import FieldEngine
 
-        return FieldEngine.check_name(name, also=("auto",))
+        return FieldEngine.check_name(name, also=("auto", "split"))
 
 
 class TimeConfig(Section):
@@ -326,6 +334,10 @@ class RunConfig(Section):
                     f"model.theta: the {self.model.name} model needs c itself, which the memory "
                     "fields (theta > 0) do not give yet; use theta = 0"
                 )
+        elif self.particles.engine == "split":
+            raise ValueError("particles.engine: 'split' is the memory field of theta > 0")
+        elif self.particles.tolerance is not None:
+            raise ValueError("particles.tolerance: used by the theta > 0 fields only (split, spectral)")
         return self
 
     def _check_time(self) -> None:
@@ -372,18 +384,22 @@ class RunConfig(Section):
                 )
 
     def _check_memory(self) -> None:
-        """θ > 0: the exact-history field ('direct') or the spectral field, mollified or exact kernel."""
+        """θ > 0: the exact-history field ('direct'), the split field (exact or mollified kernel) or
+        the spectral field (mollified)."""
         p = self.particles
         from kellersegel.kernels.memory import SlabKernel
 
         if p.kernel not in SlabKernel.interaction_kernels:
             allowed = " or ".join(repr(k) for k in SlabKernel.interaction_kernels)
             raise ValueError(f"particles.kernel: theta > 0 needs kernel = {allowed}")
-        if p.engine not in ("auto", "direct", "spectral"):
+        if p.engine not in ("auto", "direct", "split", "spectral"):
             raise ValueError(
                 f"particles.engine: {p.engine!r} is not available for theta > 0; use 'direct' (exact "
-                "history), 'spectral' (history-free field, mollified kernel) or 'auto'"
+                "history), 'split' (history-free, any kernel), 'spectral' (history-free, mollified "
+                "kernel) or 'auto'"
             )
+        if p.engine == "direct" and p.tolerance is not None:
+            raise ValueError("particles.tolerance: the exact history ('direct') sums every slab, it has none")
         if p.engine == "spectral" and p.kernel == "exact":
             raise ValueError("particles.engine: 'spectral' needs kernel = 'mollified' for theta > 0")
         spectral = p.engine == "spectral" or (p.engine == "auto" and p.kernel == "mollified")

@@ -20,6 +20,7 @@ from kellersegel.dynamics.integrate import (
 )
 from kellersegel.dynamics.memory import ExactHistorySignal, SpectralMemorySignal
 from kellersegel.dynamics.signal import EllipticSignal, GivenSignal, SignalField
+from kellersegel.dynamics.split_memory import SplitMemorySignal
 from kellersegel.dynamics.time_grid import TimeGrid
 from kellersegel.dynamics.trajectory import EVENTS, Trajectory, fixed_step_integration
 
@@ -51,6 +52,7 @@ __all__ = [
     "GivenSignal",
     "SignalField",
     "SpectralMemorySignal",
+    "SplitMemorySignal",
     "TimeGrid",
     "Trajectory",
     "center_of_mass",

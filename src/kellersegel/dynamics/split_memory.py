@@ -69,6 +69,8 @@ class SplitMemorySignal(SignalField):
         τ: lattice truncation, images, NUFFT accuracy, cut-off, and the own-past tail (≤ τ M/(2π)).
     lag : float or None
         δ; None: chosen at the first step by :meth:`cost` among Δt·2^j.
+    step : float or None
+        The run's time step, for :meth:`check` to size the lattice before the first step.
     include_self : bool
         Keep each particle's own past in its drift (default False: j ≠ i, as the exact history).
     margin : float or None
@@ -84,8 +86,9 @@ class SplitMemorySignal(SignalField):
         kernel: SlabKernel,
         mass: float = 1.0,
         horizon: float = 1.0,
-        tolerance: float = 1e-6,
+        tolerance: float = 1e-5,
         lag: float | None = None,
+        step: float | None = None,
         include_self: bool = False,
         margin: float | None = None,
         max_modes: int | None = None,
@@ -100,6 +103,7 @@ class SplitMemorySignal(SignalField):
         self.horizon = float(horizon)
         self.tolerance = float(tolerance)
         self.lag = None if lag is None else float(lag)
+        self.step = step
         self.include_self = bool(include_self)
         self.margin = 5.0 * math.sqrt(2.0 * self.horizon) + 2.0 if margin is None else float(margin)
         self.max_modes = default_max_modes() if max_modes is None else int(max_modes)
@@ -155,13 +159,26 @@ class SplitMemorySignal(SignalField):
         if not fitting:
             raise EngineError(
                 f"split memory field: even at the lag {options[-1]:.3g} the lattice needs "
-                f"{costs[-1]['modes']} modes, more than max_modes = {self.max_modes}"
+                f"{costs[-1]['modes']} modes (images {self.image_distance:.3g} away for θ = "
+                f"{self.kernel.theta:g} over T = {self.horizon:g}), more than max_modes = "
+                f"{self.max_modes}; use a larger θ, a shorter run, a larger tolerance or the exact "
+                "history (engine = 'direct')"
             )
         self.costs = costs
         return min(fitting, key=lambda c: c["seconds"])["lag"]
 
     def check(self, x):
-        return {}
+        """The lattice at the lag (chosen for ``step``) for particles at x; EngineError if too large."""
+        lag = self.lag if self.lag is not None or self.step is None else self.choose_lag(x, self.step)
+        if lag is None:
+            return {}
+        modes = self.lattice(x, lag).modes
+        if modes**2 > self.max_modes:
+            raise EngineError(
+                f"split memory field: {modes}² lattice modes at the lag {lag:.3g} exceed max_modes = "
+                f"{self.max_modes}; give a longer lag or a larger tolerance"
+            )
+        return {"lattice_modes": modes}
 
     # --- the lattice ---------------------------------------------------------------------------
     def _setup(self, x: NDArray[np.float64], dt: float) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kellersegel.config.schema import FunctionConfig, ModelConfig, RunConfig
 from kellersegel.dynamics import EllipticSignal, SignalField, TimeGrid
 from kellersegel.dynamics.memory import ExactHistorySignal, SpectralMemorySignal
+from kellersegel.dynamics.split_memory import SplitMemorySignal
 from kellersegel.fields import make_engine
 from kellersegel.initial import GaussianMixtureC0, InitialData, UniformDiskC0
 from kellersegel.kernels import InteractionKernel, make_kernel, make_scaling
@@ -69,8 +70,9 @@ def build_initial_signal(config: RunConfig) -> GaussianMixtureC0 | UniformDiskC0
 def build_signal(
     config: RunConfig, model: KellerSegelModel, kernel: InteractionKernel | None = None
 ) -> SignalField:
-    """θ = 0: the elliptic field of the chosen engine. θ > 0: the exact-history field ('direct';
-    'auto' for the exact kernel) or the spectral memory field ('spectral'; 'auto' when mollified).
+    """θ = 0: the elliptic field of the chosen engine. θ > 0: the exact-history field ('direct'), the
+    split field ('split'; 'auto' for the exact kernel) or the spectral field ('spectral'; 'auto'
+    when mollified).
     ``kernel``: the one :func:`build_kernel` gives, when already built."""
     p = config.particles
     kernel = build_kernel(config) if kernel is None else kernel
@@ -79,7 +81,14 @@ def build_signal(
     epsilon = kernel.epsilon
     kernel = SlabKernel(model.theta, model.lam, epsilon)
     c0 = build_initial_signal(config)
-    engine = p.engine if p.engine != "auto" else ("direct" if epsilon is None else "spectral")
+    engine = p.engine if p.engine != "auto" else ("split" if epsilon is None else "spectral")
+    accuracy = {} if p.tolerance is None else {"tolerance": p.tolerance}
     if engine == "direct":
         return ExactHistorySignal(kernel, model.mass, include_self=bool(p.include_self), initial_signal=c0)
-    return SpectralMemorySignal(kernel, model.mass, horizon=config.time.t_end, initial_signal=c0)
+    if engine == "split":
+        own = bool(p.include_self)
+        return SplitMemorySignal(
+            kernel, model.mass, horizon=config.time.t_end, step=config.time.dt, include_self=own,
+            initial_signal=c0, **accuracy,
+        )  # fmt: skip
+    return SpectralMemorySignal(kernel, model.mass, horizon=config.time.t_end, initial_signal=c0, **accuracy)

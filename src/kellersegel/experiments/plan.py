@@ -18,7 +18,14 @@ import numpy as np
 
 from kellersegel.config.load import ConfigError
 from kellersegel.config.schema import RunConfig
-from kellersegel.dynamics import EulerMaruyama, ExactHistorySignal, GivenSignal, SignalField, TimeGrid
+from kellersegel.dynamics import (
+    EulerMaruyama,
+    ExactHistorySignal,
+    GivenSignal,
+    SignalField,
+    SplitMemorySignal,
+    TimeGrid,
+)
 from kellersegel.dynamics.adaptive import CollisionStepController, adaptive_integration
 from kellersegel.dynamics.coupling import coupled_integration
 from kellersegel.dynamics.integrate import Integration
@@ -61,7 +68,7 @@ class RunPlan:
         The model, the initial law, the interaction kernel at ε = ε(N), the time grid.
     engine : str
         The field engine for θ = 0 after ``auto`` (``direct``, ``numpy``, ``fmm``, ``spectral``),
-        or the memory field for θ > 0 (``exact-history`` or ``spectral-memory``).
+        or the memory field for θ > 0 (``exact-history``, ``split-memory`` or ``spectral-memory``).
     tolerance : float
         The engine's requested relative accuracy (NaN: exact sums, as ``direct``).
     include_self : bool
@@ -197,9 +204,11 @@ def plan_run(config: RunConfig) -> RunPlan:
             raise PlanError(
                 text if text.startswith("initial_signal") else f"particles.kernel: {text}"
             ) from None
-        engine = "exact-history" if isinstance(signal, ExactHistorySignal) else "spectral-memory"
+        engine = {ExactHistorySignal: "exact-history", SplitMemorySignal: "split-memory"}.get(
+            type(signal), "spectral-memory"
+        )
     measured = {}
-    if engine in ("spectral", "spectral-memory"):  # the only fields whose size depends on the points
+    if engine in ("spectral", "spectral-memory", "split-memory"):  # sized by the points
         x0 = initial.sample(p.n, replica_rng(config.run.seed, config.run.replicas, 0))
         measured = _dry_run(signal, x0, engine)
     tolerance = getattr(getattr(signal, "engine", signal), "tolerance", math.nan)
@@ -212,5 +221,5 @@ def _dry_run(signal: SignalField, x0, engine: str) -> dict[str, int]:
     try:
         return signal.check(x0)
     except EngineError as err:
-        key = "particles.engine" if engine == "spectral" else "particles.eps0"
+        key = {"spectral": "particles.engine", "split-memory": "model.theta"}.get(engine, "particles.eps0")
         raise PlanError(f"{key}: {err}") from None
