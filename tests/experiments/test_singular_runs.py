@@ -60,3 +60,16 @@ def test_theory_command_prints_the_predictions(tmp_path, capsys):
     config.write_text("[model]\nlam = 1.0\n[particles]\nn = 20\n")
     assert main(["theory", str(config)]) == 2
     assert "classical model" in capsys.readouterr().err
+
+
+def test_theory_for_theta_above_zero_states_the_reconstructed_threshold(tmp_path, capsys):
+    """θ = 1, χ = 1 with mass 1: χM = 1 < χ*_{1,∞} = 1.397 (labelled a reconstruction); with
+    mass 1.5, χM = 1.5 is not below it."""
+    config = tmp_path / "c.toml"
+    config.write_text("[model]\nchi = 1.0\ntheta = 1.0\n[particles]\nn = 50\n")
+    assert main(["theory", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "chi*_(theta,p) = 1.397" in out and "RECONSTRUCTED" in out and "chi M = 1: below" in out
+    config.write_text("[model]\nchi = 1.0\ntheta = 1.0\nmass = 1.5\n[particles]\nn = 50\n")
+    assert main(["theory", str(config)]) == 0
+    assert "chi M = 1.5: not below" in capsys.readouterr().out

@@ -8,6 +8,7 @@ from kellersegel.analysis.distances import (
     relative_entropy,
     wasserstein,
 )
+from kellersegel.analysis.memory_theory import kappa, memory_threshold
 from kellersegel.analysis.rates import RateFit, fit_rate
 from kellersegel.analysis.theory import (
     collision_dimension,
@@ -31,7 +32,9 @@ __all__ = [
     "fit_bessel_dimension",
     "fit_rate",
     "global_existence_threshold",
+    "kappa",
     "l1_distance",
+    "memory_threshold",
     "relative_entropy",
     "scott_bandwidth",
     "smallest_exploding_cluster",
