@@ -73,3 +73,31 @@ def test_inconsistent_memory_settings_are_refused():
         config_from_dict({**without_memory, "particles": {"n": 300, "engine": "split"}})
     with pytest.raises(ConfigError, match="particles.tolerance: used by the theta > 0 fields only"):
         config_from_dict({**without_memory, "particles": {"n": 300, "tolerance": 1e-6}})
+
+
+def test_tracked_pairs_give_the_theory_instruments_whatever_the_workers():
+    """[pairs] on a split-field run of the singular system: the four instruments in the dataset,
+    with gamma and pair coordinates, finite, the integrals non-decreasing in time, the same with
+    two worker processes."""
+    cfg = config_from_dict(
+        {
+            "model": {"chi": 1.0, "theta": 1.0},
+            "particles": {"n": 40, "kernel": "exact"},
+            "time": {"t_end": 0.05, "dt": 0.005, "save_every": 0.01},
+            "run": {"replicas": 2, "seed": 4},
+            "pairs": {"tracked": 5, "gammas": [1.6, 1.9]},
+        }
+    )
+    one = run_particles(cfg, workers=1)
+    assert one["pair_interaction"].dims == ("replica", "time", "pair", "dim")
+    assert one["pair_interaction_integral"].shape == (2, 6, 2, 5)
+    np.testing.assert_array_equal(one["gamma"], [1.6, 1.9])
+    for name in ("pair_interaction_integral", "pair_coulomb_integral"):
+        assert np.all(np.isfinite(one[name])) and np.all(one[name].diff("time") >= 0)
+    xr.testing.assert_identical(one, run_particles(cfg, workers=2))
+    with pytest.raises(ConfigError, match="pairs.tracked: the path-dependent pair interaction needs theta > 0"):
+        config_from_dict({"pairs": {"tracked": 2}})
+    with pytest.raises(ConfigError, match="pairs.tracked: 30 pairs need 60 particles"):
+        config_from_dict({**cfg.model_dump(), "pairs": {"tracked": 30}})
+    with pytest.raises(ConfigError, match="must lie in"):
+        config_from_dict({**cfg.model_dump(), "pairs": {"tracked": 3, "gammas": [2.5]}})

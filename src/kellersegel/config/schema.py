@@ -262,6 +262,20 @@ class ClustersSection(Section):
     stop_at: int | None = Field(None, ge=2, description="adaptive: stop when a cluster this large forms")
 
 
+class PairsSection(Section):
+    """[pairs]: θ > 0 instruments of the theory for tracked pairs (2p, 2p+1) (dynamics.pair_interactions)."""
+
+    tracked: int = Field(0, ge=0, description="pairs tracked (0: none); cost per step: pairs × past steps")
+    gammas: list[float] = Field([1.6, 1.75, 1.9], min_length=1, description="exponents γ ∈ (3/2, 2)")
+
+    @field_validator("gammas")
+    @classmethod
+    def _in_range(cls, values: list[float]) -> list[float]:
+        if not all(1.5 < g < 2.0 for g in values):
+            raise ValueError(f"each γ must lie in (3/2, 2), got {values}")
+        return values
+
+
 class PDESection(Section):
     """[pde]: the mean-field PDE solver (`kellersegel pde`); [time] gives t_end and save_every."""
 
@@ -319,6 +333,7 @@ class RunConfig(Section):
     pde: PDESection = PDESection()
     initial_signal: InitialSignalConfig = InitialSignalConfig()
     clusters: ClustersSection = ClustersSection()
+    pairs: PairsSection = PairsSection()
     chaos: ChaosSection = ChaosSection()
 
     @model_validator(mode="after")
@@ -338,6 +353,13 @@ class RunConfig(Section):
             raise ValueError("particles.engine: 'split' is the memory field of theta > 0")
         elif self.particles.tolerance is not None:
             raise ValueError("particles.tolerance: used by the theta > 0 fields only (split, spectral)")
+        elif self.pairs.tracked:
+            raise ValueError("pairs.tracked: the path-dependent pair interaction needs theta > 0")
+        if 2 * self.pairs.tracked > self.particles.n:
+            raise ValueError(
+                f"pairs.tracked: {self.pairs.tracked} pairs need {2 * self.pairs.tracked} particles, "
+                f"particles.n = {self.particles.n}"
+            )
         return self
 
     def _check_time(self) -> None:

@@ -15,6 +15,14 @@ from kellersegel.dynamics.time_grid import TimeGrid
 
 __all__ = ["EVENTS", "Trajectory", "fixed_step_integration"]
 
+#: The θ > 0 instruments a run may carry (PairInteractions' results)
+PAIR_INSTRUMENTS = (
+    "pair_interaction",
+    "pair_interaction_integral",
+    "pair_coulomb_integral",
+    "pair_distance_power",
+)
+
 #: Events that stop a run: none, a non-finite position or drift, an explosion, a cluster of the
 #: requested size (adaptive runs with ``stop_at_cluster``).
 EVENTS = ("none", "nonfinite", "explosion", "cluster")
@@ -62,6 +70,9 @@ class Trajectory:
         Adaptive steps: collapses to the step floor (each one left again, or the explosion).
     collapse_durations : list of float
         Adaptive steps: how long each collapse that was left again lasted.
+    pair_interaction, pair_interaction_integral, pair_coulomb_integral, pair_distance_power : optional
+        θ > 0 with tracked pairs: the instruments of
+        :class:`~kellersegel.dynamics.pair_interactions.PairInteractions`.
     """
 
     times: NDArray[np.float64]
@@ -84,6 +95,10 @@ class Trajectory:
     largest_cluster: NDArray[np.float64] | None = None
     cluster_first_time: NDArray[np.float64] | None = None
     collapse_durations: list[float] = field(default_factory=list)
+    pair_interaction: NDArray[np.float64] | None = None
+    pair_interaction_integral: NDArray[np.float64] | None = None
+    pair_coulomb_integral: NDArray[np.float64] | None = None
+    pair_distance_power: NDArray[np.float64] | None = None
 
     @classmethod
     def from_solution(cls, solution: Solution) -> Trajectory:
@@ -111,6 +126,7 @@ class Trajectory:
             cluster_dimension=o.get("cluster_dimension", math.nan),
             cluster_dimension_error=o.get("cluster_dimension_error", math.nan),
             collapse_durations=list(o.get("collapse_durations", [])),
+            **{name: o.get(name) for name in PAIR_INSTRUMENTS},
         )
 
 

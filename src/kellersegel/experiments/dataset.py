@@ -13,6 +13,7 @@ from kellersegel._files import atomic_path
 from kellersegel.analysis.theory import smallest_exploding_cluster
 from kellersegel.config.load import config_to_toml
 from kellersegel.dynamics import Trajectory
+from kellersegel.dynamics.trajectory import PAIR_INSTRUMENTS
 from kellersegel.experiments.plan import RunPlan
 from kellersegel.kernels import ExactKernel
 
@@ -22,6 +23,18 @@ _ARRAYS = ("times", "positions", "second_moment", "center_of_mass", "min_distanc
 _SCALARS = ("event_time", "steps", "min_step", "floor_time", "collapses", "exploding_cluster")
 _DECISION = ("undecided_cluster", "explosion_wait", "cluster_dimension", "cluster_dimension_error")
 _CLUSTER_ARRAYS = ("largest_cluster", "cluster_first_time")
+_PAIR_DIMS = {
+    "pair_interaction": ("replica", "time", "pair", "dim"),
+    "pair_interaction_integral": ("replica", "time", "gamma", "pair"),
+    "pair_coulomb_integral": ("replica", "time", "gamma", "pair"),
+    "pair_distance_power": ("replica", "time", "gamma", "pair"),
+}
+_PAIR_DESCRIPTIONS = {
+    "pair_interaction": "D_s = int_0^s grad K_(s-u)(X^i_s - X^j_u) du for the pair (i, j) = (2p, 2p+1)",
+    "pair_interaction_integral": "int_0^t |D_s|^(2(gamma-1)) ds",
+    "pair_coulomb_integral": "int_0^t |X^i_s - X^j_s|^(-2(gamma-1)) ds",
+    "pair_distance_power": "|X^i_t - X^j_t|^(2(1-gamma))",
+}
 
 
 def to_dataset(plan: RunPlan, trajectories: Sequence[Trajectory]) -> xr.Dataset:
@@ -86,6 +99,12 @@ def to_dataset(plan: RunPlan, trajectories: Sequence[Trajectory]) -> xr.Dataset:
     ds["floor_time"].attrs["description"] = "adaptive steps: first time the step floor was hit (NaN: never)"
     ds["collapses"].attrs["description"] = "adaptive steps: collapses to the step floor"
     ds["exploding_cluster"].attrs["description"] = "size of the cluster that exploded (0: none)"
+    if first.pair_interaction is not None:  # θ > 0 instruments of the tracked pairs
+        for name, dims in _PAIR_DIMS.items():
+            ds[name] = (dims, stack(name))
+            ds[name].attrs["description"] = _PAIR_DESCRIPTIONS[name]
+        pairs = plan.config.pairs
+        ds = ds.assign_coords(gamma=np.asarray(pairs.gammas), pair=np.arange(pairs.tracked))
     if plan.config.time.adaptive:  # what the explosion decisions were based on
         for name in _DECISION:
             ds[name] = (("replica",), stack(name))
@@ -108,7 +127,8 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> None:
 
 def trajectory_arrays(traj: Trajectory) -> dict[str, np.ndarray]:
     """One replica as named arrays (a task result of :class:`~kellersegel.experiments.tasks.TaskFolder`)."""
-    arrays = {name: getattr(traj, name) for name in _ARRAYS + _SCALARS + _DECISION + _CLUSTER_ARRAYS}
+    names = _ARRAYS + _SCALARS + _DECISION + _CLUSTER_ARRAYS + PAIR_INSTRUMENTS
+    arrays = {name: getattr(traj, name) for name in names}
     arrays = {name: np.asarray(value) for name, value in arrays.items() if value is not None}
     return arrays | {"event": np.array(traj.event)}
 
@@ -118,6 +138,6 @@ def trajectory_from_arrays(arrays: dict[str, np.ndarray]) -> Trajectory:
     return Trajectory(
         **{name: arrays[name] for name in _ARRAYS},
         **{name: arrays[name].item() for name in _SCALARS + _DECISION},
-        **{name: arrays[name] for name in _CLUSTER_ARRAYS if name in arrays},
+        **{name: arrays[name] for name in _CLUSTER_ARRAYS + PAIR_INSTRUMENTS if name in arrays},
         event=str(arrays["event"]),
     )

@@ -29,6 +29,7 @@ from kellersegel.dynamics import (
 from kellersegel.dynamics.adaptive import CollisionStepController, adaptive_integration
 from kellersegel.dynamics.coupling import coupled_integration
 from kellersegel.dynamics.integrate import Integration
+from kellersegel.dynamics.pair_interactions import PairInteractions
 from kellersegel.dynamics.trajectory import fixed_step_integration
 from kellersegel.experiments.build import (
     build_initial,
@@ -41,6 +42,7 @@ from kellersegel.fields import ENGINES, choose_engine
 from kellersegel.fields.base import EngineError
 from kellersegel.initial import InitialData
 from kellersegel.kernels import ExactKernel, InteractionKernel, make_scaling
+from kellersegel.kernels.memory import SlabKernel
 from kellersegel.models import ClassicalModel, KellerSegelModel
 from kellersegel.pde import MeanFieldSolution
 
@@ -145,7 +147,7 @@ class RunPlan:
                 stop_at_cluster=c.clusters.stop_at,
                 save_particles=saved,
             )
-        return fixed_step_integration(
+        integration = fixed_step_integration(
             self.stepper(),
             x0,
             grid,
@@ -154,6 +156,10 @@ class RunPlan:
             max_drift_fraction=c.time.max_drift_fraction,
             cluster_radius=c.clusters.radius,
         )
+        if c.pairs.tracked:
+            kernel = SlabKernel(self.model.theta, self.model.lam, self.kernel.epsilon)
+            integration.observers.append(PairInteractions(kernel, c.pairs.tracked, c.pairs.gammas))
+        return integration
 
     def attributes(self) -> dict[str, str | float | int]:
         """What the run actually uses, as dataset attributes (strings and numbers)."""
