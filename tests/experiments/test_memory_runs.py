@@ -95,7 +95,7 @@ def test_tracked_pairs_give_the_theory_instruments_whatever_the_workers():
     for name in ("pair_interaction_integral", "pair_coulomb_integral"):
         assert np.all(np.isfinite(one[name])) and np.all(one[name].diff("time") >= 0)
     xr.testing.assert_identical(one, run_particles(cfg, workers=2))
-    with pytest.raises(ConfigError, match="pairs.tracked: the path-dependent pair interaction needs theta > 0"):
+    with pytest.raises(ConfigError, match="pair interaction needs theta > 0"):
         config_from_dict({"pairs": {"tracked": 2}})
     with pytest.raises(ConfigError, match="pairs.tracked: 30 pairs need 60 particles"):
         config_from_dict({**cfg.model_dump(), "pairs": {"tracked": 30}})
