@@ -12,7 +12,10 @@ EXAMPLES = sorted(_examples())
 #: N = 60 by default; the singular example at N = 60 spends minutes in pair collapses before its
 #: 11-cluster explodes: N = 8 (pairs explode, δ_2 < 0) with a short explosion window instead
 SMALL_N = {"singular-explosion": 8}
-EXTRA = {"singular-explosion": ["--set", "time.explosion_window=1"]}
+EXTRA = {
+    "singular-explosion": ["--set", "time.explosion_window=1"],
+    "memory-singular": ["--set", "pairs.tracked=8"],
+}
 
 
 def test_example_lists_and_prints(capsys):

@@ -1,6 +1,5 @@
 """The θ > 0 instruments: the path-dependent pair interaction D and the theory's moments."""
 
-
 import numpy as np
 import pytest
 

@@ -51,6 +51,10 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "time.save_every=0.01",
         ],
     ),
+    "memory-singular": (
+        "memory-singular.toml",
+        ["particles.n=100", "time.t_end=0.05", "time.dt=0.005", "time.save_every=0.01", "pairs.tracked=5"],
+    ),
     "memory-spectral": (
         "default.toml",
         [

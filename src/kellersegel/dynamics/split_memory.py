@@ -30,7 +30,6 @@ terms; none of it grows with the number of past steps. δ is chosen by a cost mo
 from __future__ import annotations
 
 import math
-from collections import deque
 
 import finufft
 import numpy as np
@@ -109,7 +108,7 @@ class SplitMemorySignal(SignalField):
         self.max_modes = default_max_modes() if max_modes is None else int(max_modes)
         self.initial_signal = initial_signal
         self.c_hat: NDArray[np.complex128] | None = None
-        self.slabs: deque[tuple[NDArray[np.float64], float, float]] = deque()  # (X(t_k), t_k, t_k + Δt_k)
+        self.slabs = _SlabWindow()  # X(t_k), t_k, t_k + Δt_k of the slabs still needed
         self.now = 0.0
         self._factors: dict[tuple[float, float], NDArray[np.complex128]] = {}
         self._decay: dict[float, NDArray[np.float64]] = {}
@@ -230,25 +229,25 @@ class SplitMemorySignal(SignalField):
         if self.c_hat is None:
             self._setup(x_old, dt)
         self._inside(x_old)
-        self.slabs.append((x_old.copy(), float(t), float(t) + dt))
+        self.slabs.append(x_old, float(t), float(t) + dt)
         self.now = float(t) + dt
         if dt not in self._decay:
             self._decay = {dt: np.exp(-self.rate * dt)}
         self.c_hat *= self._decay[dt]
-        lag, tiny = self.lag, 1e-9 * dt
-        for positions, start, end in self.slabs:  # the pieces that aged past δ during this step
-            alpha, beta = max(self.now - end, lag), min(self.now - start, lag + dt)
-            if beta - alpha > tiny:
-                self._inject(positions, alpha, beta)
-        while self.slabs and self.now - self.slabs[0][2] >= self.window:
-            self.slabs.popleft()
+        positions, starts, ends = self.slabs.view()
+        # the pieces that aged past δ during this step: ages [max(α, δ), min(β, δ + Δt)]
+        alpha = np.maximum(self.now - ends, self.lag)
+        beta = np.minimum(self.now - starts, self.lag + dt)
+        for k in np.flatnonzero(beta - alpha > 1e-9 * dt):
+            self._inject(positions[k], float(alpha[k]), float(beta[k]))
+        self.slabs.drop_before(self.now - self.window)
 
     def at_particles(self, t, x, *, potential):
         _no_potential(potential)
         x = np.ascontiguousarray(x, dtype=np.float64)
         n = x.shape[0]
         out = np.zeros_like(x)
-        if self.slabs:
+        if self.slabs.count:
             if abs(self.now - t) > 1e-9 * max(1.0, abs(t)):
                 raise ValueError(f"history recorded up to t = {self.now:g}, asked at t = {t:g}")
             self._inside(x)
@@ -265,13 +264,16 @@ class SplitMemorySignal(SignalField):
         return FieldValues(None, out)
 
     def _ages(self, lower: float, upper: float):
-        """The slabs with ages reaching into [lower, upper): positions, and their ages clipped to it."""
-        chosen = [(p, max(self.now - e, lower), min(self.now - s, upper)) for p, s, e in self.slabs]
-        chosen = [c for c in chosen if c[2] > c[1]]
-        if not chosen:
+        """The slabs whose ages reach into [lower, upper) (consecutive ones): their positions (a
+        view) and their ages clipped to it; None if there are none."""
+        positions, starts, ends = self.slabs.view()
+        a = np.maximum(self.now - ends, lower)
+        b = np.minimum(self.now - starts, upper)
+        chosen = np.flatnonzero(b > a)
+        if not chosen.size:
             return None
-        positions = np.stack([c[0] for c in chosen])
-        return positions, np.array([c[1] for c in chosen]), np.array([c[2] for c in chosen])
+        first, last = chosen[0], chosen[-1] + 1
+        return positions[first:last], a[first:last], b[first:last]
 
     def _recent(self, x: NDArray[np.float64], out: NDArray[np.float64]) -> None:
         found = self._ages(0.0, self.lag)
@@ -302,7 +304,7 @@ class SplitMemorySignal(SignalField):
     def memory_bytes(self) -> int:
         """Bytes held: the lattice and the slabs within max(δ, Δ_s) (independent of the run's length)."""
         lattice = 0 if self.c_hat is None else self.c_hat.nbytes
-        return lattice + sum(p.nbytes for p, _, _ in self.slabs)
+        return lattice + self.slabs.nbytes
 
     def __repr__(self) -> str:
         own = "included" if self.include_self else "excluded"
@@ -311,3 +313,57 @@ class SplitMemorySignal(SignalField):
             f"SplitMemorySignal({self.kernel!r}, mass={self.mass:g}, horizon={self.horizon:g}, "
             f"tolerance={self.tolerance:g}, lag {lag}, own past {own})"
         )
+
+
+class _SlabWindow:
+    """The last slabs (positions X(t_k), starts t_k, ends), oldest first, in one array: slices of
+    consecutive slabs are views; dropped slabs free their rows when they are half the array."""
+
+    def __init__(self) -> None:
+        self.positions = np.empty((0, 0, 2))
+        self.starts = np.empty(0)
+        self.ends = np.empty(0)
+        self.first = 0
+        self.stop = 0
+
+    @property
+    def count(self) -> int:
+        return self.stop - self.first
+
+    def append(self, x: NDArray[np.float64], start: float, end: float) -> None:
+        if self.stop == self.positions.shape[0]:
+            if self.first >= self.positions.shape[0] // 2 and self.first:  # reuse the dropped rows
+                keep = slice(self.first, self.stop)
+                self.positions[: self.count] = self.positions[keep]
+                self.starts[: self.count] = self.starts[keep]
+                self.ends[: self.count] = self.ends[keep]
+                self.first, self.stop = 0, self.count
+            else:
+                rows = max(16, 2 * self.positions.shape[0])
+                grown = np.empty((rows, *x.shape))
+                if self.count:
+                    grown[: self.count] = self.positions[self.first : self.stop]
+                self.positions = grown
+                self.starts = np.concatenate(
+                    [self.starts[self.first : self.stop], np.empty(rows - self.count)]
+                )
+                self.ends = np.concatenate([self.ends[self.first : self.stop], np.empty(rows - self.count)])
+                self.first, self.stop = 0, self.count
+        self.positions[self.stop] = x
+        self.starts[self.stop] = start
+        self.ends[self.stop] = end
+        self.stop += 1
+
+    def view(self):
+        """(positions, starts, ends) of the slabs kept, oldest first (views)."""
+        keep = slice(self.first, self.stop)
+        return self.positions[keep], self.starts[keep], self.ends[keep]
+
+    def drop_before(self, time: float) -> None:
+        """Forget the slabs that ended at or before ``time``."""
+        while self.first < self.stop and self.ends[self.first] <= time:
+            self.first += 1
+
+    @property
+    def nbytes(self) -> int:
+        return self.positions[self.first : self.stop].nbytes

@@ -114,18 +114,20 @@ def recent_gradient(
 @numba.njit(cache=True, parallel=True)
 def own_past_gradient(x, past, a, b, theta, lam, eps2, nodes, weights, out):
     """out_i += −Σ_k ψ(|x_i − X_i(t_k)|²; a_k, b_k)(x_i − X_i(t_k)): particle i's own past
-    positions ``past`` (slabs, n, 2) at the ages [a_k, b_k]."""
-    for i in prange(x.shape[0]):
-        gx = 0.0
-        gy = 0.0
-        for k in range(past.shape[0]):
+    positions ``past`` (slabs, n, 2) at the ages [a_k, b_k]. Slab by slab (rows read in memory
+    order), each target's terms in slab order whatever the threads."""
+    for k in range(past.shape[0]):
+        s_a = 2.0 * a[k] / theta + eps2
+        s_b = 2.0 * b[k] / theta + eps2
+        for i in prange(x.shape[0]):
             dx = x[i, 0] - past[k, i, 0]
             dy = x[i, 1] - past[k, i, 1]
             r2 = dx * dx + dy * dy
             if r2 == 0.0:
                 continue
-            psi = slab_psi(r2, a[k], b[k], theta, lam, eps2, nodes, weights)
-            gx -= psi * dx
-            gy -= psi * dy
-        out[i, 0] += gx
-        out[i, 1] += gy
+            if lam == 0.0:
+                psi = _psi_heat(r2, s_a, s_b)
+            else:
+                psi = slab_psi(r2, a[k], b[k], theta, lam, eps2, nodes, weights)
+            out[i, 0] -= psi * dx
+            out[i, 1] -= psi * dy
