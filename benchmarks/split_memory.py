@@ -34,7 +34,8 @@ def agreement():
         "\n## Split field against the exact history (j ≠ i), same noise, N = 500, exact kernel, θ = 1, χ = 1"
     )
     print(
-        "| λ | steps (dt) | tolerance | lag δ | lattice | max drift diff / max drift | max |X_exact − X_split| | split s | exact s |"
+        "| λ | steps (dt) | tolerance | lag δ | lattice | max drift diff / max drift "
+        "| max |X_exact − X_split| | split s | exact s |"
     )
     print("|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     rng = np.random.default_rng(18)
@@ -75,7 +76,8 @@ def _walk(field, model, x, steps, dt, rng, t=0.0):
 def cost():
     n, dt, tol = 10_000, 1e-3, 1e-5
     print(
-        f"\n## Seconds per step against the past steps K, N = {n}, dt = {dt:g}, exact kernel, θ = 1, τ = {tol:g}"
+        f"\n## Seconds per step against the past steps K, N = {n}, dt = {dt:g}, exact kernel, θ = 1, "
+        f"τ = {tol:g}"
     )
     print("| K | split s/step | exact history s/step | split memory MB |")
     print("|--:|--:|--:|--:|")
@@ -102,7 +104,8 @@ def cost():
 
 def large():
     print(
-        "\n## Large N: seconds per step (median of the last 5 of 20) and peak memory, dt = 1e-3, exact kernel, θ = 1"
+        "\n## Large N: seconds per step (median of the last 5 of 20) and peak memory, dt = 1e-3, "
+        "exact kernel, θ = 1"
     )
     print("| N | τ | lag δ | lattice | own past window | s/step | peak RSS GB |")
     print("|--:|--:|--:|--:|--:|--:|--:|")
