@@ -5,7 +5,8 @@
 agreement: drift and trajectory gaps to the exact-history sum, same noise, N = 500, exact kernel;
 cost: seconds per step against the number of past steps K at N = 10⁴, the exact history beside it;
 large: seconds per step and peak memory at N = 10⁵ and 10⁶; steps: the strong error against the
-time step on one Brownian path (Brownian tree refined), exact kernel.
+time step on one Brownian path (Brownian tree refined), exact kernel; pde: the particles' KDE
+against the θ > 0 PDE, beside the KDE's own error on i.i.d. samples of the PDE density.
 Prints the tables of benchmarks/README.md.
 """
 
@@ -152,8 +153,47 @@ def steps():
             previous = mean
 
 
+def pde():
+    """Particles on the split field (exact kernel) against the θ = 1 PDE at t = 1, c0 = 0, and the
+    KDE's own error: the same estimator on N i.i.d. points of the PDE density."""
+    import warnings
+
+    from kellersegel.analysis import binned_kde, l1_distance, scott_bandwidth
+    from kellersegel.initial.laws import GaussianData
+    from kellersegel.pde import FiniteVolumeSolver, Grid2D, UnderResolvedWarning
+
+    theta, t_end, dt = 1.0, 1.0, 0.01
+    grid = Grid2D(n=128, half_width=7.0)
+    print(
+        f"\n## Particles (split field, exact kernel) against the θ = {theta:g} PDE at t = {t_end:g}, c0 = 0"
+    )
+    print("Gaussian data of variance 1; PDE on 128² cells of [−7, 7]²; dt = 0.01, τ = 1e-4")
+    print("| χ | N | L1(KDE, PDE) | L1 of the same KDE on N i.i.d. PDE samples | run s |")
+    print("|--:|--:|--:|--:|--:|")
+    for chi in (1.0, 4.0):
+        model = ClassicalModel(chi=chi, theta=theta)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnderResolvedWarning)
+            density = FiniteVolumeSolver(model, grid).solve(GaussianData(1.0), t_end, t_end).density[-1]
+        cells = grid.points.reshape(-1, 2)
+        weights = np.clip(density.ravel(), 0, None) / np.clip(density, 0, None).sum()
+        for n in (10_000, 100_000):
+            rng = np.random.default_rng(9)
+            x = rng.standard_normal((n, 2))
+            field = SplitMemorySignal(SlabKernel(theta, 0.0), horizon=t_end, tolerance=1e-4)
+            stepper = EulerMaruyama(model, field)
+            start = time.perf_counter()
+            for k in range(int(round(t_end / dt))):
+                x = stepper.step(x, k * dt, dt, math.sqrt(dt) * rng.standard_normal((n, 2)))
+            elapsed = time.perf_counter() - start
+            l1 = l1_distance(binned_kde(x, grid, scott_bandwidth(x)), density, grid)
+            iid = cells[rng.choice(len(cells), n, p=weights)] + grid.h * (rng.random((n, 2)) - 0.5)
+            floor = l1_distance(binned_kde(iid, grid, scott_bandwidth(iid)), density, grid)
+            print(f"| {chi:g} | {n} | {l1:.4f} | {floor:.4f} | {elapsed:.0f} |", flush=True)
+
+
 if __name__ == "__main__":
     print(f"# split memory field: {machine_description()}")
-    parts = {"agreement": agreement, "cost": cost, "large": large, "steps": steps}
+    parts = {"agreement": agreement, "cost": cost, "large": large, "steps": steps, "pde": pde}
     for name in sys.argv[1:] or parts:
         parts[name]()

@@ -263,7 +263,8 @@ class ClustersSection(Section):
 
 
 class PairsSection(Section):
-    """[pairs]: θ > 0 instruments of the theory for tracked pairs (2p, 2p+1) (dynamics.pair_interactions)."""
+    """[pairs]: θ > 0 instruments of the theory for tracked pairs (2p, 2p+1) (dynamics.pair_interactions),
+    recorded by particle runs (`kellersegel run`; the coupled runs of a chaos sweep do not)."""
 
     tracked: int = Field(0, ge=0, description="pairs tracked (0: none); cost per step: pairs × past steps")
     gammas: list[float] = Field([1.6, 1.75, 1.9], min_length=1, description="exponents γ ∈ (3/2, 2)")

@@ -169,26 +169,22 @@ class SplitMemorySignal(SignalField):
     def check(self, x):
         """The lattice at the lag (chosen for ``step``) for particles at x; EngineError if too large."""
         lag = self.lag if self.lag is not None or self.step is None else self.choose_lag(x, self.step)
-        if lag is None:
-            return {}
-        modes = self.lattice(x, lag).modes
-        if modes**2 > self.max_modes:
+        return {} if lag is None else {"lattice_modes": self._fitting_lattice(x, lag).modes}
+
+    def _fitting_lattice(self, x: NDArray[np.float64], lag: float) -> SpectralGrid:
+        grid = self.lattice(x, lag)
+        if grid.modes**2 > self.max_modes:
             raise EngineError(
-                f"split memory field: {modes}² lattice modes at the lag {lag:.3g} exceed max_modes = "
-                f"{self.max_modes}; give a longer lag or a larger tolerance"
+                f"split memory field: {grid.modes}² lattice modes at the lag {lag:.3g} exceed "
+                f"max_modes = {self.max_modes}; give a longer lag or a larger tolerance"
             )
-        return {"lattice_modes": modes}
+        return grid
 
     # --- the lattice ---------------------------------------------------------------------------
     def _setup(self, x: NDArray[np.float64], dt: float) -> None:
         if self.lag is None:
             self.lag = self.choose_lag(x, dt)
-        self.grid = self.lattice(x, self.lag)
-        if self.grid.modes**2 > self.max_modes:
-            raise EngineError(
-                f"split memory field: {self.grid.modes}² lattice modes at the lag {self.lag:.3g} exceed "
-                f"max_modes = {self.max_modes}; give a longer lag or a larger tolerance"
-            )
+        self.grid = self._fitting_lattice(x, self.lag)
         k1 = self.grid.wavenumbers()
         self.kx, self.ky = k1[:, None], k1[None, :]
         self.rate = (self.kx**2 + self.ky**2 + self.kernel.lam) / self.kernel.theta  # (|k|² + λ)/θ
