@@ -55,16 +55,16 @@ def test_kappa_in_closed_form_and_its_domain():
         kappa(1.0, 0.5)
 
 
-@pytest.mark.parametrize(("theta", "beta"), [(1.0, 0.05), (1e-3, 1e-4), (10.0, 0.2)])
+@pytest.mark.parametrize(("theta", "beta"), [(1.0, 0.05), (1e-3, 1e-4), (10.0, 0.2), (1e10, 0.07)])
 def test_the_pair_bound_constant_is_the_supremum(theta, beta):
     """A_θ(β) from the root of θβu² − (8β − θ)u − 2 = 0 against the supremum on a fine grid, and
     |∇g^θ_t(x)| ≤ A (t + β|x|²)^{−3/2} at random (t, x) (|x|²/t log-uniform), equality nearly reached."""
-    u = np.geomspace(1e-6, 1e6, 400_001)
+    u = np.geomspace(1e-6, 1e6, 400_001) / theta  # θu/4 from 0 to far in the tail
     grid = theta / (8 * math.pi) * np.max(np.sqrt(u) * (1 + beta * u) ** 1.5 * np.exp(-theta * u / 4))
     assert pair_bound_constant(theta, beta) == pytest.approx(grid, rel=1e-8)
     rng = np.random.default_rng(1)
     t = rng.uniform(0.01, 2.0, 4000)
-    r = np.sqrt(t * np.exp(rng.uniform(math.log(1e-4), math.log(1e6), 4000)))  # |x|² = u t
+    r = np.sqrt(t * np.exp(rng.uniform(math.log(1e-4), math.log(1e6), 4000)) / theta)  # |x|² = u t
     gradient = theta / (8 * math.pi * t**2) * np.exp(-theta * r**2 / (4 * t)) * r
     ratio = gradient * (t + beta * r**2) ** 1.5 / pair_bound_constant(theta, beta)
     assert ratio.max() <= 1 + 1e-12 and ratio.max() > 0.9
@@ -76,6 +76,7 @@ def test_the_reconstructed_threshold_gives_the_published_values():
     assert memory_threshold(1e-5) == pytest.approx(3.276, abs=1e-3)
     assert memory_threshold(1.0) == pytest.approx(1.397, abs=1e-3)
     assert math.sqrt(1e5) * memory_threshold(1e5) == pytest.approx(1.675, abs=1e-3)
+    assert math.sqrt(1e10) * memory_threshold(1e10) == pytest.approx(1.675, abs=1e-3)
     assert memory_threshold(1e-10) == pytest.approx(2 * math.pi * math.e / (3 * math.sqrt(3)), abs=2e-3)
 
 
@@ -87,7 +88,10 @@ def test_the_threshold_is_the_best_point_and_less_integrability_lowers_it():
         gamma = rng.uniform(1.5, 2.0)
         beta = math.exp(rng.uniform(-10, math.log(1 / (4 * (gamma - 1)))))
         assert threshold_at(theta, gamma, beta) <= best * (1 + 1e-9)
-    assert threshold_at(theta, 1.4, 0.01) == 0.0 and threshold_at(theta, 1.7, 1.0) == 0.0
+    assert threshold_at(theta, 1.4, 0.01) == 0.0 and threshold_at(theta, 2.1, 0.01) == 0.0
+    edge = 1 / (4 * (1.7 - 1))  # c₁ = (γ−1)(1 − 4β(γ−1)) > 0 iff β < edge
+    assert threshold_at(theta, 1.7, 0.99 * edge) > 0 and threshold_at(theta, 1.7, 1.01 * edge) == 0.0
+    assert memory_threshold(theta, p=2.5) > 0
     assert 0 < memory_threshold(theta, p=4.0) < best  # γ_4 = 5/3 < 2
     with pytest.raises(ValueError, match="p must be > 2"):
         memory_threshold(theta, p=2.0)

@@ -48,7 +48,9 @@ def kappa(a: float, b: float) -> float:
 def pair_bound_constant(theta: float, beta: float) -> float:
     """A_θ(β) = (θ/8π) sup_{u>0} √u (1+βu)^{3/2} e^{−θu/4}: |∇g^θ_t(x)| ≤ A (t + β|x|²)^{−3/2}."""
     q = 8.0 * beta - theta
-    u = (q + math.sqrt(q * q + 8.0 * theta * beta)) / (2.0 * theta * beta)
+    root = math.sqrt(q * q + 8.0 * theta * beta)
+    # the positive root of θβu² − qu − 2 = 0, in the form without cancellation
+    u = (q + root) / (2.0 * theta * beta) if q > 0 else 4.0 / (root - q)
     return theta / (8.0 * math.pi) * math.sqrt(u) * (1.0 + beta * u) ** 1.5 * math.exp(-theta * u / 4.0)
 
 
@@ -61,17 +63,16 @@ def threshold_at(theta: float, gamma: float, beta: float) -> float:
     c2 = 2.0 * (gamma - 1.0) * math.sqrt(beta)
     k1, k2 = kappa(0.5, gamma - 1.0), kappa(gamma - 1.5, gamma - 1.0)
     alpha = 4.0 - 2.0 * gamma
-    top = c1 / (c2 * a * k1 * k2)  # the first condition: χ < top
+    top = c1 / (c2 * a * k1 * k2)  # the first condition is χ < top
 
     def excess(chi: float) -> float:  # the second condition is excess(χ) < 0; it grows with χ
         return (chi * a * k1) ** (2 * gamma - 2) * beta ** (1 - gamma) - alpha ** (2 * gamma - 2) * (
             c1 - chi * c2 * a * k1 * k2
         )
 
-    low = top * 1e-12
-    if excess(low) >= 0:
-        return 0.0
-    return optimize.brentq(excess, low, top, xtol=1e-15, rtol=1e-13)
+    # excess < 0 at χ → 0 (c₁ > 0) and > 0 at top: the root lies between (and below top, so the
+    # first condition holds there too)
+    return optimize.brentq(excess, top * 1e-12, top, xtol=1e-15, rtol=1e-13)
 
 
 def memory_threshold(theta: float, p: float = math.inf) -> float:
