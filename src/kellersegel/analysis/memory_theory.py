@@ -91,8 +91,6 @@ def memory_threshold(theta: float, p: float = math.inf) -> float:
             value = threshold_at(theta, gamma, math.exp(log_beta))
             if value > best:
                 best, start = value, (gamma, log_beta)
-    if start is None:
-        return 0.0
 
     def negative(z):
         return -threshold_at(theta, min(z[0], gamma_p - 1e-12), math.exp(z[1]))
