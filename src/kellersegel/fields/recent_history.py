@@ -34,8 +34,9 @@ class CellList:
     around it (6.25 R² searched for the disk's π R²; cells of side R would search 9 R²).
 
     ``sources`` has shape (slabs, n, 2). Cells are numbered c = cx·ny + cy; slab k's sources in
-    cell c are rows ``starts[k, c]`` to ``starts[k, c + 1]`` of ``points`` (their coordinates,
-    contiguous) and ``index`` (their particle j), by j within a cell (a stable sort).
+    cell c are rows ``starts[q]`` to ``starts[q + 1]``, q = k·nx·ny + c, of ``points`` (their
+    coordinates, contiguous) and ``index`` (their particle j), by j within a cell (a stable sort);
+    ``counts`` (slabs, nx, ny) the number in each.
     """
 
     def __init__(self, sources: NDArray[np.float64], targets: NDArray[np.float64], radius: float) -> None:
