@@ -50,14 +50,14 @@ def test_the_moments_are_the_left_point_sums_of_the_saved_values():
     """Saved at every step: ∫|D|^{2(γ−1)} and ∫|X^i − X^j|^{−2(γ−1)} are the left-point sums of
     the saved |D| and distances, and the distance power is |X^i − X^j|^{2(1−γ)}; pairs (0, 1), (2, 3)."""
     kernel = SlabKernel(1.0, 0.0)
-    observed, grid = run(6, kernel, pairs=3, gammas=(1.6, 1.9))
+    observed, grid = run(10, kernel, pairs=3, gammas=(1.6, 1.9))  # particles 6 … 9 not tracked
     d = np.linalg.norm(observed["pair_interaction"], axis=-1)  # (T, P)
     q = 2 * (np.array([1.6, 1.9]) - 1)[None, :, None]
     left = np.concatenate([np.zeros((1, 2, 3)), np.cumsum(grid.dt * d[:-1, None, :] ** q, axis=0)])
     np.testing.assert_allclose(observed["pair_interaction_integral"], left, rtol=1e-12)
     power = observed["pair_distance_power"]
     x = observed["positions"]
-    distance = np.linalg.norm(x[:, 0:6:2] - x[:, 1:6:2], axis=-1)  # (T, P)
+    distance = np.linalg.norm(x[:, 0:6:2] - x[:, 1:6:2], axis=-1)  # (T, P): pairs (0, 1), (2, 3), (4, 5)
     np.testing.assert_allclose(power, distance[:, None, :] ** -q, rtol=1e-12)
     coulomb = np.concatenate([np.zeros((1, 2, 3)), np.cumsum(grid.dt * power[:-1], axis=0)])
     np.testing.assert_allclose(observed["pair_coulomb_integral"], coulomb, rtol=1e-12)
@@ -67,8 +67,9 @@ def test_the_moments_are_the_left_point_sums_of_the_saved_values():
 
 def test_pairs_and_exponents_are_checked():
     kernel = SlabKernel(1.0, 0.0)
-    with pytest.raises(ValueError, match="gammas must lie in"):
-        PairInteractions(kernel, 2, gammas=(1.4,))
+    for gammas in ((1.4,), (1.6, 2.5)):
+        with pytest.raises(ValueError, match="gammas must lie in"):
+            PairInteractions(kernel, 2, gammas=gammas)
     with pytest.raises(ValueError, match="pairs must be"):
         PairInteractions(kernel, 0)
     with pytest.raises(ValueError, match="need 8 particles"):

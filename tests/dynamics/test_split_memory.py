@@ -27,7 +27,14 @@ def drifts(field, x0, dws, dt, chi=1.0):
 
 @pytest.mark.parametrize(
     ("lam", "epsilon", "lag"),
-    [(0.0, 0.0, 0.004), (0.0, 0.0, 0.02), (0.0, 0.0, 0.025), (1.0, 0.0, 0.015), (0.5, 0.1, 0.01)],
+    [
+        (0.0, 0.0, 0.004),
+        (0.0, 0.0, 0.02),
+        (0.0, 0.0, 0.025),
+        (1.0, 0.0, 0.015),
+        (0.5, 0.1, 0.01),
+        (0.0, 0.1, 0.01),
+    ],
 )
 def test_the_split_field_is_the_exact_history_to_its_tolerance(lam, epsilon, lag, noise):
     """Same noise, 30 steps: the drift of the split field against the exact-history sum of every
@@ -36,7 +43,7 @@ def test_the_split_field_is_the_exact_history_to_its_tolerance(lam, epsilon, lag
     tolerance, and at 1e-8 the drifts agree to 1e-7 of their size (a slab fed twice or missed, a
     wrong age factor, a recent pair counted on the lattice too would each be of order 1e-2)."""
     x0, dws, dt = noise
-    kernel = SlabKernel(1.0, lam, epsilon)
+    kernel = SlabKernel(0.7, lam, epsilon)  # θ ≠ 1: a θ in the wrong place shows
     _, exact = drifts(ExactHistorySignal(kernel), x0, dws, dt)
     gaps = []
     for tol in (1e-4, 1e-8):
@@ -152,3 +159,32 @@ def test_bad_use_fails_clearly(rng):
         field.at_particles(0.01, x, potential=True)
     with pytest.raises(EngineError, match="max_modes"):
         SplitMemorySignal(kernel, horizon=0.1, max_modes=100).advance(x, x, 0.0, 0.01)
+
+
+def test_the_slab_window_keeps_the_slabs_in_order_through_growth_and_reuse(rng):
+    """40 slabs appended, the old ones dropped now and then: the views are always the slabs kept,
+    oldest first, whatever the array's growth (16, 32, …) and the reuse of dropped rows."""
+    from kellersegel.dynamics.split_memory import _SlabWindow
+
+    window, kept = _SlabWindow(), []
+    for k in range(40):
+        x = rng.standard_normal((5, 2))
+        window.append(x, 0.1 * k, 0.1 * (k + 1))
+        kept.append((x, 0.1 * k, 0.1 * (k + 1)))
+        if k % 7 == 6:
+            window.drop_before(0.1 * (k - 3) + 1e-12)
+            kept = [s for s in kept if s[2] > 0.1 * (k - 3) + 1e-12]
+        positions, starts, ends = window.view()
+        assert window.count == len(kept) and window.nbytes == len(kept) * 5 * 2 * 8
+        np.testing.assert_array_equal(positions, np.stack([s[0] for s in kept]))
+        np.testing.assert_array_equal(starts, [s[1] for s in kept])
+        np.testing.assert_array_equal(ends, [s[2] for s in kept])
+    assert window.first > 0  # rows were dropped and the array not only grown
+
+
+def test_memory_is_the_lattice_and_the_kept_slabs(noise):
+    x0, dws, dt = noise
+    field = SplitMemorySignal(SlabKernel(1.0, 0.0), horizon=0.1, tolerance=1e-3, lag=dt)
+    assert field.memory_bytes == 0
+    drifts(field, x0, dws[:10], dt)
+    assert field.memory_bytes == field.c_hat.nbytes + field.slabs.count * x0.size * 8 > field.c_hat.nbytes
