@@ -49,33 +49,58 @@ def _no_potential(potential: bool) -> None:
         )
 
 
-class _Slabs:
-    """Past positions X(t_k) and slab start/end times, in growing arrays."""
+class _SlabWindow:
+    """The last slabs (positions X(t_k), starts t_k, ends), oldest first, in one array: slices of
+    consecutive slabs are views; dropped slabs free their rows when they are half the array."""
 
     def __init__(self) -> None:
-        self.positions: NDArray[np.float64] | None = None
+        self.positions = np.empty((0, 0, 2))
         self.starts = np.empty(0)
         self.ends = np.empty(0)
-        self.count = 0
+        self.first = 0
+        self.stop = 0
 
-    def append(self, x: NDArray[np.float64], t: float, dt: float) -> None:
-        if self.positions is None:
-            self.positions = np.empty((16, *x.shape))
-            self.starts = np.empty(16)
-            self.ends = np.empty(16)
-        if self.count == self.positions.shape[0]:
-            grow = self.positions.shape[0]
-            self.positions = np.concatenate([self.positions, np.empty_like(self.positions[:grow])])
-            self.starts = np.concatenate([self.starts, np.empty(grow)])
-            self.ends = np.concatenate([self.ends, np.empty(grow)])
-        self.positions[self.count] = x
-        self.starts[self.count] = t
-        self.ends[self.count] = t + dt
-        self.count += 1
+    @property
+    def count(self) -> int:
+        return self.stop - self.first
+
+    def append(self, x: NDArray[np.float64], start: float, end: float) -> None:
+        if self.stop == self.positions.shape[0]:
+            if self.first >= self.positions.shape[0] // 2 and self.first:  # reuse the dropped rows
+                keep = slice(self.first, self.stop)
+                self.positions[: self.count] = self.positions[keep]
+                self.starts[: self.count] = self.starts[keep]
+                self.ends[: self.count] = self.ends[keep]
+                self.first, self.stop = 0, self.count
+            else:
+                rows = max(16, 2 * self.positions.shape[0])
+                grown = np.empty((rows, *x.shape))
+                if self.count:
+                    grown[: self.count] = self.positions[self.first : self.stop]
+                self.positions = grown
+                self.starts = np.concatenate(
+                    [self.starts[self.first : self.stop], np.empty(rows - self.count)]
+                )
+                self.ends = np.concatenate([self.ends[self.first : self.stop], np.empty(rows - self.count)])
+                self.first, self.stop = 0, self.count
+        self.positions[self.stop] = x
+        self.starts[self.stop] = start
+        self.ends[self.stop] = end
+        self.stop += 1
+
+    def view(self):
+        """(positions, starts, ends) of the slabs kept, oldest first (views)."""
+        keep = slice(self.first, self.stop)
+        return self.positions[keep], self.starts[keep], self.ends[keep]
+
+    def drop_before(self, time: float) -> None:
+        """Forget the slabs that ended at or before ``time``."""
+        while self.first < self.stop and self.ends[self.first] <= time:
+            self.first += 1
 
     @property
     def nbytes(self) -> int:
-        return 0 if self.positions is None else self.positions[: self.count].nbytes
+        return self.positions[self.first : self.stop].nbytes
 
 
 class ExactHistorySignal(SignalField):
@@ -100,22 +125,22 @@ class ExactHistorySignal(SignalField):
         self.mass = float(mass)
         self.include_self = bool(include_self)
         self.initial_signal = initial_signal
-        self.slabs = _Slabs()
+        self.slabs = _SlabWindow()
 
     def at_particles(self, t, x, *, potential):
         _no_potential(potential)
         x = np.ascontiguousarray(x, dtype=np.float64)
         out = np.zeros_like(x)
-        k = self.slabs.count
-        if k:
-            if abs(self.slabs.ends[k - 1] - t) > 1e-9 * max(1.0, abs(t)):
-                raise ValueError(f"history recorded up to t = {self.slabs.ends[k - 1]:g}, asked at t = {t:g}")
+        if self.slabs.count:
+            positions, starts, ends = self.slabs.view()
+            if abs(ends[-1] - t) > 1e-9 * max(1.0, abs(t)):
+                raise ValueError(f"history recorded up to t = {ends[-1]:g}, asked at t = {t:g}")
             nodes, weights = self.kernel.quadrature
             history_gradient(
                 x,
-                self.slabs.positions[:k],
-                t - self.slabs.ends[:k],
-                t - self.slabs.starts[:k],
+                positions,
+                t - ends,
+                t - starts,
                 self.kernel.theta,
                 self.kernel.lam,
                 self.kernel.epsilon**2,
@@ -130,7 +155,7 @@ class ExactHistorySignal(SignalField):
         return FieldValues(None, out)
 
     def advance(self, x_old, x_new, t, dt):
-        self.slabs.append(x_old, t, dt)
+        self.slabs.append(x_old, t, t + dt)
 
     @property
     def memory_bytes(self) -> int:

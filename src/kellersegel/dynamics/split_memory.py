@@ -35,7 +35,7 @@ import finufft
 import numpy as np
 from numpy.typing import NDArray
 
-from kellersegel.dynamics.memory import _no_potential
+from kellersegel.dynamics.memory import _no_potential, _SlabWindow
 from kellersegel.dynamics.signal import SignalField
 from kellersegel.fields.base import EngineError, FieldValues
 from kellersegel.fields.recent_history import CellList, own_past_gradient, recent_gradient
@@ -309,57 +309,3 @@ class SplitMemorySignal(SignalField):
             f"SplitMemorySignal({self.kernel!r}, mass={self.mass:g}, horizon={self.horizon:g}, "
             f"tolerance={self.tolerance:g}, lag {lag}, own past {own})"
         )
-
-
-class _SlabWindow:
-    """The last slabs (positions X(t_k), starts t_k, ends), oldest first, in one array: slices of
-    consecutive slabs are views; dropped slabs free their rows when they are half the array."""
-
-    def __init__(self) -> None:
-        self.positions = np.empty((0, 0, 2))
-        self.starts = np.empty(0)
-        self.ends = np.empty(0)
-        self.first = 0
-        self.stop = 0
-
-    @property
-    def count(self) -> int:
-        return self.stop - self.first
-
-    def append(self, x: NDArray[np.float64], start: float, end: float) -> None:
-        if self.stop == self.positions.shape[0]:
-            if self.first >= self.positions.shape[0] // 2 and self.first:  # reuse the dropped rows
-                keep = slice(self.first, self.stop)
-                self.positions[: self.count] = self.positions[keep]
-                self.starts[: self.count] = self.starts[keep]
-                self.ends[: self.count] = self.ends[keep]
-                self.first, self.stop = 0, self.count
-            else:
-                rows = max(16, 2 * self.positions.shape[0])
-                grown = np.empty((rows, *x.shape))
-                if self.count:
-                    grown[: self.count] = self.positions[self.first : self.stop]
-                self.positions = grown
-                self.starts = np.concatenate(
-                    [self.starts[self.first : self.stop], np.empty(rows - self.count)]
-                )
-                self.ends = np.concatenate([self.ends[self.first : self.stop], np.empty(rows - self.count)])
-                self.first, self.stop = 0, self.count
-        self.positions[self.stop] = x
-        self.starts[self.stop] = start
-        self.ends[self.stop] = end
-        self.stop += 1
-
-    def view(self):
-        """(positions, starts, ends) of the slabs kept, oldest first (views)."""
-        keep = slice(self.first, self.stop)
-        return self.positions[keep], self.starts[keep], self.ends[keep]
-
-    def drop_before(self, time: float) -> None:
-        """Forget the slabs that ended at or before ``time``."""
-        while self.first < self.stop and self.ends[self.first] <= time:
-            self.first += 1
-
-    @property
-    def nbytes(self) -> int:
-        return self.positions[self.first : self.stop].nbytes
