@@ -66,10 +66,6 @@ CASES = [
         "[model]\nname = 'signal-dependent'\nchi = 2.0\n[model.gamma]\nkind = 'constant'\na = 1.0\n",
         "model.chi: not a parameter of name = 'signal-dependent'",
     ),
-    (
-        "[model]\nname = 'signal-dependent'\ntheta = 1.0\n[model.gamma]\nkind = 'constant'\na = 1.0\n",
-        "needs c itself",
-    ),
     ("[particles\n", "not valid TOML"),
 ]
 

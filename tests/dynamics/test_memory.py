@@ -146,8 +146,6 @@ def test_bad_use_fails_clearly(rng):
     field.at_particles(0.0, x, potential=False)
     with pytest.raises(EngineError, match="left the lattice's safe region"):
         field.at_particles(0.0, x + 5.0, potential=False)
-    with pytest.raises(ValueError, match="give ∇c only"):
-        ExactHistorySignal(SlabKernel(1.0)).at_particles(0.0, x, potential=True)
     with pytest.raises(EngineError, match="lattice modes"):
         SpectralMemorySignal(SlabKernel(1e-4, 0.0, 0.01), horizon=10.0).at_particles(0.0, x, potential=False)
 

@@ -9,7 +9,7 @@ from kellersegel.dynamics import EulerMaruyama
 from kellersegel.dynamics.memory import ExactHistorySignal
 from kellersegel.dynamics.split_memory import SplitMemorySignal
 from kellersegel.fields import EngineError
-from kellersegel.fields.recent_history import CellList, own_past_gradient
+from kellersegel.fields.recent_history import CellList, own_past_field
 from kellersegel.initial.c0 import GaussianMixtureC0, UniformDiskC0
 from kellersegel.kernels.memory import SlabKernel
 from kellersegel.models import ClassicalModel
@@ -111,8 +111,8 @@ def test_memory_stays_bounded_and_the_dropped_own_past_is_within_its_bound(rng):
     nodes, weights = kernel.quadrature
     ages_lo = t - exact.slabs.ends[: exact.slabs.count][old]
     ages_hi = t - exact.slabs.starts[: exact.slabs.count][old]
-    own_past_gradient(x, exact.slabs.positions[: exact.slabs.count][old], ages_lo, ages_hi, theta, 0.0, 0.0,
-                      nodes, weights, tail)  # fmt: skip
+    own_past_field(x, exact.slabs.positions[: exact.slabs.count][old], ages_lo, ages_hi, theta, 0.0, 0.0,
+                   nodes, weights, tail, np.empty(0))  # fmt: skip
     largest = np.max(np.hypot(*tail.T)) / n  # mass 1: each particle M/N
     # after the slabs' rows were dropped and reused, the field is still the exact history
     gap = (
@@ -155,8 +155,6 @@ def test_bad_use_fails_clearly(rng):
         field.at_particles(0.02, x, potential=False)
     with pytest.raises(EngineError, match="safe region"):
         field.at_particles(0.01, x + 10.0, potential=False)
-    with pytest.raises(ValueError, match="∇c only"):
-        field.at_particles(0.01, x, potential=True)
     with pytest.raises(EngineError, match="max_modes"):
         SplitMemorySignal(kernel, horizon=0.1, max_modes=100).advance(x, x, 0.0, 0.01)
 

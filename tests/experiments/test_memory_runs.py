@@ -101,3 +101,30 @@ def test_tracked_pairs_give_the_theory_instruments_whatever_the_workers():
         config_from_dict({**cfg.model_dump(), "pairs": {"tracked": 30}})
     with pytest.raises(ConfigError, match="must lie in"):
         config_from_dict({**cfg.model_dump(), "pairs": {"tracked": 3, "gammas": [2.5]}})
+
+
+def test_a_model_that_needs_c_itself_runs_with_memory():
+    """Signal-dependent motility dX = √(2(σ + γ(c))) dW, γ = e^{−4c}, with θ > 0: the noise reads c
+    itself. The split field follows the exact history on the same noise; with γ's b = 0 (c not
+    read) the particles move differently, so the comparison sees c."""
+
+    def cfg(engine, b=4.0):
+        return config_from_dict(
+            {
+                "model": {
+                    "name": "signal-dependent", "lam": 1.0, "theta": 1.0, "sigma": 0.1, "mass": 5.0,
+                    "gamma": {"kind": "exponential", "a": 1.0, "b": b},
+                },
+                "particles": {"n": 120, "kernel": "exact", "engine": engine}
+                | ({"tolerance": 1e-8} if engine == "split" else {}),
+                "time": {"t_end": 0.02, "dt": 0.002, "save_every": 0.01},
+                "run": {"replicas": 1, "seed": 4},
+            }
+        )  # fmt: skip
+
+    split = run_particles(cfg("split"))
+    exact = run_particles(cfg("direct"))
+    assert split.attrs["engine"] == "split-memory" and exact.attrs["engine"] == "exact-history"
+    assert float(np.max(np.abs(split["positions"] - exact["positions"]))) < 1e-9
+    blind = run_particles(cfg("split", b=0.0))
+    assert float(np.max(np.abs(split["positions"] - blind["positions"]))) > 1e-3

@@ -345,11 +345,6 @@ class RunConfig(Section):
         self._check_initial()
         if self.model.theta > 0:
             self._check_memory()
-            if self.model.name != "classical":
-                raise ValueError(
-                    f"model.theta: the {self.model.name} model needs c itself, which the memory "
-                    "fields (theta > 0) do not give yet; use theta = 0"
-                )
         elif self.particles.engine == "split":
             raise ValueError("particles.engine: 'split' is the memory field of theta > 0")
         elif self.particles.tolerance is not None:

@@ -20,7 +20,9 @@ the doubly parabolic particle system as usually written, normalised by N − 1 w
 M/N; the difference is O(1/N)); ``include_self=True`` keeps it. The spectral field is a field of
 all particles and always contains it: it is the exact-history field with ``include_self=True``,
 and differs from the j ≠ i system by O(1/N) in the drift.
-Both fields give ∇c only (the classical model's drift); c itself is not provided yet.
+Both fields give c itself as well as ∇c (for models whose motility or sensitivity depends on c):
+the slab integrals φ of the heat kernel in the exact history, the lattice's ĉ read by the same
+type-2 NUFFT in the spectral field.
 """
 
 from __future__ import annotations
@@ -33,20 +35,12 @@ from numpy.typing import NDArray
 
 from kellersegel.dynamics.signal import SignalField
 from kellersegel.fields.base import EngineError, FieldValues
-from kellersegel.fields.history import history_gradient
+from kellersegel.fields.history import history_field
 from kellersegel.fields.spectral import SpectralGrid
 from kellersegel.initial.c0 import GaussianMixtureC0, UniformDiskC0
 from kellersegel.kernels.memory import SlabKernel
 
 __all__ = ["ExactHistorySignal", "SpectralMemorySignal"]
-
-
-def _no_potential(potential: bool) -> None:
-    if potential:
-        raise ValueError(
-            "the memory fields (theta > 0) give ∇c only; models whose drift needs c itself are not "
-            "available with theta > 0 yet"
-        )
 
 
 class _SlabWindow:
@@ -128,15 +122,15 @@ class ExactHistorySignal(SignalField):
         self.slabs = _SlabWindow()
 
     def at_particles(self, t, x, *, potential):
-        _no_potential(potential)
         x = np.ascontiguousarray(x, dtype=np.float64)
         out = np.zeros_like(x)
+        c = np.zeros(x.shape[0]) if potential else np.empty(0)
         if self.slabs.count:
             positions, starts, ends = self.slabs.view()
             if abs(ends[-1] - t) > 1e-9 * max(1.0, abs(t)):
                 raise ValueError(f"history recorded up to t = {ends[-1]:g}, asked at t = {t:g}")
             nodes, weights = self.kernel.quadrature
-            history_gradient(
+            history_field(
                 x,
                 positions,
                 t - ends,
@@ -148,11 +142,15 @@ class ExactHistorySignal(SignalField):
                 nodes,
                 weights,
                 out,
+                c,
             )
             out *= self.mass / x.shape[0]
+            c *= self.mass / x.shape[0]
         if self.initial_signal is not None:
             out += self.initial_signal.gradient(x, t, self.kernel.theta, self.kernel.lam)
-        return FieldValues(None, out)
+            if potential:
+                c += self.initial_signal.value(x, t, self.kernel.theta, self.kernel.lam)
+        return FieldValues(c if potential else None, out)
 
     def advance(self, x_old, x_new, t, dt):
         self.slabs.append(x_old, t, t + dt)
@@ -284,16 +282,15 @@ class SpectralMemorySignal(SignalField):
 
     # --- SignalField ------------------------------------------------------------------------
     def at_particles(self, t, x, *, potential):
-        _no_potential(potential)
         x = np.asarray(x, dtype=np.float64)
         if self.c_hat is None:
             self._setup(x)
         self._check_inside(x)
         opts = {"nthreads": self.threads, "eps": self.tolerance}
-        vectors = np.stack([1j * self.kx * self.c_hat, 1j * self.ky * self.c_hat])
+        read = [1j * self.kx * self.c_hat, 1j * self.ky * self.c_hat] + ([self.c_hat] if potential else [])
         gx, gy = self.grid.scaled(x)
-        out = finufft.nufft2d2(gx, gy, vectors, isign=1, **opts).real / self.grid.period**2
-        return FieldValues(None, np.ascontiguousarray(out.T))
+        out = finufft.nufft2d2(gx, gy, np.stack(read), isign=1, **opts).real / self.grid.period**2
+        return FieldValues(out[2].copy() if potential else None, np.ascontiguousarray(out[:2].T))
 
     def advance(self, x_old, x_new, t, dt):
         if self.c_hat is None:

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from kellersegel.dynamics.integrate import Observer, State
 from kellersegel.dynamics.time_grid import TimeGrid
-from kellersegel.fields.recent_history import own_past_gradient
+from kellersegel.fields.recent_history import own_past_field
 from kellersegel.kernels.memory import SlabKernel
 
 __all__ = ["PairInteractions"]
@@ -81,8 +81,8 @@ class PairInteractions(Observer):
             nodes, weights = self.kernel.quadrature
             kern = self.kernel
             targets = np.ascontiguousarray(x[0 : 2 * self.pairs : 2])
-            own_past_gradient(targets, self._past[:k], t - ends, t - starts, kern.theta, kern.lam,
-                              kern.epsilon**2, nodes, weights, out)  # fmt: skip
+            own_past_field(targets, self._past[:k], t - ends, t - starts, kern.theta, kern.lam,
+                           kern.epsilon**2, nodes, weights, out, np.empty(0))  # fmt: skip
         return out
 
     def step(self, state: State) -> None:

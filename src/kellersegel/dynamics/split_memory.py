@@ -19,6 +19,14 @@ with the history split at a lag δ (ages τ = t − s):
   tolerance: |Σ_{τ ≥ Δ_s}| ≤ (M/N) ∫_{Δ_s}^∞ sup_x |∇K_τ(x)| dτ = (M/N) e^{−1/2} √θ / (2√2 π √Δ_s)
   ≤ τ_tol M/(2π), the tolerance relative to the Coulomb field of the whole mass at unit distance.
 
+c itself (for models whose motility or sensitivity depends on it) comes from the same three parts:
+ĉ read by the same type-2 NUFFT, the slab integrals φ of the heat kernel over the recent near pairs
+(φ has the Gaussian tail of ψ: the same R), and the own past up to Δ_s subtracted. Beyond Δ_s the
+own past is not small for c (the heat kernel's integral over ages grows like log t), so for the
+j ≠ i system c carries at most (M/N) ∫_{Δ_s}^T e^{−λτ/θ}/(4πτ) dτ of the particle's own old past
+(:meth:`SplitMemorySignal.own_past_potential_bound`; 0 when Δ_s ≥ T, as for N τ_tol ≲ 1/√T):
+O(log N / N), the order of the difference between the j ≠ i and the all-particles systems.
+
 Errors are then those of the lattice truncation, the periodic images (e^{−θd²/(4T)} ≤ τ_tol for
 the horizon T), the NUFFTs (τ_tol), the cut-off (e^{−R²/(2σ_δ²)} = τ_tol) and the own-past tail
 (≤ τ_tol M/(2π)): no other approximation, the singular kernel is not mollified. Cost per step:
@@ -34,11 +42,12 @@ import math
 import finufft
 import numpy as np
 from numpy.typing import NDArray
+from scipy import special
 
-from kellersegel.dynamics.memory import _no_potential, _SlabWindow
+from kellersegel.dynamics.memory import _SlabWindow
 from kellersegel.dynamics.signal import SignalField
 from kellersegel.fields.base import EngineError, FieldValues
-from kellersegel.fields.recent_history import CellList, own_past_gradient, recent_gradient
+from kellersegel.fields.recent_history import CellList, own_past_field, recent_field
 from kellersegel.fields.spectral import SpectralGrid, default_max_modes
 from kellersegel.kernels.fourier import gaussian_reach
 from kellersegel.kernels.memory import SlabKernel
@@ -126,6 +135,20 @@ class SplitMemorySignal(SignalField):
         """Δ_s: own past subtracted at ages below it; the rest, (M/N) e^{−1/2}√θ/(2√2π√Δ_s), is
         τ M/(2π): Δ_s = θ/(2e N² τ²)."""
         return self.kernel.theta / (2.0 * math.e * (n * self.tolerance) ** 2)
+
+    def own_past_potential_bound(self, n: int) -> float:
+        """The most c can differ from the j ≠ i system's: the own past at ages in [Δ_s, T] that the
+        lattice holds, (M/N) ∫_{Δ_s}^T e^{−λτ/θ}/(4πτ) dτ (e^{−λτ/θ}/(4πτ) bounds the heat kernel
+        of age τ); 0 when the own past is included or Δ_s ≥ T. ∇c is not affected (module notes)."""
+        start = max(self.lag or 0.0, self.own_past_window(n))
+        if self.include_self or start >= self.horizon:
+            return 0.0
+        rate = self.kernel.lam / self.kernel.theta
+        if rate == 0:
+            ages = math.log(self.horizon / start)
+        else:
+            ages = float(special.exp1(rate * start) - special.exp1(rate * self.horizon))
+        return self.mass / n * ages / (4.0 * math.pi)
 
     def lattice(self, x: NDArray[np.float64], lag: float) -> SpectralGrid:
         """The periodic lattice for the old history of particles at x: the cloud, the margin, and the
@@ -239,25 +262,31 @@ class SplitMemorySignal(SignalField):
         self.slabs.drop_before(self.now - self.window)
 
     def at_particles(self, t, x, *, potential):
-        _no_potential(potential)
         x = np.ascontiguousarray(x, dtype=np.float64)
         n = x.shape[0]
         out = np.zeros_like(x)
+        c = np.zeros(n) if potential else np.empty(0)
         if self.slabs.count:
             if abs(self.now - t) > 1e-9 * max(1.0, abs(t)):
                 raise ValueError(f"history recorded up to t = {self.now:g}, asked at t = {t:g}")
             self._inside(x)
-            vectors = np.stack([1j * self.kx * self.c_hat, 1j * self.ky * self.c_hat])
+            read = [1j * self.kx * self.c_hat, 1j * self.ky * self.c_hat]
+            read += [self.c_hat] if potential else []
             gx, gy = self.grid.scaled(x)
-            old = finufft.nufft2d2(gx, gy, vectors, isign=1, eps=self.tolerance, nthreads=1)
-            out += np.ascontiguousarray(old.real.T) / self.grid.period**2
-            self._recent(x, out)
+            old = finufft.nufft2d2(gx, gy, np.stack(read), isign=1, eps=self.tolerance, nthreads=1).real
+            out += np.ascontiguousarray(old[:2].T) / self.grid.period**2
+            if potential:
+                c += old[2] / self.grid.period**2
+            self._recent(x, out, c)
             if not self.include_self:
-                self._own_past(x, out)
+                self._own_past(x, out, c)
             out *= self.mass / n
+            c *= self.mass / n
         if self.initial_signal is not None:
             out += self.initial_signal.gradient(x, t, self.kernel.theta, self.kernel.lam)
-        return FieldValues(None, out)
+            if potential:
+                c += self.initial_signal.value(x, t, self.kernel.theta, self.kernel.lam)
+        return FieldValues(c if potential else None, out)
 
     def _ages(self, lower: float, upper: float):
         """The slabs whose ages reach into [lower, upper) (consecutive ones): their positions (a
@@ -271,7 +300,7 @@ class SplitMemorySignal(SignalField):
         first, last = chosen[0], chosen[-1] + 1
         return positions[first:last], a[first:last], b[first:last]
 
-    def _recent(self, x: NDArray[np.float64], out: NDArray[np.float64]) -> None:
+    def _recent(self, x: NDArray[np.float64], out: NDArray[np.float64], c: NDArray[np.float64]) -> None:
         found = self._ages(0.0, self.lag)
         if found is None:
             return
@@ -280,21 +309,22 @@ class SplitMemorySignal(SignalField):
         cells = CellList(positions, x, radius)
         nodes, weights = self.kernel.quadrature
         k = self.kernel
-        recent_gradient(
+        recent_field(
             x, cells.points, cells.index, cells.starts, cells.lower, cells.side, *cells.shape, a, b,
-            radius**2, self.include_self, k.theta, k.lam, k.epsilon**2, nodes, weights, out,
+            radius**2, self.include_self, k.theta, k.lam, k.epsilon**2, nodes, weights, out, c,
         )  # fmt: skip
 
-    def _own_past(self, x: NDArray[np.float64], out: NDArray[np.float64]) -> None:
+    def _own_past(self, x: NDArray[np.float64], out: NDArray[np.float64], c: NDArray[np.float64]) -> None:
         found = self._ages(self.lag, self.window)
         if found is None:
             return
         positions, a, b = found
-        own = np.zeros_like(x)
+        own, own_c = np.zeros_like(x), np.zeros_like(c)
         nodes, weights = self.kernel.quadrature
         k = self.kernel
-        own_past_gradient(x, positions, a, b, k.theta, k.lam, k.epsilon**2, nodes, weights, own)
+        own_past_field(x, positions, a, b, k.theta, k.lam, k.epsilon**2, nodes, weights, own, own_c)
         out -= own
+        c -= own_c
 
     @property
     def memory_bytes(self) -> int:

@@ -6,8 +6,10 @@ summed exactly over the pairs within a cut-off radius R, found with a cell list 
 sources (all recent slabs), and
 
     g_i = −Σ_k Σ_{j ≠ i, |x_i − X_j(t_k)| ≤ R} ψ(|x_i − X_j(t_k)|²; a_k, b_k)(x_i − X_j(t_k)),
+    c_i = Σ_k Σ_{j ≠ i, |x_i − X_j(t_k)| ≤ R} φ(|x_i − X_j(t_k)|²; a_k, b_k)  (when asked for),
 
-with [a_k, b_k] the part of slab k's ages below the lag. :func:`own_past_gradient` is the term
+with [a_k, b_k] the part of slab k's ages below the lag (φ carries the same factor e^{−r²/(2σ_b²)} as ψ, so
+the same R serves both). :func:`own_past_field` is the term
 j = i of the older slabs (ages [a_k, b_k] above the lag), which the lattice of the old history
 contains and the j ≠ i system subtracts. Parallel over targets; each target's sum runs in a
 fixed order (cells in a fixed order, sources sorted stably by cell), so the result does not
@@ -23,9 +25,9 @@ import numpy as np
 from numba import prange
 from numpy.typing import NDArray
 
-from kellersegel.kernels.memory import _psi_heat, slab_psi
+from kellersegel.kernels.memory import _phi_heat, _psi_heat, slab_phi, slab_psi
 
-__all__ = ["CellList", "own_past_gradient", "recent_gradient"]
+__all__ = ["CellList", "own_past_field", "recent_field"]
 
 
 class CellList:
@@ -74,16 +76,33 @@ class CellList:
         return int(block.ravel()[self.cells_of(targets)].sum())
 
 
+@numba.njit(cache=True, inline="always")
+def _phi(r2, a, b, s_a, s_b, theta, lam, eps2, nodes, weights):
+    """φ(r²; a, b), the closed form for λ = 0 (σ² = s_a, s_b given)."""
+    if lam == 0.0:
+        return _phi_heat(r2, s_a, s_b)
+    return slab_phi(r2, a, b, theta, lam, eps2, nodes, weights)
+
+
+@numba.njit(cache=True, inline="always")
+def _psi(r2, a, b, s_a, s_b, theta, lam, eps2, nodes, weights):
+    """ψ(r²; a, b), the closed form for λ = 0 (σ² = s_a, s_b given)."""
+    if lam == 0.0:
+        return _psi_heat(r2, s_a, s_b)
+    return slab_psi(r2, a, b, theta, lam, eps2, nodes, weights)
+
+
 @numba.njit(cache=True, parallel=True)
-def recent_gradient(
+def recent_field(
     x, points, index, starts, lower, side, nx, ny, a, b, radius2, include_self, theta, lam, eps2,
-    nodes, weights, out,
+    nodes, weights, out, c_out,
 ):  # fmt: skip
-    """out_i += −Σ ψ(r²; a_k, b_k)(x_i − X_j(t_k)) over the sources of slab k within r² ≤
-    ``radius2`` of x_i (a :class:`CellList`: ``points``, ``index``, ``starts``, cells of side ≥
-    √radius2 / 2 from ``lower``); j = i left out unless ``include_self``; pairs at distance 0 add
-    nothing."""
+    """out_i += −Σ ψ(r²; a_k, b_k)(x_i − X_j(t_k)) and, when ``c_out`` is not empty, c_out_i +=
+    Σ φ(r²; a_k, b_k) over the sources of slab k within r² ≤ ``radius2`` of x_i (a :class:`CellList`:
+    ``points``, ``index``, ``starts``, cells of side ≥ √radius2 / 2 from ``lower``); j = i left out
+    unless ``include_self``; a source at distance 0 adds nothing to the gradient."""
     cells = nx * ny
+    want_c = c_out.shape[0] > 0
     for i in prange(x.shape[0]):
         xi = x[i, 0]
         yi = x[i, 1]
@@ -91,6 +110,7 @@ def recent_gradient(
         cy = min(max(int(math.floor((yi - lower[1]) / side)), 0), ny - 1)
         gx = 0.0
         gy = 0.0
+        c = 0.0
         for k in range(a.shape[0]):
             s_a = 2.0 * a[k] / theta + eps2
             s_b = 2.0 * b[k] / theta + eps2
@@ -100,23 +120,28 @@ def recent_gradient(
                     dx = xi - points[q, 0]
                     dy = yi - points[q, 1]
                     r2 = dx * dx + dy * dy
-                    if r2 > radius2 or r2 == 0.0 or (index[q] == i and not include_self):
+                    if r2 > radius2 or (index[q] == i and not include_self):
                         continue
-                    if lam == 0.0:
-                        psi = _psi_heat(r2, s_a, s_b)
-                    else:
-                        psi = slab_psi(r2, a[k], b[k], theta, lam, eps2, nodes, weights)
+                    if want_c:
+                        c += _phi(r2, a[k], b[k], s_a, s_b, theta, lam, eps2, nodes, weights)
+                    if r2 == 0.0:
+                        continue
+                    psi = _psi(r2, a[k], b[k], s_a, s_b, theta, lam, eps2, nodes, weights)
                     gx -= psi * dx
                     gy -= psi * dy
         out[i, 0] += gx
         out[i, 1] += gy
+        if want_c:
+            c_out[i] += c
 
 
 @numba.njit(cache=True, parallel=True)
-def own_past_gradient(x, past, a, b, theta, lam, eps2, nodes, weights, out):
-    """out_i += −Σ_k ψ(|x_i − X_i(t_k)|²; a_k, b_k)(x_i − X_i(t_k)): particle i's own past
-    positions ``past`` (slabs, n, 2) at the ages [a_k, b_k]. Slab by slab (rows read in memory
-    order), each target's terms in slab order whatever the threads."""
+def own_past_field(x, past, a, b, theta, lam, eps2, nodes, weights, out, c_out):
+    """out_i += −Σ_k ψ(|x_i − X_i(t_k)|²; a_k, b_k)(x_i − X_i(t_k)) and, when ``c_out`` is not empty,
+    c_out_i += Σ_k φ(|x_i − X_i(t_k)|²; a_k, b_k): particle i's own past positions ``past``
+    (slabs, n, 2) at the ages [a_k, b_k]. Slab by slab (rows read in memory order), each target's
+    terms in slab order whatever the threads."""
+    want_c = c_out.shape[0] > 0
     for k in range(past.shape[0]):
         s_a = 2.0 * a[k] / theta + eps2
         s_b = 2.0 * b[k] / theta + eps2
@@ -124,11 +149,10 @@ def own_past_gradient(x, past, a, b, theta, lam, eps2, nodes, weights, out):
             dx = x[i, 0] - past[k, i, 0]
             dy = x[i, 1] - past[k, i, 1]
             r2 = dx * dx + dy * dy
+            if want_c:
+                c_out[i] += _phi(r2, a[k], b[k], s_a, s_b, theta, lam, eps2, nodes, weights)
             if r2 == 0.0:
                 continue
-            if lam == 0.0:
-                psi = _psi_heat(r2, s_a, s_b)
-            else:
-                psi = slab_psi(r2, a[k], b[k], theta, lam, eps2, nodes, weights)
+            psi = _psi(r2, a[k], b[k], s_a, s_b, theta, lam, eps2, nodes, weights)
             out[i, 0] -= psi * dx
             out[i, 1] -= psi * dy

@@ -1,8 +1,8 @@
 """Initial signals c0 of the doubly parabolic system (θ > 0) and their heat-semigroup evolution.
 
 The part of the signal that the particles did not make, e^{−λt/θ}(g^θ_t * c0), g^θ_t the heat kernel
-of e^{(t/θ)Δ}, in closed form: its gradient at any points (for the exact-history field) and its
-Fourier transform (for the spectral field).
+of e^{(t/θ)Δ}, in closed form: its value and gradient at any points (for the exact-history and split
+fields) and its Fourier transform (for the spectral field).
 """
 
 from __future__ import annotations
@@ -30,6 +30,15 @@ class GaussianMixtureC0:
         #: the normalised mixture as initial data (validates; cell averages on a PDE grid)
         self.law = GaussianBumps(np.atleast_2d(centers), variances, weights)
         self.centers, self.variances, self.weights = self.law.centers, self.law.variances, self.law.weights
+
+    def value(self, x: NDArray[np.float64], t: float, theta: float, lam: float) -> NDArray[np.float64]:
+        """e^{−λt/θ} (g^θ_t * c0)(x), shape (n,)."""
+        out = np.zeros(x.shape[0])
+        for c, v, w in zip(self.centers, self.variances, self.weights, strict=True):
+            var = v + 2.0 * t / theta
+            d = x - c
+            out += w * np.exp(-np.einsum("ij,ij->i", d, d) / (2 * var)) / (2 * math.pi * var)
+        return self.mass * math.exp(-lam * t / theta) * out
 
     def gradient(self, x: NDArray[np.float64], t: float, theta: float, lam: float) -> NDArray[np.float64]:
         """∇[e^{−λt/θ} g^θ_t * c0](x), shape (n, 2)."""
@@ -65,6 +74,21 @@ class UniformDiskC0:
         #: the normalised disk as initial data (validates; cell averages on a PDE grid)
         self.law = UniformDisk(radius, center)
         self.radius, self.center = self.law.radius, self.law.center
+
+    def value(self, x: NDArray[np.float64], t: float, theta: float, lam: float) -> NDArray[np.float64]:
+        """e^{−λt/θ} (g^θ_t * c0)(x), shape (n,): A/(πR²) P(|Z|² ≤ R²), |Z|²/s² a non-central χ² with
+        2 degrees of freedom and non-centrality ρ²/s²; at t = 0 the disk's indicator."""
+        from scipy import stats
+
+        d = x - self.center
+        rho2 = np.einsum("ij,ij->i", d, d)
+        s2 = 2.0 * t / theta
+        inside = (
+            (rho2 < self.radius**2).astype(np.float64)
+            if s2 == 0.0
+            else stats.ncx2.cdf(self.radius**2 / s2, 2, rho2 / s2)
+        )
+        return self.mass / (math.pi * self.radius**2) * math.exp(-lam * t / theta) * inside
 
     def gradient(self, x: NDArray[np.float64], t: float, theta: float, lam: float) -> NDArray[np.float64]:
         """∇[e^{−λt/θ} g^θ_t * c0](x), shape (n, 2)."""
