@@ -44,9 +44,39 @@ def test_stop_at_cluster_needs_adaptive_steps():
     bad = {**CONFIG, "time": {**CONFIG["time"], "adaptive": False}, "clusters": {"stop_at": 2}}
     with pytest.raises(ValueError, match="clusters.stop_at: only with time.adaptive"):
         config_from_dict(bad)
-    memory = {**CONFIG, "model": {"chi": 1.0, "theta": 1.0}}
-    with pytest.raises(ValueError, match="time.adaptive: needs theta = 0"):
-        config_from_dict(memory)
+
+
+def test_adaptive_steps_with_memory_follow_the_exact_history():
+    """θ > 0, exact kernel, steps that shrink near collisions: the split field takes the variable
+    slabs as the exact history does (same Brownian path, positions within its tolerance), the
+    steps go below dt, and the tracked pair's instruments are recorded along the adaptive steps."""
+    memory = {
+        **CONFIG,
+        "model": {"chi": 8.0, "theta": 1.0},
+        "initial": {"kind": "gaussian", "variance": 0.05},
+        "particles": {"n": 12, "kernel": "exact"},
+        "time": {
+            "t_end": 0.05,
+            "dt": 0.01,
+            "save_every": 0.05,
+            "adaptive": True,
+            "min_dt": 1e-5,
+            "distance_fraction": 1.0,
+        },  # fmt: skip
+        "pairs": {"tracked": 2},
+        "run": {"replicas": 2, "seed": 9},
+    }
+    split = run_particles(
+        config_from_dict({**memory, "particles": {**memory["particles"], "tolerance": 1e-9}})
+    )
+    exact = run_particles(
+        config_from_dict({**memory, "particles": {**memory["particles"], "engine": "direct"}})
+    )
+    assert split.attrs["engine"] == "split-memory" and exact.attrs["engine"] == "exact-history"
+    np.testing.assert_array_equal(split.steps, exact.steps)
+    assert np.all(split.min_step < 0.01) and np.all(split.steps > 5)
+    assert float(np.max(np.abs(split.positions - exact.positions))) < 1e-8
+    assert np.all(np.isfinite(split.pair_interaction.isel(time=-1)))
 
 
 def test_theory_command_prints_the_predictions(tmp_path, capsys):

@@ -227,11 +227,12 @@ class ParticlesConfig(Section):
 class TimeConfig(Section):
     """[time]: Euler–Maruyama step, final time, save interval, explosion threshold, adaptive steps.
 
-    With ``adaptive = true`` (θ = 0), dt is the largest step and the step is
+    With ``adaptive = true``, dt is the largest step and the step is
     min(dt, distance_fraction·d², drift_fraction·d/max|b|) on dyadic levels dt/2^m, down to
     ``min_dt``; a collapse at the floor is decided after every ``explosion_window`` · R²
     (R = 16 d_floor, d_floor = √(min_dt/distance_fraction)): an explosion when the cluster then
-    seen has δ_k ≤ 0, else it is followed further (``kellersegel.dynamics.adaptive``).
+    seen has δ_k ≤ 0, else it is followed further (``kellersegel.dynamics.adaptive``). With
+    θ > 0 no δ_k is known (a pair feels the other's past): the estimated-dimension rule decides.
     """
 
     t_end: float = Field(1.0, gt=0)
@@ -240,7 +241,7 @@ class TimeConfig(Section):
     max_drift_fraction: float = Field(
         0.5, gt=0, description="fixed steps: explosion when max|b|·dt exceeds this fraction of the RMS radius"
     )
-    adaptive: bool = Field(False, description="steps that shrink near collisions (θ = 0)")
+    adaptive: bool = Field(False, description="steps that shrink near collisions")
     distance_fraction: float = Field(0.02, gt=0, description="adaptive: step ≤ this · (min distance)²")
     drift_fraction: float = Field(0.1, gt=0, description="adaptive: step ≤ this · min distance / max|b|")
     min_dt: float = Field(1e-10, gt=0, description="adaptive: floor, the smallest dt/2^m ≥ min_dt")
@@ -366,8 +367,6 @@ class RunConfig(Section):
             TimeGrid(self.time.t_end, self.time.dt, self.time.save_every)
         except ValueError as err:
             raise ValueError(str(err)) from None
-        if self.time.adaptive and self.model.theta > 0:
-            raise ValueError("time.adaptive: needs theta = 0 (the memory fields assume fixed steps)")
         if self.time.adaptive and self.time.min_dt > self.time.dt:
             raise ValueError(f"time.min_dt: must be ≤ time.dt = {self.time.dt:g}")
         if self.clusters.stop_at is not None and not self.time.adaptive:

@@ -259,7 +259,7 @@ def adaptive_integration(
     Parameters
     ----------
     stepper : EulerMaruyama
-        A model with a memoryless signal (θ = 0).
+        Any model and signal; the θ > 0 fields record each (variable) step as a slab.
     x0 : array, shape (N, 2)
     grid : TimeGrid
         Its ``dt`` is the base (largest) step h; save times are multiples of it.

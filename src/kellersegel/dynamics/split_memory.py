@@ -78,7 +78,8 @@ class SplitMemorySignal(SignalField):
     lag : float or None
         δ; None: chosen at the first step by :meth:`cost` among Δt·2^j.
     step : float or None
-        The run's time step, for :meth:`check` to size the lattice before the first step.
+        The run's (base) time step: the lag is chosen for it, and :meth:`check` sizes the lattice
+        before the first step (None: the first step taken).
     include_self : bool
         Keep each particle's own past in its drift (default False: j ≠ i, as the exact history).
     margin : float or None
@@ -206,7 +207,7 @@ class SplitMemorySignal(SignalField):
     # --- the lattice ---------------------------------------------------------------------------
     def _setup(self, x: NDArray[np.float64], dt: float) -> None:
         if self.lag is None:
-            self.lag = self.choose_lag(x, dt)
+            self.lag = self.choose_lag(x, self.step if self.step is not None else dt)
         self.grid = self._fitting_lattice(x, self.lag)
         k1 = self.grid.wavenumbers()
         self.kx, self.ky = k1[:, None], k1[None, :]

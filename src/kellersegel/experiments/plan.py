@@ -96,8 +96,11 @@ class RunPlan:
 
     def collision_dimension(self) -> Callable[[int], float] | None:
         """k ↦ δ_k of the model's k-clusters when the theory gives it (classical model, exact
-        kernel), else None: what decides an explosion (``dynamics.adaptive.CollisionSteps``)."""
+        kernel, θ = 0), else None: what decides an explosion (``dynamics.adaptive.CollisionSteps``).
+        With θ > 0 the pair feels the other's past, not a Bessel drift: no dimension is known."""
         if not (isinstance(self.kernel, ExactKernel) and isinstance(self.model, ClassicalModel)):
+            return None
+        if self.model.theta > 0:
             return None
         return functools.partial(self.model.collision_dimension, n=self.config.particles.n)
 
@@ -135,7 +138,7 @@ class RunPlan:
         saved = c.run.save_particles or None
         if c.time.adaptive:
             t = c.time
-            return adaptive_integration(
+            integration = adaptive_integration(
                 self.stepper(),
                 x0,
                 grid,
@@ -147,15 +150,16 @@ class RunPlan:
                 stop_at_cluster=c.clusters.stop_at,
                 save_particles=saved,
             )
-        integration = fixed_step_integration(
-            self.stepper(),
-            x0,
-            grid,
-            rng,
-            save_particles=saved,
-            max_drift_fraction=c.time.max_drift_fraction,
-            cluster_radius=c.clusters.radius,
-        )
+        else:
+            integration = fixed_step_integration(
+                self.stepper(),
+                x0,
+                grid,
+                rng,
+                save_particles=saved,
+                max_drift_fraction=c.time.max_drift_fraction,
+                cluster_radius=c.clusters.radius,
+            )
         if c.pairs.tracked:
             kernel = SlabKernel(self.model.theta, self.model.lam, self.kernel.epsilon)
             integration.observers.append(PairInteractions(kernel, c.pairs.tracked, c.pairs.gammas))
