@@ -74,3 +74,18 @@ def test_pairs_and_exponents_are_checked():
         PairInteractions(kernel, 0)
     with pytest.raises(ValueError, match="need 8 particles"):
         PairInteractions(kernel, 4).start(TimeGrid(0.1, 0.01, 0.1), 5)
+
+
+def test_every_tracked_pair_has_its_own_interaction():
+    """D^{2p,2p+1}(t_m) = Σ_{k<m} ∫_{t_m−t_{k+1}}^{t_m−t_k} ∇K_τ(X^{2p}(t_m) − X^{2p+1}(t_k)) dτ for each
+    of three pairs, summed here from the saved positions with the kernel's slab gradient (the
+    instrument's compiled sum is independent code): a wrong target or partner of a pair shows."""
+    kernel = SlabKernel(0.8, 0.0)
+    observed, grid = run(8, kernel, pairs=3, steps=12)
+    x, t = observed["positions"], grid.save_times
+    for p in range(3):
+        for m in (1, 6, 12):
+            want = sum(
+                kernel.gradient(x[m, 2 * p] - x[k, 2 * p + 1], t[m] - t[k + 1], t[m] - t[k]) for k in range(m)
+            )
+            np.testing.assert_allclose(observed["pair_interaction"][m, p], want, rtol=1e-12)

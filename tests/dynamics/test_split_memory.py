@@ -9,7 +9,7 @@ from kellersegel.dynamics import EulerMaruyama
 from kellersegel.dynamics.memory import ExactHistorySignal
 from kellersegel.dynamics.split_memory import SplitMemorySignal
 from kellersegel.fields import EngineError
-from kellersegel.fields.recent_history import CellList, own_past_field
+from kellersegel.fields.recent_history import CellList, own_past_field, recent_field
 from kellersegel.initial.c0 import GaussianMixtureC0, UniformDiskC0
 from kellersegel.kernels.memory import SlabKernel
 from kellersegel.models import ClassicalModel
@@ -31,6 +31,7 @@ def drifts(field, x0, dws, dt, chi=1.0):
         (0.0, 0.0, 0.004),
         (0.0, 0.0, 0.02),
         (0.0, 0.0, 0.025),
+        (0.0, 0.0, 0.1),  # a cut-off radius R > 2 (R², not 2R)
         (1.0, 0.0, 0.015),
         (0.5, 0.1, 0.01),
         (0.0, 0.1, 0.01),
@@ -142,6 +143,57 @@ def test_the_cell_list_finds_every_pair_within_the_radius(rng):
     assert cells.candidate_pairs(targets) >= near.sum()
 
 
+@pytest.mark.parametrize("kernel", [SlabKernel(0.7, 0.0), SlabKernel(0.7, 1.0, 0.05)])
+def test_the_recent_and_own_past_sums_are_the_pair_sums_within_the_radius(kernel, rng):
+    """recent_field: Σ over slabs k and sources j ≠ i with |x_i − X_j(t_k)| ≤ R of −ψ (x_i − X_j) and
+    of φ, against a brute-force sum with the kernel's profiles; a source on its own target (include
+    the own past, a particle that has not moved) adds φ but no gradient. own_past_field: the j = i
+    terms, one particle at zero displacement. A missing cut-off, a skipped coincident source or a
+    loop left early shows."""
+    slabs, n = 3, 120
+    sources = rng.standard_normal((slabs, n, 2))
+    x = sources[-1].copy()
+    x[5:] += 0.05 * rng.standard_normal((n - 5, 2))  # particles 0 … 4 sit on their last position
+    a, b = np.array([0.02, 0.01, 0.0]) + 0.001, np.array([0.03, 0.02, 0.01]) + 0.001
+    radius = 0.4
+    cells = CellList(sources, x, radius)
+    nodes, weights = kernel.quadrature
+    k = kernel
+    for include_self in (False, True):
+        out, c = np.zeros_like(x), np.zeros(n)
+        recent_field(
+            x, cells.points, cells.index, cells.starts, cells.lower, cells.side, *cells.shape, a, b,
+            radius**2, include_self, k.theta, k.lam, k.epsilon**2, nodes, weights, out, c,
+        )  # fmt: skip
+        want, want_c = np.zeros_like(x), np.zeros(n)
+        for s in range(slabs):
+            d = x[:, None, :] - sources[s][None]
+            r2 = np.einsum("ijk,ijk->ij", d, d)
+            keep = r2 <= radius**2
+            if not include_self:
+                np.fill_diagonal(keep, False)
+            safe = np.where(r2 > 0, r2, 1.0)
+            want -= np.einsum(
+                "ij,ijk->ik", np.where(keep & (r2 > 0), k.gradient_profile(safe, a[s], b[s]), 0.0), d
+            )
+            want_c += np.where(keep, k.potential_profile(r2, a[s], b[s]), 0.0).sum(axis=1)
+        np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(c, want_c, rtol=1e-12)
+    own, own_c = np.zeros_like(x), np.zeros(n)
+    own_past_field(x, sources, a, b, k.theta, k.lam, k.epsilon**2, nodes, weights, own, own_c)
+    d = x[None] - sources  # (slabs, n, 2)
+    r2 = np.einsum("kij,kij->ki", d, d)
+    psi = np.stack(
+        [
+            np.where(r2[s] > 0, k.gradient_profile(np.where(r2[s] > 0, r2[s], 1.0), a[s], b[s]), 0.0)
+            for s in range(slabs)
+        ]
+    )
+    np.testing.assert_allclose(own, -np.einsum("ki,kij->ij", psi, d), rtol=1e-12, atol=1e-12)
+    phi = np.stack([k.potential_profile(r2[s], a[s], b[s]) for s in range(slabs)])
+    np.testing.assert_allclose(own_c, phi.sum(axis=0), rtol=1e-12)
+
+
 def test_bad_use_fails_clearly(rng):
     kernel = SlabKernel(1.0, 0.0)
     with pytest.raises(ValueError, match="tolerance"):
@@ -157,6 +209,37 @@ def test_bad_use_fails_clearly(rng):
         field.at_particles(0.01, x + 10.0, potential=False)
     with pytest.raises(EngineError, match="max_modes"):
         SplitMemorySignal(kernel, horizon=0.1, max_modes=100).advance(x, x, 0.0, 0.01)
+    with pytest.raises(ValueError, match="tolerance"):
+        SplitMemorySignal(kernel, tolerance=1.0)
+    # the lattice at a lag fits exactly at max_modes = modes², not one mode less
+    modes = SplitMemorySignal(kernel, horizon=0.1, lag=0.02).lattice(x, 0.02).modes
+    SplitMemorySignal(kernel, horizon=0.1, lag=0.02, max_modes=modes**2).advance(x, x, 0.0, 0.01)
+    with pytest.raises(EngineError, match="at the lag 0.02 exceed"):
+        SplitMemorySignal(kernel, horizon=0.1, lag=0.02, max_modes=modes**2 - 1).advance(x, x, 0.0, 0.01)
+    longest = SplitMemorySignal(kernel, horizon=3.0).lattice(x, 2.56).modes ** 2  # Δt·2^8, the longest lag
+    with pytest.raises(EngineError, match=f"even at the lag 2.56 the lattice needs {longest} modes"):
+        SplitMemorySignal(kernel, horizon=3.0, max_modes=16).advance(x, x, 0.0, 0.01)
+
+
+def test_the_lattice_keeps_the_images_beyond_the_tolerance(rng):
+    """Period = the cloud + 2 margins + the image distance d, e^{−θd²/(4T)} = τ; margin 5√(2T) + 2 by
+    default; check() sizes the lattice at the lag chosen for the run's step, or at the given lag."""
+    kernel = SlabKernel(0.7, 0.0)
+    x = rng.standard_normal((200, 2))
+    field = SplitMemorySignal(kernel, horizon=0.4, tolerance=1e-6, step=0.01)
+    assert field.margin == pytest.approx(5 * math.sqrt(0.8) + 2)
+    assert field.spread(0.02) == pytest.approx(math.sqrt(2 * 0.02 / 0.7))  # σ_δ² = 2δ/θ + ε²
+    grid = field.lattice(x, 0.02)
+    assert math.exp(-0.7 * field.image_distance**2 / (4 * 0.4)) == pytest.approx(1e-6)
+    width = float((x.max(axis=0) - x.min(axis=0)).max())
+    assert field.safe_half_width == pytest.approx(0.5 * width + field.margin)
+    assert grid.period == pytest.approx(2 * field.safe_half_width + field.image_distance)
+    chosen = field.choose_lag(x, 0.01)
+    assert field.check(x) == {"lattice_modes": field.lattice(x, chosen).modes}
+    assert SplitMemorySignal(kernel, horizon=0.4, tolerance=1e-6, lag=0.04).check(x) == {
+        "lattice_modes": field.lattice(x, 0.04).modes
+    }
+    assert SplitMemorySignal(kernel, horizon=0.4).check(x) == {}  # neither a lag nor a step yet
 
 
 def test_the_slab_window_keeps_the_slabs_in_order_through_growth_and_reuse(rng):
