@@ -269,3 +269,26 @@ def test_memory_is_the_lattice_and_the_kept_slabs(noise):
     assert field.memory_bytes == 0
     drifts(field, x0, dws[:10], dt)
     assert field.memory_bytes == field.c_hat.nbytes + field.slabs.count * x0.size * 8 > field.c_hat.nbytes
+
+
+def test_the_field_does_not_depend_on_the_number_of_threads(noise):
+    """The compiled sums run each target's terms in a fixed order and the NUFFTs on one thread:
+    one thread and all threads give the same bits (c and ∇c, λ > 0 and the singular kernel)."""
+    import numba
+
+    x0, dws, dt = noise
+    results = []
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(threads)
+            field = SplitMemorySignal(SlabKernel(0.7, 0.5), horizon=0.3, tolerance=1e-6, lag=0.02)
+            x = x0.copy()
+            for k in range(10):
+                x = EulerMaruyama(ClassicalModel(chi=2.0), field).step(x, k * dt, dt, dws[k])
+            values = field.at_particles(10 * dt, x, potential=True)
+            results.append((x, values.potential, values.gradient))
+    finally:
+        numba.set_num_threads(before)
+    for one, many in zip(*results, strict=True):
+        assert np.array_equal(one, many)
