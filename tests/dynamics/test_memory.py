@@ -62,7 +62,7 @@ def test_the_default_margin_holds_a_diffusing_cloud_over_the_horizon(rng):
     field = SpectralMemorySignal(SlabKernel(1.0, 0.0, 0.3), horizon=steps * dt)
     x, _ = EulerMaruyama(ClassicalModel(chi=1e-9), field).drive(x0, dws, dt)
     assert np.max(np.abs(x)) > 3.5  # farther than 5√(2T) − 2 = 3 from the start
-    assert field.safe_half_width >= np.max(np.abs(x - field.grid.center))
+    assert field.box.safe_half_width >= np.max(np.abs(x - field.grid.center))
 
 
 def test_own_past_changes_the_drift_by_order_one_over_n(noise):

@@ -229,11 +229,11 @@ def test_the_lattice_keeps_the_images_beyond_the_tolerance(rng):
     field = SplitMemorySignal(kernel, horizon=0.4, tolerance=1e-6, step=0.01)
     assert field.margin == pytest.approx(5 * math.sqrt(0.8) + 2)
     assert field.spread(0.02) == pytest.approx(math.sqrt(2 * 0.02 / 0.7))  # σ_δ² = 2δ/θ + ε²
-    grid = field.lattice(x, 0.02)
-    assert math.exp(-0.7 * field.image_distance**2 / (4 * 0.4)) == pytest.approx(1e-6)
+    grid, box = field.lattice(x, 0.02), field.box_around(x)
+    assert math.exp(-0.7 * box.image_distance**2 / (4 * 0.4)) == pytest.approx(1e-6)
     width = float((x.max(axis=0) - x.min(axis=0)).max())
-    assert field.safe_half_width == pytest.approx(0.5 * width + field.margin)
-    assert grid.period == pytest.approx(2 * field.safe_half_width + field.image_distance)
+    assert box.safe_half_width == pytest.approx(0.5 * width + field.margin)
+    assert grid.period == pytest.approx(2 * box.safe_half_width + box.image_distance)
     chosen = field.choose_lag(x, 0.01)
     assert field.check(x) == {"lattice_modes": field.lattice(x, chosen).modes}
     assert SplitMemorySignal(kernel, horizon=0.4, tolerance=1e-6, lag=0.04).check(x) == {

@@ -28,6 +28,7 @@ type-2 NUFFT in the spectral field.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import finufft
 import numpy as np
@@ -41,6 +42,39 @@ from kellersegel.initial.c0 import GaussianMixtureC0, UniformDiskC0
 from kellersegel.kernels.memory import SlabKernel
 
 __all__ = ["ExactHistorySignal", "SpectralMemorySignal"]
+
+
+@dataclass(frozen=True)
+class _LatticeBox:
+    """The periodic box of a θ > 0 lattice: the cloud's bounding square widened by a margin on each
+    side (the safe region), and one image distance d = √(4T log(1/τ)/θ) more in the period, so that
+    the periodic image of a particle's heat kernel is at most e^{−θd²/(4T)} = τ of its own field
+    anywhere in the safe region up to the horizon T."""
+
+    center: NDArray[np.float64]
+    safe_half_width: float
+    image_distance: float
+
+    @classmethod
+    def around(cls, x: NDArray[np.float64], horizon: float, theta: float, tolerance: float, margin: float):
+        lower, upper = x.min(axis=0), x.max(axis=0)
+        return cls(
+            0.5 * (lower + upper),
+            0.5 * float((upper - lower).max()) + margin,
+            math.sqrt(4.0 * horizon * math.log(1.0 / tolerance) / theta),
+        )
+
+    @property
+    def period(self) -> float:
+        return 2.0 * self.safe_half_width + self.image_distance
+
+    def check_inside(self, x: NDArray[np.float64], field: str) -> None:
+        """EngineError if a particle at x left the safe region."""
+        if np.max(np.abs(x - self.center)) > self.safe_half_width:
+            raise EngineError(
+                f"{field}: a particle left the lattice's safe region (half width "
+                f"{self.safe_half_width:.3g} around {self.center}); give a larger margin"
+            )
 
 
 class _SlabWindow:
@@ -231,17 +265,14 @@ class SpectralMemorySignal(SignalField):
     def _size(self, x: NDArray[np.float64]) -> SpectralGrid:
         """The periodic lattice for particles at x: the cloud, the margin around it and the image
         distance d (e^{−θd²/(4T)} ≤ τ) in one period; EngineError if too many modes."""
-        lower, upper = x.min(axis=0), x.max(axis=0)
         theta, tau = self.kernel.theta, self.tolerance
-        self.image_distance = math.sqrt(4.0 * self.horizon * math.log(1.0 / tau) / theta)
-        self.safe_half_width = 0.5 * float((upper - lower).max()) + self.margin
-        period = 2.0 * self.safe_half_width + self.image_distance
-        self.grid = SpectralGrid(0.5 * (lower + upper), period, self.kernel.epsilon, tau)
+        self.box = _LatticeBox.around(x, self.horizon, theta, tau, self.margin)
+        self.grid = SpectralGrid(self.box.center, self.box.period, self.kernel.epsilon, tau)
         modes = self.grid.modes
         if modes**2 > self.max_modes:
             raise EngineError(
-                f"spectral memory field: {modes}² lattice modes (period {period:.3g}, "
-                f"ε = {self.kernel.epsilon:.3g}, images {self.image_distance:.3g} away for θ = {theta:g} "
+                f"spectral memory field: {modes}² lattice modes (period {self.box.period:.3g}, "
+                f"ε = {self.kernel.epsilon:.3g}, images {self.box.image_distance:.3g} away for θ = {theta:g} "
                 f"over T = {self.horizon:g}) exceed max_modes = {self.max_modes}; use a larger ε, a "
                 "larger θ, a shorter run, or the exact-history field"
             )
@@ -259,14 +290,7 @@ class SpectralMemorySignal(SignalField):
 
     def image_bound(self) -> float:
         """e^{−θd²/(4T)}: the size of the nearest periodic image's field relative to its own."""
-        return math.exp(-self.kernel.theta * self.image_distance**2 / (4.0 * self.horizon))
-
-    def _check_inside(self, x) -> None:
-        if np.max(np.abs(x - self.grid.center)) > self.safe_half_width:
-            raise EngineError(
-                f"spectral memory field: a particle left the lattice's safe region (half width "
-                f"{self.safe_half_width:.3g} around {self.grid.center}); give a larger margin"
-            )
+        return math.exp(-self.kernel.theta * self.box.image_distance**2 / (4.0 * self.horizon))
 
     def _step_factors(self, dt: float):
         if dt not in self._factors:
@@ -285,7 +309,7 @@ class SpectralMemorySignal(SignalField):
         x = np.asarray(x, dtype=np.float64)
         if self.c_hat is None:
             self._setup(x)
-        self._check_inside(x)
+        self.box.check_inside(x, "spectral memory field")
         opts = {"nthreads": self.threads, "eps": self.tolerance}
         read = [1j * self.kx * self.c_hat, 1j * self.ky * self.c_hat] + ([self.c_hat] if potential else [])
         gx, gy = self.grid.scaled(x)
@@ -295,7 +319,7 @@ class SpectralMemorySignal(SignalField):
     def advance(self, x_old, x_new, t, dt):
         if self.c_hat is None:
             self._setup(x_old)
-        self._check_inside(x_old)
+        self.box.check_inside(x_old, "spectral memory field")
         decay, gain = self._step_factors(float(dt))
         gx, gy = self.grid.scaled(x_old)
         weights = np.full(x_old.shape[0], self.mass / x_old.shape[0], np.complex128)

@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from kellersegel.dynamics.memory import _SlabWindow
+from kellersegel.dynamics.memory import _LatticeBox, _SlabWindow
 from kellersegel.dynamics.signal import SignalField
 from kellersegel.fields.base import EngineError, FieldValues
 from kellersegel.fields.recent_history import CellList, own_past_field, recent_field
@@ -154,12 +154,12 @@ class SplitMemorySignal(SignalField):
     def lattice(self, x: NDArray[np.float64], lag: float) -> SpectralGrid:
         """The periodic lattice for the old history of particles at x: the cloud, the margin, and the
         image distance d = √(4T log(1/τ)/θ) in one period, resolving the heat kernel of age δ."""
-        lower, upper = x.min(axis=0), x.max(axis=0)
-        theta, tau = self.kernel.theta, self.tolerance
-        self.image_distance = math.sqrt(4.0 * self.horizon * math.log(1.0 / tau) / theta)
-        self.safe_half_width = 0.5 * float((upper - lower).max()) + self.margin
-        period = 2.0 * self.safe_half_width + self.image_distance
-        return SpectralGrid(0.5 * (lower + upper), period, self.spread(lag), self.tolerance)
+        box = self.box_around(x)
+        return SpectralGrid(box.center, box.period, self.spread(lag), self.tolerance)
+
+    def box_around(self, x: NDArray[np.float64]) -> _LatticeBox:
+        """The lattice's periodic box for particles at x (its safe region and image distance)."""
+        return _LatticeBox.around(x, self.horizon, self.kernel.theta, self.tolerance, self.margin)
 
     def cost(self, x: NDArray[np.float64], dt: float, lag: float) -> dict[str, float]:
         """Modelled seconds per step at lag δ for particles at x and steps Δt: the lattice's
@@ -182,7 +182,7 @@ class SplitMemorySignal(SignalField):
         if not fitting:
             raise EngineError(
                 f"split memory field: even at the lag {options[-1]:.3g} the lattice needs "
-                f"{costs[-1]['modes']} modes (images {self.image_distance:.3g} away for θ = "
+                f"{costs[-1]['modes']} modes (images {self.box_around(x).image_distance:.3g} away for θ = "
                 f"{self.kernel.theta:g} over T = {self.horizon:g}), more than max_modes = "
                 f"{self.max_modes}; use a larger θ, a shorter run, a larger tolerance or the exact "
                 "history (engine = 'direct')"
@@ -209,19 +209,13 @@ class SplitMemorySignal(SignalField):
         if self.lag is None:
             self.lag = self.choose_lag(x, self.step if self.step is not None else dt)
         self.grid = self._fitting_lattice(x, self.lag)
+        self.box = self.box_around(x)
         k1 = self.grid.wavenumbers()
         self.kx, self.ky = k1[:, None], k1[None, :]
         self.rate = (self.kx**2 + self.ky**2 + self.kernel.lam) / self.kernel.theta  # (|k|² + λ)/θ
         self.mollifier = np.exp(-0.5 * self.kernel.epsilon**2 * (self.kx**2 + self.ky**2))
         self.c_hat = np.zeros((self.grid.modes, self.grid.modes), np.complex128)
         self.window = max(self.lag, self.own_past_window(x.shape[0]))
-
-    def _inside(self, x: NDArray[np.float64]) -> None:
-        if np.max(np.abs(x - self.grid.center)) > self.safe_half_width:
-            raise EngineError(
-                f"split memory field: a particle left the lattice's safe region (half width "
-                f"{self.safe_half_width:.3g} around {self.grid.center}); give a larger margin"
-            )
 
     def _age_factor(self, alpha: float, beta: float) -> NDArray[np.complex128]:
         """(1/θ)∫_α^β e^{−(|k|²+λ)τ/θ} dτ · e^{−ε²|k|²/2}, cached for the few (α, β) of fixed steps."""
@@ -248,7 +242,7 @@ class SplitMemorySignal(SignalField):
         dt = float(dt)
         if self.c_hat is None:
             self._setup(x_old, dt)
-        self._inside(x_old)
+        self.box.check_inside(x_old, "split memory field")
         self.slabs.append(x_old, float(t), float(t) + dt)
         self.now = float(t) + dt
         if dt not in self._decay:
@@ -270,7 +264,7 @@ class SplitMemorySignal(SignalField):
         if self.slabs.count:
             if abs(self.now - t) > 1e-9 * max(1.0, abs(t)):
                 raise ValueError(f"history recorded up to t = {self.now:g}, asked at t = {t:g}")
-            self._inside(x)
+            self.box.check_inside(x, "split memory field")
             read = [1j * self.kx * self.c_hat, 1j * self.ky * self.c_hat]
             read += [self.c_hat] if potential else []
             gx, gy = self.grid.scaled(x)
