@@ -67,52 +67,6 @@ def _psi_heat(r2, s_a, s_b):
 
 
 @numba.njit(cache=True)
-def _gauss(lo, hi, nodes, weights, r2, lam, eps2, theta, by_parts):
-    half = 0.5 * (hi - lo)
-    mid = 0.5 * (hi + lo)
-    acc = 0.0
-    for q in range(nodes.shape[0]):
-        v = mid + half * nodes[q]
-        if by_parts:  # v = τ: e^{−λτ/θ} Ψ(τ), σ² = 2τ/θ
-            acc += weights[q] * math.exp(-lam * v / theta) * _big_psi(r2, 2.0 * v / theta)
-        else:  # v = σ²: e^{−λ(σ² − ε²)/2} e^{−r²/(2σ²)} / (4π σ⁴)
-            acc += weights[q] * math.exp(-0.5 * lam * (v - eps2) - r2 / (2.0 * v)) / (2.0 * _TWO_PI * v * v)
-    return half * acc
-
-
-@numba.njit(cache=True)
-def slab_psi(r2, a, b, theta, lam, eps2, nodes, weights):
-    """ψ(r²; a, b) (see the module docstring); r² > 0, 0 ≤ a < b ≤ ∞."""
-    s_a = 2.0 * a / theta + eps2
-    s_b = 2.0 * b / theta + eps2 if not math.isinf(b) else math.inf
-    if lam == 0.0:
-        return _psi_heat(r2, s_a, s_b)
-    if s_a > 0.0:
-        # ψ = ∫_{σ_a²}^{σ_b²} e^{−λ(s − ε²)/2} e^{−r²/(2s)} / (4π s²) ds on pieces [s, 2s]
-        top = s_b if not math.isinf(s_b) else eps2 + (90.0 + 2.0 * math.sqrt(lam * r2)) / lam
-        total = 0.0
-        lo = s_a
-        while lo < top:
-            hi = min(top, 2.0 * lo)
-            total += _gauss(lo, hi, nodes, weights, r2, lam, eps2, theta, False)
-            lo = hi
-        return total
-    # ε = 0 and a = 0: ψ = e^{−λb/θ} Ψ(b) + (λ/θ) ∫_0^b e^{−λτ/θ} Ψ(τ) dτ (Ψ(0) = 0), on pieces
-    # [0, θr²/4], then doubling
-    rate = lam / theta
-    upper = b if not math.isinf(b) else (45.0 + math.sqrt(lam * r2)) / rate
-    ends = 0.0 if math.isinf(b) else math.exp(-rate * b) * _big_psi(r2, s_b)
-    total = 0.0
-    lo = 0.0
-    hi = min(upper, theta * r2 / 256.0)  # e^{−θr²/(4τ)} ≤ e^{−64} below
-    while lo < upper:
-        total += _gauss(lo, hi, nodes, weights, r2, lam, eps2, theta, True)
-        lo = hi
-        hi = min(upper, 2.0 * lo)
-    return ends + rate * total
-
-
-@numba.njit(cache=True)
 def _phi_heat(r2, s_a, s_b):
     """(E_1(r²/(2 s_b)) − E_1(r²/(2 s_a)))/(4π) (λ = 0), s_b finite; s_a = 0 allowed (r² > 0)."""
     if s_a <= 0.0:
@@ -124,18 +78,62 @@ def _phi_heat(r2, s_a, s_b):
     return (exp1(u_b) - exp1(u_a)) / _FOUR_PI
 
 
+@numba.njit(cache=True, inline="always")
+def _at_variance(r2, s, potential):
+    """The λ = 0 integral from age 0 to the age of variance s: E_1(r²/(2s))/(4π) (c) or Ψ (∇c)."""
+    return exp1(r2 / (2.0 * s)) / _FOUR_PI if potential else _big_psi(r2, s)
+
+
 @numba.njit(cache=True)
-def _gauss_phi(lo, hi, nodes, weights, r2, lam, eps2, theta, by_parts):
+def _gauss(lo, hi, nodes, weights, r2, lam, eps2, theta, by_parts, potential):
     half = 0.5 * (hi - lo)
     mid = 0.5 * (hi + lo)
     acc = 0.0
     for q in range(nodes.shape[0]):
         v = mid + half * nodes[q]
-        if by_parts:  # v = τ: e^{−λτ/θ} E_1(θr²/(4τ))/(4π)
-            acc += weights[q] * math.exp(-lam * v / theta) * exp1(0.25 * theta * r2 / v) / _FOUR_PI
-        else:  # v = σ²: e^{−λ(σ² − ε²)/2} e^{−r²/(2σ²)} / (4π σ²)
-            acc += weights[q] * math.exp(-0.5 * lam * (v - eps2) - r2 / (2.0 * v)) / (_FOUR_PI * v)
+        if by_parts:  # v = τ: e^{−λτ/θ} × (E_1(θr²/(4τ))/(4π) or Ψ(τ)), σ² = 2τ/θ
+            acc += weights[q] * math.exp(-lam * v / theta) * _at_variance(r2, 2.0 * v / theta, potential)
+        else:  # v = σ²: e^{−λ(σ² − ε²)/2} e^{−r²/(2σ²)} / (4π σ²) (c) or / (4π σ⁴) (∇c)
+            power = v if potential else v * v
+            acc += weights[q] * math.exp(-0.5 * lam * (v - eps2) - r2 / (2.0 * v)) / (_FOUR_PI * power)
     return half * acc
+
+
+@numba.njit(cache=True)
+def _quadrature(r2, s_a, s_b, b, theta, lam, eps2, nodes, weights, potential):
+    """φ (``potential``) or ψ for λ > 0 by Gauss–Legendre (module docstring)."""
+    if s_a > 0.0:  # in s = σ² on pieces [s, 2s]
+        top = s_b if not math.isinf(s_b) else eps2 + (90.0 + 2.0 * math.sqrt(lam * r2)) / lam
+        total = 0.0
+        lo = s_a
+        while lo < top:
+            hi = min(top, 2.0 * lo)
+            total += _gauss(lo, hi, nodes, weights, r2, lam, eps2, theta, False, potential)
+            lo = hi
+        return total
+    # ε = 0 and a = 0, by parts: e^{−λb/θ} F(b) + (λ/θ) ∫_0^b e^{−λτ/θ} F(τ) dτ, F(0) = 0, on pieces
+    # [0, θr²/256], then doubling
+    rate = lam / theta
+    upper = b if not math.isinf(b) else (45.0 + math.sqrt(lam * r2)) / rate
+    ends = 0.0 if math.isinf(b) else math.exp(-rate * b) * _at_variance(r2, s_b, potential)
+    total = 0.0
+    lo = 0.0
+    hi = min(upper, theta * r2 / 256.0)  # e^{−θr²/(4τ)} ≤ e^{−64} below
+    while lo < upper:
+        total += _gauss(lo, hi, nodes, weights, r2, lam, eps2, theta, True, potential)
+        lo = hi
+        hi = min(upper, 2.0 * lo)
+    return ends + rate * total
+
+
+@numba.njit(cache=True)
+def slab_psi(r2, a, b, theta, lam, eps2, nodes, weights):
+    """ψ(r²; a, b) (see the module docstring); r² > 0, 0 ≤ a < b ≤ ∞."""
+    s_a = 2.0 * a / theta + eps2
+    s_b = 2.0 * b / theta + eps2 if not math.isinf(b) else math.inf
+    if lam == 0.0:
+        return _psi_heat(r2, s_a, s_b)
+    return _quadrature(r2, s_a, s_b, b, theta, lam, eps2, nodes, weights, False)
 
 
 @numba.njit(cache=True)
@@ -145,28 +143,9 @@ def slab_phi(r2, a, b, theta, lam, eps2, nodes, weights):
     s_b = 2.0 * b / theta + eps2 if not math.isinf(b) else math.inf
     if lam == 0.0:
         return _phi_heat(r2, s_a, s_b)
-    if s_a > 0.0:
-        top = s_b if not math.isinf(s_b) else eps2 + (90.0 + 2.0 * math.sqrt(lam * r2)) / lam
-        total = 0.0
-        lo = s_a
-        while lo < top:
-            hi = min(top, 2.0 * lo)
-            total += _gauss_phi(lo, hi, nodes, weights, r2, lam, eps2, theta, False)
-            lo = hi
-        return total
-    if r2 == 0.0:
+    if s_a == 0.0 and r2 == 0.0:
         return 0.0
-    rate = lam / theta
-    upper = b if not math.isinf(b) else (45.0 + math.sqrt(lam * r2)) / rate
-    ends = 0.0 if math.isinf(b) else math.exp(-rate * b) * exp1(r2 / (2.0 * s_b)) / _FOUR_PI
-    total = 0.0
-    lo = 0.0
-    hi = min(upper, theta * r2 / 256.0)  # e^{−θr²/(4τ)} ≤ e^{−64} below
-    while lo < upper:
-        total += _gauss_phi(lo, hi, nodes, weights, r2, lam, eps2, theta, True)
-        lo = hi
-        hi = min(upper, 2.0 * lo)
-    return ends + rate * total
+    return _quadrature(r2, s_a, s_b, b, theta, lam, eps2, nodes, weights, True)
 
 
 class SlabKernel:
@@ -197,18 +176,14 @@ class SlabKernel:
 
     def gradient_profile(self, r2: ArrayLike, a: float, b: float) -> NDArray[np.float64]:
         """ψ(r²; a, b) at every r² (> 0), 0 ≤ a < b ≤ ∞."""
+        return self._profile(slab_psi, r2, a, b)
+
+    def _profile(self, profile, r2: ArrayLike, a: float, b: float) -> NDArray[np.float64]:
         if not 0 <= a < b:
             raise ValueError(f"need 0 ≤ a < b, got a = {a}, b = {b}")
         r2 = np.asarray(r2, dtype=np.float64)
-        flat = np.array(
-            [
-                slab_psi(
-                    float(v), float(a), float(b), self.theta, self.lam, self.epsilon**2, _NODES, _WEIGHTS
-                )
-                for v in r2.ravel()
-            ]
-        )
-        return flat.reshape(r2.shape)
+        args = (float(a), float(b), self.theta, self.lam, self.epsilon**2, _NODES, _WEIGHTS)
+        return np.array([profile(float(v), *args) for v in r2.ravel()]).reshape(r2.shape)
 
     def gradient(self, x: ArrayLike, a: float, b: float) -> NDArray[np.float64]:
         """∫_a^b ∇(K_τ * V_ε)(x) dτ at points of shape (..., 2)."""
@@ -217,20 +192,9 @@ class SlabKernel:
 
     def potential_profile(self, r2: ArrayLike, a: float, b: float) -> NDArray[np.float64]:
         """φ(r²; a, b) = ∫_a^b (K_τ * V_ε)(r) dτ at every r² (≥ 0), 0 ≤ a < b (b = ∞ needs λ > 0)."""
-        if not 0 <= a < b:
-            raise ValueError(f"need 0 ≤ a < b, got a = {a}, b = {b}")
         if math.isinf(b) and self.lam == 0:
             raise ValueError("the λ = 0 signal of all ages is infinite (the plane's heat kernel); give b < ∞")
-        r2 = np.asarray(r2, dtype=np.float64)
-        flat = np.array(
-            [
-                slab_phi(
-                    float(v), float(a), float(b), self.theta, self.lam, self.epsilon**2, _NODES, _WEIGHTS
-                )
-                for v in r2.ravel()
-            ]
-        )
-        return flat.reshape(r2.shape)
+        return self._profile(slab_phi, r2, a, b)
 
     def potential(self, x: ArrayLike, a: float, b: float) -> NDArray[np.float64]:
         """∫_a^b (K_τ * V_ε)(x) dτ at points of shape (..., 2)."""
