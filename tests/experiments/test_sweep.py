@@ -123,3 +123,27 @@ def test_a_sweep_resumes_from_its_task_files_alone(config, tmp_path, monkeypatch
     assert len(ran) == 2
     run_sweep(config, axis, 2, out, overwrite=True, workers=1)
     assert len(ran) == 6 and sorted((out / "tasks").glob("*")) == tasks
+
+
+def test_axes_over_nested_keys_and_list_values(config, tmp_path):
+    """``--over`` takes a key inside a table, and list values (initial.centers of bumps, one list of
+    points per point of the axis, split at the top-level commas only: one bump or two); repeated
+    values are found by their TOML text; the store's coordinate is that text, and each point ran its
+    own value."""
+    nested = parse_axis("model.gamma.b=1.0, 2.5")
+    assert nested.key == "model.gamma.b" and nested.values == (1.0, 2.5)
+    listed = parse_axis('pairs.gammas=[1.6, 1.7],[1.8], ["a,b"]')
+    assert listed.values == ([1.6, 1.7], [1.8], ["a,b"])
+    with pytest.raises(ConfigError, match="repeated values"):
+        parse_axis("pairs.gammas=[1.6],[1.6]")
+    with pytest.raises(ConfigError, match="expected section.key=value1"):
+        parse_axis("particles..n=1,2")
+    axis = parse_axis("initial.variances=0.5,1.0")
+    centers = parse_axis("initial.centers=[[0.0, 0.0]],[[-1.0, 0.0], [1.0, 0.0]]")
+    text = config.read_text().replace('kind = "gaussian"', 'kind = "bumps"\ncenters = [[0.0, 0.0]]')
+    config.write_text(text)
+    run_sweep(config, [axis, centers], 1, tmp_path / "s", workers=1)
+    ds = open_sweep(tmp_path / "s")
+    assert list(ds["initial.centers"].values) == ["[[0.0, 0.0]]", "[[-1.0, 0.0], [1.0, 0.0]]"]
+    assert np.all(np.isfinite(ds.l1.values))
+    assert not np.allclose(ds.l1.isel({"initial.centers": 0}), ds.l1.isel({"initial.centers": 1}))

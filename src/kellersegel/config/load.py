@@ -81,20 +81,22 @@ def parse_value(text: str) -> Any:
 
 
 def apply_override(data: dict[str, Any], assignment: str) -> None:
-    """Apply ``section.key=value`` (value in TOML syntax; bare words are strings) in place."""
+    """Apply ``section.key=value`` or a nested ``section.table.key=value`` (value in TOML syntax,
+    lists included; bare words are strings) in place; the tables on the way are copied, not shared."""
     key, sep, value = assignment.partition("=")
     parts = key.strip().split(".")
-    if not sep or len(parts) != 2 or not all(parts):
+    if not sep or len(parts) < 2 or not all(parts):
         raise ConfigError(f"--set {assignment!r}: expected section.key=value")
-    section, name = parts
-    if section not in RunConfig.model_fields:
-        raise ConfigError(
-            f"--set {assignment!r}: unknown section {section!r}; allowed: {', '.join(RunConfig.model_fields)}"
-        )
-    target = data.setdefault(section, {})
-    if not isinstance(target, dict):
-        raise ConfigError(f"{section}: must be a table")
-    target[name] = parse_value(value.strip())
+    if parts[0] not in RunConfig.model_fields:
+        allowed = ", ".join(RunConfig.model_fields)
+        raise ConfigError(f"--set {assignment!r}: unknown section {parts[0]!r}; allowed: {allowed}")
+    target = data
+    for depth, name in enumerate(parts[:-1]):
+        inner = target.get(name, {})
+        if not isinstance(inner, dict):
+            raise ConfigError(f"{'.'.join(parts[: depth + 1])}: must be a table")
+        target[name] = target = dict(inner)
+    target[parts[-1]] = parse_value(value.strip())
 
 
 _MAX_CONFIG_BYTES = 1_000_000

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import inspect
 import math
+import typing
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -37,6 +38,30 @@ Point = Annotated[list[float], Field(min_length=2, max_length=2, description="[x
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exact_integers(cls, data: Any) -> Any:
+        """A float with an integral value (1e3, 2.0) for an integer key is that integer; strict
+        types otherwise (1000.5 is refused, "3" is not a number)."""
+        if not isinstance(data, dict):
+            return data
+        whole = {
+            name: int(value)
+            for name, value in data.items()
+            if isinstance(value, float) and value.is_integer() and name in cls.model_fields
+            and _takes_int_not_float(cls.model_fields[name].annotation)
+        }  # fmt: skip
+        return {**data, **whole} if whole else data
+
+
+def _takes_int_not_float(annotation: Any) -> bool:
+    if annotation is int:
+        return True
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is Annotated:
+        return _takes_int_not_float(args[0])
+    return bool(args) and any(_takes_int_not_float(a) for a in args) and float not in args
 
 
 class FunctionConfig(Section):

@@ -62,17 +62,36 @@ class SweepAxis:
 
 
 def parse_axis(text: str) -> SweepAxis:
-    """``section.key=v1,v2,...`` (values in TOML syntax)."""
+    """``section.key=v1,v2,...`` or a nested ``section.table.key=...`` (values in TOML syntax; a
+    list value is one value: ``pairs.gammas=[1.6, 1.7],[1.8]``)."""
     key, sep, values = text.partition("=")
     key = key.strip()
-    if not sep or key.count(".") != 1 or not values.strip():
+    if not sep or "." not in key or not all(key.split(".")) or not values.strip():
         raise ConfigError(f"--over {text!r}: expected section.key=value1,value2,...")
     if key in _FIXED_KEYS:
         raise ConfigError(f"--over {key}: cannot be swept (all points share it)")
-    parsed = tuple(parse_value(v.strip()) for v in values.split(","))
-    if len(set(parsed)) != len(parsed):
+    parsed = tuple(parse_value(v.strip()) for v in _top_level_items(values))
+    if len({_toml_value(v) for v in parsed}) != len(parsed):
         raise ConfigError(f"--over {key}: repeated values")
     return SweepAxis(key, parsed)
+
+
+def _top_level_items(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets, braces and quotes."""
+    items, depth, quote, start = [], 0, "", 0
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    return [*items, text[start:]]
 
 
 def _point_overrides(axes: Sequence[SweepAxis], point: tuple[int, ...]) -> list[str]:
@@ -80,13 +99,20 @@ def _point_overrides(axes: Sequence[SweepAxis], point: tuple[int, ...]) -> list[
 
 
 def _toml_value(value: Any) -> str:
-    return (
-        f'"{value}"'
-        if isinstance(value, str)
-        else repr(value).lower()
-        if isinstance(value, bool)
-        else repr(value)
-    )
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return repr(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml_value, value)) + "]"
+    return repr(value)
+
+
+def _coordinate(axis: SweepAxis) -> list[Any]:
+    """The axis's values as a coordinate: the values, or their TOML text where one is a list."""
+    if any(isinstance(v, list | dict) for v in axis.values):  # variable-length strings in the store
+        return np.array([_toml_value(v) for v in axis.values], dtype=object)
+    return list(axis.values)
 
 
 def _plans(
@@ -116,7 +142,7 @@ def _template(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis], 
     data = {name: ((*dims, "time"), np.full((*shape, len(times)), np.nan)) for name in SERIES}
     data |= {name: (dims, np.full(shape, np.nan)) for name in (*SCALARS, "seconds")}
     data |= {"transport": (dims, np.zeros(shape, np.int8))}
-    coords = {a.key: list(a.values) for a in axes} | {"replica": np.arange(replicas), "time": times}
+    coords = {a.key: _coordinate(a) for a in axes} | {"replica": np.arange(replicas), "time": times}
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(
         title=SWEEP_TITLE,
