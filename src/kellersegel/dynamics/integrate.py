@@ -14,8 +14,8 @@ After every step the new state is settled in this order:
 2. the coefficients b, σ of every system at the new state;
 3. every observer's :meth:`Observer.step`;
 4. events of stage "before_save" (a cluster of a given size, …);
-5. on a save time of ``grid`` (a base-grid point): every observer's :meth:`Observer.save`, and
-   ``progress(t)`` at every base-grid point;
+5. on a save time of ``grid`` (a base-grid point): every observer's :meth:`Observer.save`; then
+   ``progress(t)`` after every step (adaptive steps too: a run's model time as it advances);
 6. a non-finite drift of system 0 stops the run (event "nonfinite"), then events of stage
    "after_save" (a drift explosion, …), then, if the run goes on, the control plans the next step
    (its :meth:`StepControl.plan` may tame the drift and raise its own event, as the collapse
@@ -332,8 +332,8 @@ class _Loop:
             check_interrupt()
             for o in self.observers if state.interval in self.saves else ():
                 o.save(self.saves[state.interval], state)
-            if self.progress is not None:
-                self.progress(state.t)
+        if self.progress is not None:
+            self.progress(state.t)
         if not math.isfinite(state.max_drift()):
             return _Outcome("nonfinite", state.t)
         if (stop := _first_event(self.after, state)) is not None:

@@ -20,17 +20,18 @@ __all__ = ["replica_rng", "run_replica", "run_replicas"]
 _PROGRESS_CHUNKS = 100
 
 
-def run_replica(plan: RunPlan, k: int, progress: Callable[[int], None] | None = None) -> Trajectory:
-    """Simulate replica k of ``plan``; ``progress`` receives the number of steps just done."""
+def run_replica(plan: RunPlan, k: int, progress: Callable[[float], None] | None = None) -> Trajectory:
+    """Simulate replica k of ``plan``; ``progress`` receives the base steps just done (fractions of
+    one within the adaptive steps of a base interval: the model time t/Δt)."""
     grid = plan.time_grid
-    every = max(1, grid.n_steps // _PROGRESS_CHUNKS)
-    last = [0]
+    every = grid.n_steps / _PROGRESS_CHUNKS
+    last = [0.0]
 
     def on_time(t: float) -> None:  # reports the base steps done, in about 100 chunks
-        step = round(t / grid.dt)
-        if progress is not None and (step % every == 0 or step == grid.n_steps):
-            progress(step - last[0])
-            last[0] = step
+        done = min(t / grid.dt, grid.n_steps)
+        if progress is not None and (done - last[0] >= every or done >= grid.n_steps - 1e-9 > last[0]):
+            progress(done - last[0])
+            last[0] = done
 
     return Trajectory.from_solution(plan.integration(k).run(on_time))
 
