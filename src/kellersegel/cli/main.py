@@ -236,6 +236,13 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from kellersegel.experiments.inspect import describe
+
+    print(describe(args.path, config=not args.no_config))
+    return 0
+
+
 def _cmd_example(args: argparse.Namespace) -> int:
     examples = _examples()
     if args.name is None:
@@ -414,6 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("plot", help="figures of a run: snapshots and second moment")
     plot.add_argument("outdir")
     plot.set_defaults(func=_cmd_plot)
+
+    inspect = sub.add_parser(
+        "inspect", help="what a run folder, a dataset (.nc) or a sweep store (.zarr) holds; writes nothing"
+    )
+    inspect.add_argument("path", help="a folder made by run, sweep or pde; or a .nc or .zarr")
+    inspect.add_argument("--no-config", action="store_true", help="leave out the configuration")
+    inspect.set_defaults(func=_cmd_inspect)
 
     example = sub.add_parser("example", help="list the ready configurations, or print one")
     example.add_argument("name", nargs="?")
