@@ -35,7 +35,7 @@ def test_adaptive_run_dataset_has_cluster_fields_and_does_not_depend_on_workers(
     assert one.attrs["smallest_exploding_cluster"] == 0  # χ = 2π, N = 3: every δ_k > 0
     # what explosion decisions were based on: none here (no collapse lasted a window)
     assert np.all(one.undecided_cluster == 0) and np.all(np.isnan(one.explosion_wait))
-    assert "squared Bessel dimension" in one.cluster_dimension.attrs["description"]
+    assert "squared Bessel dimension" in one.cluster_dimension.attrs["long_name"]
     figures = save_run_figures(tmp_path / "a")
     assert tmp_path / "a" / "clusters.png" in figures
 

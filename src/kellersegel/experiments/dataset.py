@@ -29,11 +29,44 @@ _PAIR_DIMS = {
     "pair_coulomb_integral": ("replica", "time", "gamma", "pair"),
     "pair_distance_power": ("replica", "time", "gamma", "pair"),
 }
-_PAIR_DESCRIPTIONS = {
-    "pair_interaction": "D_s = int_0^s grad K_(s-u)(X^i_s - X^j_u) du for the pair (i, j) = (2p, 2p+1)",
-    "pair_interaction_integral": "int_0^t |D_s|^(2(gamma-1)) ds",
-    "pair_coulomb_integral": "int_0^t |X^i_s - X^j_s|^(-2(gamma-1)) ds",
-    "pair_distance_power": "|X^i_t - X^j_t|^(2(1-gamma))",
+#: CF long_name and units of every variable and coordinate. The model is nondimensional: lengths
+#: and times are those of the equations (units "1"); counts and indices are "1" too; strings have none.
+_VARIABLES: dict[str, tuple[str, str | None]] = {
+    "replica": ("replica index", "1"),
+    "time": ("time t", "1"),
+    "particle": ("particle index i", "1"),
+    "dim": ("coordinate axis", None),
+    "size": ("cluster size k (particles)", "1"),
+    "gamma": ("exponent γ of the pair moments", "1"),
+    "pair": ("tracked pair p: particles (2p, 2p+1)", "1"),
+    "positions": ("particle positions X_i(t)", "1"),
+    "second_moment": ("(1/N) Σ_i |X_i|²", "1"),
+    "center_of_mass": ("(1/N) Σ_i X_i", "1"),
+    "min_distance": ("min over i ≠ j of |X_i − X_j|", "1"),
+    "max_drift": ("max_i |b_i|, b the drift of the SDE", "1"),
+    "largest_cluster": ("particles in the largest cluster (linking distance r)", "1"),
+    "cluster_first_time": ("first time a cluster of ≥ size particles exists", "1"),
+    "event": ("why the run stopped: none | nonfinite | explosion | cluster", None),
+    "event_time": ("time of the event (explosion: start of the collapse; NaN: none)", "1"),
+    "steps": ("time steps taken", "1"),
+    "min_step": ("smallest time step taken", "1"),
+    "floor_time": ("adaptive steps: first time the step floor was hit (NaN: never)", "1"),
+    "collapses": ("adaptive steps: collapses to the step floor", "1"),
+    "exploding_cluster": ("size of the cluster that exploded (0: none)", "1"),
+    "pair_interaction": ("D_s = ∫_0^s ∇K_{s−u}(X^i_s − X^j_u) du, pair (i, j) = (2p, 2p+1)", "1"),
+    "pair_interaction_integral": ("∫_0^t |D_s|^{2(γ−1)} ds", "1"),
+    "pair_coulomb_integral": ("∫_0^t |X^i_s − X^j_s|^{−2(γ−1)} ds", "1"),
+    "pair_distance_power": ("|X^i_t − X^j_t|^{2(1−γ)}", "1"),
+    "undecided_cluster": (
+        "size of the collapsed cluster the run ended in, not an explosion after a window (0: none)",
+        "1",
+    ),
+    "explosion_wait": ("how long the collapse was followed before the decision", "1"),
+    "cluster_dimension": (
+        "estimated squared Bessel dimension of that cluster (untamed steps of its membership)",
+        "1",
+    ),
+    "cluster_dimension_error": ("standard error of cluster_dimension", "1"),
 }
 
 
@@ -76,13 +109,9 @@ def to_dataset(plan: RunPlan, trajectories: Sequence[Trajectory]) -> xr.Dataset:
             "config": config_to_toml(config),
             **plan.attributes(),
             "virial_slope": slope if slope is not None else math.nan,
+            "units_note": "nondimensional: lengths and times of the model's equations (units = 1)",
         },
     )
-    ds["positions"].attrs["description"] = "particle positions X_i(t)"
-    ds["second_moment"].attrs["description"] = "(1/N) sum_i |X_i|^2"
-    ds["center_of_mass"].attrs["description"] = "(1/N) sum_i X_i"
-    ds["min_distance"].attrs["description"] = "min over i != j of |X_i - X_j|"
-    ds["max_drift"].attrs["description"] = "max_i |b_i|, b the drift of the SDE"
     if first.largest_cluster is not None:
         ds["largest_cluster"] = (("replica", "time"), stack("largest_cluster"))
         if hasattr(model, "chi") and isinstance(kernel, ExactKernel):
@@ -90,32 +119,19 @@ def to_dataset(plan: RunPlan, trajectories: Sequence[Trajectory]) -> xr.Dataset:
             ds.attrs["smallest_exploding_cluster"] = k_star or 0
         ds["cluster_first_time"] = (("replica", "size"), stack("cluster_first_time"))
         ds = ds.assign_coords(size=np.arange(first.cluster_first_time.shape[0]))
-        ds["largest_cluster"].attrs["description"] = "particles in the largest cluster (linking distance r)"
-        ds["cluster_first_time"].attrs["description"] = "first time a cluster of >= size particles exists"
-    ds["event"].attrs["description"] = "none | nonfinite | explosion | cluster (the run stopped)"
-    ds["event_time"].attrs["description"] = "time of the event (explosion: start of the collapse; NaN: none)"
-    ds["steps"].attrs["description"] = "time steps taken"
-    ds["min_step"].attrs["description"] = "smallest time step taken"
-    ds["floor_time"].attrs["description"] = "adaptive steps: first time the step floor was hit (NaN: never)"
-    ds["collapses"].attrs["description"] = "adaptive steps: collapses to the step floor"
-    ds["exploding_cluster"].attrs["description"] = "size of the cluster that exploded (0: none)"
     if first.pair_interaction is not None:  # θ > 0 instruments of the tracked pairs
         for name, dims in _PAIR_DIMS.items():
             ds[name] = (dims, stack(name))
-            ds[name].attrs["description"] = _PAIR_DESCRIPTIONS[name]
         pairs = plan.config.pairs
         ds = ds.assign_coords(gamma=np.asarray(pairs.gammas), pair=np.arange(pairs.tracked))
     if plan.config.time.adaptive:  # what the explosion decisions were based on
         for name in _DECISION:
             ds[name] = (("replica",), stack(name))
-        ds["undecided_cluster"].attrs["description"] = (
-            "size of the collapsed cluster the run ended in, not an explosion after a window (0: none)"
-        )
-        ds["explosion_wait"].attrs["description"] = "how long the collapse was followed before the decision"
-        ds["cluster_dimension"].attrs["description"] = (
-            "estimated squared Bessel dimension of that cluster (untamed steps of its membership)"
-        )
-        ds["cluster_dimension_error"].attrs["description"] = "its standard error"
+    for name in ds.variables:
+        long_name, units = _VARIABLES[str(name)]
+        ds[name].attrs["long_name"] = long_name
+        if units is not None:
+            ds[name].attrs["units"] = units
     return ds
 
 

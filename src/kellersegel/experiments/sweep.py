@@ -151,9 +151,17 @@ def _template(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis], 
         axes=" ".join(a.key for a in axes),
     )
     for name in (*SERIES, *SCALARS):
-        ds[name].attrs["long_name"] = ChaosMeasurement.metadata(name)["long_name"]
-    ds["transport"].attrs.update(flag_values=[1, 2], flag_meanings="exact sliced")
-    ds["seconds"].attrs["description"] = "wall time of the task (differs between runs)"
+        ds[name].attrs.update(long_name=ChaosMeasurement.metadata(name)["long_name"], units="1")
+    ds["transport"].attrs.update(
+        long_name="optimal transport of W1, W2", flag_values=[1, 2], flag_meanings="exact sliced"
+    )
+    ds["seconds"].attrs.update(long_name="wall time of the task (differs between runs)", units="s")
+    ds["replica"].attrs.update(long_name="replica index", units="1")
+    ds["time"].attrs.update(long_name="time t", units="1")
+    for axis in axes:
+        ds[axis.key].attrs["long_name"] = f"swept configuration key {axis.key}"
+        if ds[axis.key].dtype.kind in "fiu":
+            ds[axis.key].attrs["units"] = "1"
     return ds
 
 

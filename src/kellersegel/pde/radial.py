@@ -33,6 +33,9 @@ from kellersegel.pde.solution import save_times
 
 __all__ = ["RadialGrid", "RadialSolution", "RadialSolver", "radial_mass"]
 
+#: CF units of the nondimensional model
+_ONE = {"units": "1"}
+
 _GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(16)
 
 
@@ -205,14 +208,17 @@ class RadialSolution:
         signal = np.stack([self.signal_profile(t, r) for t in self.times])
         data = xr.Dataset(
             {
-                "density": (("time", "r"), density, {"long_name": "ρ(r, t)"}),
-                "cumulative_mass": (("time", "r"), cumulative, {"long_name": "mass within radius r"}),
-                "signal": (("time", "r"), signal, {"long_name": "c = G_0 * ρ"}),
-                "second_moment": ("time", self.second_moment(), {"long_name": "∫|x|²ρ dx"}),
-                "mass": ("time", self.mass_profile[:, -1], {"long_name": "∫ρ dx"}),
-                "central_density": ("time", self.central_density()),
+                "density": (("time", "r"), density, {"long_name": "ρ(r, t)", **_ONE}),
+                "cumulative_mass": (("time", "r"), cumulative, {"long_name": "mass within radius r", **_ONE}),
+                "signal": (("time", "r"), signal, {"long_name": "c = G_0 * ρ", **_ONE}),
+                "second_moment": ("time", self.second_moment(), {"long_name": "∫|x|²ρ dx", **_ONE}),
+                "mass": ("time", self.mass_profile[:, -1], {"long_name": "∫ρ dx", **_ONE}),
+                "central_density": ("time", self.central_density(), {"long_name": "ρ(0, t)", **_ONE}),
             },
-            coords={"time": self.times, "r": r},
+            coords={
+                "time": ("time", self.times, {"long_name": "time t", **_ONE}),
+                "r": ("r", r, {"long_name": "radius r = |x|", **_ONE}),
+            },
             attrs={
                 "solver": "radial (mass coordinate s = r², Radau IIA)",
                 "chi": self.model.chi,

@@ -14,6 +14,9 @@ from kellersegel.pde.grid import Grid2D
 
 __all__ = ["GridSolution", "MeanFieldSolution", "save_times"]
 
+#: CF units of the nondimensional model (lengths, times and densities of its equations)
+_ONE = {"units": "1"}
+
 
 @runtime_checkable
 class MeanFieldSolution(Protocol):
@@ -133,13 +136,17 @@ class GridSolution:
         m = self.model
         return xr.Dataset(
             {
-                "density": (("time", "x", "y"), self.density, {"long_name": "ρ (cell averages)"}),
-                "signal": (("time", "x", "y"), self.signal_frames, {"long_name": "c"}),
-                "second_moment": ("time", self.second_moment(), {"long_name": "∫|x|²ρ dx"}),
-                "mass": ("time", self.mass(), {"long_name": "∫ρ dx"}),
-                "max_density": ("time", self.density.max(axis=(1, 2))),
+                "density": (("time", "x", "y"), self.density, {"long_name": "ρ (cell averages)", **_ONE}),
+                "signal": (("time", "x", "y"), self.signal_frames, {"long_name": "c", **_ONE}),
+                "second_moment": ("time", self.second_moment(), {"long_name": "∫|x|²ρ dx", **_ONE}),
+                "mass": ("time", self.mass(), {"long_name": "∫ρ dx", **_ONE}),
+                "max_density": ("time", self.density.max(axis=(1, 2)), {"long_name": "max ρ", **_ONE}),
             },
-            coords={"time": self.times, "x": g.x, "y": g.y},
+            coords={
+                "time": ("time", self.times, {"long_name": "time t", **_ONE}),
+                "x": ("x", g.x, {"long_name": "cell centre x", **_ONE}),
+                "y": ("y", g.y, {"long_name": "cell centre y", **_ONE}),
+            },
             attrs={
                 "solver": "finite volume (Chertock–Kurganov, SSP-RK2), free-space signal",
                 "model": repr(m),
