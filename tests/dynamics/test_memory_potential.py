@@ -207,3 +207,27 @@ def test_the_spectral_field_gives_the_exact_history_c_with_the_own_past():
     spectral = feed(SpectralMemorySignal(kernel, horizon=0.12, tolerance=1e-9, initial_signal=c0), (x, dt))
     np.testing.assert_allclose(spectral.potential, exact.potential, rtol=1e-8)
     np.testing.assert_allclose(spectral.gradient, exact.gradient, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize(("lam", "lag"), [(0.0, None), (0.0, 0.05), (0.7, None), (0.7, 0.05)])
+def test_the_own_past_potential_bound_is_the_heat_kernel_sup_integrated_beyond_the_window(lam, lag):
+    """(M/N) ∫_s^T e^{−λτ/θ}/(4πτ) dτ from s = max(δ, Δ_s), by quadrature; a given lag longer than
+    Δ_s starts it there; 0 with the own past included or Δ_s ≥ T."""
+    theta, mass, n, horizon = 1.3, 2.0, 400, 0.5
+    field = SplitMemorySignal(SlabKernel(theta, lam), mass=mass, horizon=horizon, tolerance=0.02, lag=lag)
+    start = max(lag or 0.0, field.own_past_window(n))
+    assert start < horizon and (lag is None or lag > field.own_past_window(n))
+    want = (
+        mass / n * integrate.quad(lambda t: math.exp(-lam * t / theta) / (4 * math.pi * t), start, horizon)[0]
+    )
+    assert field.own_past_potential_bound(n) == pytest.approx(want, rel=1e-10)
+    assert (
+        SplitMemorySignal(
+            SlabKernel(theta, lam), horizon=horizon, tolerance=0.02, include_self=True
+        ).own_past_potential_bound(n)
+        == 0
+    )
+    assert (
+        SplitMemorySignal(SlabKernel(theta, lam), horizon=horizon, tolerance=1e-8).own_past_potential_bound(n)
+        == 0
+    )

@@ -179,6 +179,12 @@ def test_the_recent_and_own_past_sums_are_the_pair_sums_within_the_radius(kernel
             want_c += np.where(keep, k.potential_profile(r2, a[s], b[s]), 0.0).sum(axis=1)
         np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(c, want_c, rtol=1e-12)
+        one, one_c = np.zeros((1, 2)), np.zeros(1)  # a single target still gets its c
+        recent_field(
+            x[:1], cells.points, cells.index, cells.starts, cells.lower, cells.side, *cells.shape, a, b,
+            radius**2, include_self, k.theta, k.lam, k.epsilon**2, nodes, weights, one, one_c,
+        )  # fmt: skip
+        np.testing.assert_allclose(one_c, want_c[:1], rtol=1e-12)
     own, own_c = np.zeros_like(x), np.zeros(n)
     own_past_field(x, sources, a, b, k.theta, k.lam, k.epsilon**2, nodes, weights, own, own_c)
     d = x[None] - sources  # (slabs, n, 2)
@@ -192,6 +198,21 @@ def test_the_recent_and_own_past_sums_are_the_pair_sums_within_the_radius(kernel
     np.testing.assert_allclose(own, -np.einsum("ki,kij->ij", psi, d), rtol=1e-12, atol=1e-12)
     phi = np.stack([k.potential_profile(r2[s], a[s], b[s]) for s in range(slabs)])
     np.testing.assert_allclose(own_c, phi.sum(axis=0), rtol=1e-12)
+    one, one_c = np.zeros((1, 2)), np.zeros(1)
+    own_past_field(
+        x[:1],
+        np.ascontiguousarray(sources[:, :1]),
+        a,
+        b,
+        k.theta,
+        k.lam,
+        k.epsilon**2,
+        nodes,
+        weights,
+        one,
+        one_c,
+    )
+    np.testing.assert_allclose(one_c, phi.sum(axis=0)[:1], rtol=1e-12)
 
 
 def test_bad_use_fails_clearly(rng):
