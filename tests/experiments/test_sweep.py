@@ -74,6 +74,7 @@ def test_local_processes_and_a_dask_cluster_give_identical_stores(config, tmp_pa
     assert (report / "rates.png").stat().st_size > 10_000 and (report / "stopping_times.png").is_file()
     summary = (report / "summary.txt").read_text()
     assert summary.count("power_error chaos.alpha = ") == 2 and "P(τ < 0.04) chaos.alpha = 0.5" in summary
+    assert "warning: a rate from 2 sizes N is the slope between two points" in summary
 
 
 def test_bad_sweeps_are_refused(config, tmp_path):
@@ -90,7 +91,8 @@ def test_bad_sweeps_are_refused(config, tmp_path):
     with pytest.raises(FolderError, match="holds a sweep of another configuration"):
         run_sweep(config, [parse_axis("particles.n=48,96")], 1, tmp_path / "s", resume=True)
     assert math.isfinite(float(open_sweep(tmp_path / "s").l1.squeeze()))
-    assert main(["report", str(tmp_path / "s")]) == 2  # one N: no rate
+    assert main(["report", str(tmp_path / "s")]) == 0  # one N: no rate, the point itself
+    assert "no rate: the sweep has no axis particles.n" in (tmp_path / "s-report" / "summary.txt").read_text()
     assert main(["report", str(tmp_path)]) == 2  # not a store
 
 
@@ -147,3 +149,14 @@ def test_axes_over_nested_keys_and_list_values(config, tmp_path):
     assert list(ds["initial.centers"].values) == ["[[0.0, 0.0]]", "[[-1.0, 0.0], [1.0, 0.0]]"]
     assert np.all(np.isfinite(ds.l1.values))
     assert not np.allclose(ds.l1.isel({"initial.centers": 0}), ds.l1.isel({"initial.centers": 1}))
+    # no axis of sizes: the report compares the errors across the first axis, one series per centres
+    assert main(["report", str(tmp_path / "s")]) == 0
+    report = tmp_path / "s-report"
+    assert (report / "compare.png").stat().st_size > 10_000 and not (report / "rates.png").exists()
+    summary = (report / "summary.txt").read_text()
+    assert (
+        "no rate: the sweep has no axis particles.n" in summary
+        and "compared across initial.variances" in summary
+    )
+    mean = float(ds.l1.isel({"initial.centers": 1, "initial.variances": 0}).mean())
+    assert f"l1 initial.centers = [[-1.0, 0.0], [1.0, 0.0]]: initial.variances = 0.5: {mean:.4g}" in summary
