@@ -24,7 +24,7 @@ c itself (for models whose motility or sensitivity depends on it) comes from the
 (φ has the Gaussian tail of ψ: the same R), and the own past up to Δ_s subtracted. Beyond Δ_s the
 own past is not small for c (the heat kernel's integral over ages grows like log t), so for the
 j ≠ i system c carries at most (M/N) ∫_{Δ_s}^T e^{−λτ/θ}/(4πτ) dτ of the particle's own old past
-(:meth:`SplitMemorySignal.own_past_potential_bound`; 0 when Δ_s ≥ T, as for N τ_tol ≲ 1/√T):
+(:meth:`SplitMemorySignal.own_past_potential_bound`; 0 when Δ_s ≥ T, i.e. N τ_tol ≤ √(θ/(2eT))):
 O(log N / N), the order of the difference between the j ≠ i and the all-particles systems.
 
 Errors are then those of the lattice truncation, the periodic images (e^{−θd²/(4T)} ≤ τ_tol for
