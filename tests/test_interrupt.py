@@ -19,8 +19,17 @@ from kellersegel.pde import FiniteVolumeSolver, Grid2D, RadialGrid, RadialSolver
 from tests.dynamics.test_integrate import ornstein_uhlenbeck
 
 
+@pytest.fixture
+def default_sigint():
+    """Python's own SIGINT handler, even where the parent ignored SIGINT (a shell's background job
+    starts with SIG_IGN, which Python keeps and interrupts_kept leaves alone)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped one
-def test_a_ctrl_c_dropped_inside_a_ctypes_callback_is_raised_by_the_next_check():
+def test_a_ctrl_c_dropped_inside_a_ctypes_callback_is_raised_by_the_next_check(default_sigint):
     callback = ctypes.CFUNCTYPE(None)(lambda: signal.raise_signal(signal.SIGINT))
     with _interrupt.interrupts_kept():
         callback()  # the KeyboardInterrupt raised in there is printed and dropped by ctypes
