@@ -236,6 +236,25 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_animate(args: argparse.Namespace) -> int:
+    from kellersegel.experiments.outputs import MANIFEST
+    from kellersegel.plotting.animation import save_run_animation
+
+    outdir = Path(args.outdir)
+    if not (outdir / MANIFEST).is_file():
+        raise UserError(
+            f"{outdir}: no kellersegel run here; make one with `kellersegel run CONFIG -o {outdir}`"
+        )
+    if not args.fps > 0:
+        raise UserError(f"--fps must be > 0, got {args.fps}")
+    try:
+        path = save_run_animation(outdir, replica=args.replica, fps=args.fps)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    print(f"wrote {path}")
+    return 0
+
+
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from kellersegel.experiments.inspect import describe
 
@@ -421,6 +440,12 @@ def build_parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("plot", help="figures of a run: snapshots and second moment")
     plot.add_argument("outdir")
     plot.set_defaults(func=_cmd_plot)
+
+    animate = sub.add_parser("animate", help="a film of a run's particles: OUTDIR/particles.gif")
+    animate.add_argument("outdir", help="a folder made by `kellersegel run`")
+    animate.add_argument("--replica", type=int, default=0, help="which replica (default 0)")
+    animate.add_argument("--fps", type=float, default=8.0, help="frames (save times) per second")
+    animate.set_defaults(func=_cmd_animate)
 
     inspect = sub.add_parser(
         "inspect", help="what a run folder, a dataset (.nc) or a sweep store (.zarr) holds; writes nothing"

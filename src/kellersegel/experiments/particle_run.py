@@ -29,7 +29,7 @@ from kellersegel.experiments.tasks import ResumeWarning, TaskFolder
 __all__ = ["RUN_FILES", "run_particles"]
 
 
-#: what a run folder may hold (patterns): ``plot`` adds the figures
+#: what a run folder may hold (patterns): ``plot`` adds the figures, ``animate`` the film
 RUN_FILES = (
     "config.toml",
     "run.nc",
@@ -37,6 +37,7 @@ RUN_FILES = (
     "snapshots.png",
     "second_moment.png",
     "clusters.png",
+    "particles.gif",
 )
 
 

@@ -144,10 +144,8 @@ def plot_clusters(ds: xr.Dataset, axes: Sequence[Axes] | None = None, max_size: 
     return axes
 
 
-def save_run_figures(outdir: str | Path | OutputFolder) -> list[Path]:
-    """All figures of the finished run in ``outdir`` (reads ``outdir/run.nc``): snapshots.png,
-    second_moment.png and, with cluster tracking, clusters.png (recorded in its manifest)."""
-    folder = outdir if isinstance(outdir, OutputFolder) else OutputFolder.finished(outdir, "run")
+def open_run(folder: OutputFolder) -> xr.Dataset:
+    """The dataset ``run.nc`` of a finished run folder, loaded; FolderError if it cannot be read."""
     try:
         with xr.open_dataset(folder.path / "run.nc", engine="netcdf4") as ds:
             ds = ds.load()
@@ -157,6 +155,14 @@ def save_run_figures(outdir: str | Path | OutputFolder) -> list[Path]:
         ) from None
     if ds.attrs.get("title") != "kellersegel particle run":
         raise FolderError(f"{folder.path / 'run.nc'}: not a kellersegel particle run")
+    return ds
+
+
+def save_run_figures(outdir: str | Path | OutputFolder) -> list[Path]:
+    """All figures of the finished run in ``outdir`` (reads ``outdir/run.nc``): snapshots.png,
+    second_moment.png and, with cluster tracking, clusters.png (recorded in its manifest)."""
+    folder = outdir if isinstance(outdir, OutputFolder) else OutputFolder.finished(outdir, "run")
+    ds = open_run(folder)
     fig, axes = file_figure(len(snapshot_times(ds)), height=4.0)
     plot_snapshots(ds, axes)
     figures = [save_figure(fig, folder.file("snapshots.png"))]
