@@ -35,6 +35,37 @@ def test_plots_draw_on_the_axes_of_one_figure(run):
         plot_snapshots(run, grid[0][:3], panels=4)
 
 
+def test_snapshots_share_one_colour_scale_a_window_and_say_what_they_show():
+    """One colour scale over the times (the largest KDE value of all panels), one colour bar that
+    names the KDE, one window holding the cloud at every time shown, a title with χ in units of π
+    from the dataset's structured attributes."""
+    from kellersegel.config import config_from_dict
+    from kellersegel.experiments import run_particles
+
+    run = run_particles(
+        config_from_dict(
+            {
+                "model": {"chi": 4 * np.pi},
+                "particles": {"n": 300},
+                "time": {"t_end": 0.4, "dt": 0.01, "save_every": 0.2},
+                "run": {"replicas": 1},
+            }
+        ),
+        workers=1,
+    )
+    fig = Figure()
+    axes = plot_snapshots(run, fig.subplots(1, 3), panels=3)
+    images = [ax.images[0] for ax in axes]
+    tops = [float(im.get_array().max()) for im in images]
+    assert {im.get_clim() for im in images} == {(0.0, max(tops))} and len(set(tops)) == 3
+    assert len(fig.axes) == 4 and "KDE" in fig.axes[-1].get_ylabel()  # the colour bar
+    assert len({ax.get_xlim() for ax in axes}) == 1
+    x = run["positions"].isel(replica=0).values
+    low, high = axes[0].get_xlim()
+    assert np.mean((x[..., 0] > low) & (x[..., 0] < high)) > 0.99
+    assert "χ = 4π" in fig.get_suptitle() and "replica 0" in fig.get_suptitle()
+
+
 def test_the_pde_figure_on_given_axes():
     with xr.open_dataset(REFERENCE / "pde-radial.nc") as ds:
         ds = ds.load()

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from kellersegel._files import atomic_path
 from kellersegel.experiments.outputs import OutputFolder
-from kellersegel.plotting.run_figures import open_run
+from kellersegel.plotting.run_figures import open_run, run_title
 
 __all__ = ["animate_particles", "save_run_animation"]
 
@@ -43,7 +43,7 @@ def animate_particles(
     dots = ax.scatter(x[saved[0], :, 0], x[saved[0], :, 1], s=2, lw=0, color="C0")
     ax.set(xlim=(centre[0] - half, centre[0] + half), ylim=(centre[1] - half, centre[1] + half))
     ax.set(xlabel="x", ylabel="y", aspect="equal")
-    heading = _heading(ds, x.shape[1], replica)
+    heading = run_title(ds, replica, shown=x.shape[1])
     title = ax.set_title("")
     times = ds["time"].values
     path = Path(path)
@@ -55,20 +55,6 @@ def animate_particles(
                 title.set_text(f"{heading}\nt = {times[k]:.4g}")
                 writer.grab_frame()
     return path
-
-
-def _heading(ds: xr.Dataset, shown: int, replica: int) -> str:
-    attrs = ds.attrs
-    parts = [str(attrs.get("model", "particles"))]
-    chi = attrs.get("chi")
-    if chi is not None and np.isfinite(chi):
-        parts.append(f"χ = {chi / np.pi:.4g}π")
-    if attrs.get("theta"):
-        parts.append(f"θ = {attrs['theta']:g}")
-    n = int(attrs.get("n_particles", ds.sizes["particle"]))
-    parts.append(f"N = {n}" + (f" ({shown} shown)" if shown < n else ""))
-    parts.append(f"replica {replica}")
-    return ", ".join(parts)
 
 
 def save_run_animation(outdir: str | Path, *, replica: int = 0, fps: float = 8.0) -> Path:

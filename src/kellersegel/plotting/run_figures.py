@@ -30,22 +30,33 @@ def plot_snapshots(
     ds: xr.Dataset, axes: Sequence[Axes] | None = None, replica: int = 0, panels: int = 4
 ) -> list[Axes]:
     """Particle positions of one replica at ``panels`` save times (:func:`snapshot_times`; give as
-    many axes) over a Gaussian KDE (Scott's rule)."""
+    many axes) over a Gaussian KDE of their density (Scott's rule), on one colour scale for all
+    times (a collapse shows as a growing peak) with its colour bar, in one window that holds the
+    cloud at every time shown (3 RMS radii about the median)."""
     pos = ds["positions"].isel(replica=replica)
     picks = snapshot_times(ds, replica, panels)
-    first = pos.isel(time=picks[0]).values
-    center = np.median(first, axis=0)
-    half = max(3.0 * float(np.sqrt(np.mean(np.sum((first - center) ** 2, axis=1)))), 1e-3)
+    frames = [pos.isel(time=k).values for k in picks]
+    center = np.median(np.concatenate(frames), axis=0)
+    half = max(max(3.0 * float(np.sqrt(np.mean(np.sum((x - center) ** 2, axis=1)))) for x in frames), 1e-3)
     extent = (center[0] - half, center[0] + half, center[1] - half, center[1] + half)
     gx, gy = np.meshgrid(np.linspace(*extent[:2], 160), np.linspace(*extent[2:], 160))
     axes = axes_row(axes, len(picks), height=4.0)
     rng = np.random.default_rng(0)
-    for ax, k in zip(axes, picks, strict=True):
-        x = pos.isel(time=k).values
+    mass = float(ds.attrs.get("mass", 1.0))
+    densities = []
+    for x in frames:
         sub = x[rng.permutation(len(x))[:_KDE_POINTS]]
-        if len(np.unique(sub, axis=0)) > 2:
-            density = gaussian_kde(sub.T)(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
-            ax.imshow(density, origin="lower", extent=extent, cmap="magma", aspect="equal")
+        ok = len(np.unique(sub, axis=0)) > 2
+        densities.append(
+            mass * gaussian_kde(sub.T)(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape) if ok else None
+        )
+    top = max((float(d.max()) for d in densities if d is not None), default=1.0)
+    image = None
+    for ax, k, x, density in zip(axes, picks, frames, densities, strict=True):
+        if density is not None:
+            image = ax.imshow(
+                density, origin="lower", extent=extent, cmap="magma", aspect="equal", vmin=0.0, vmax=top
+            )
         shown = x[:_SCATTER_POINTS]
         ax.scatter(shown[:, 0], shown[:, 1], s=0.5, c="white", alpha=0.35, linewidths=0)
         ax.set_xlim(extent[:2])
@@ -53,13 +64,30 @@ def plot_snapshots(
         ax.set_title(f"t = {float(ds.time[k]):.3g}")
         ax.set_xlabel("x")
     axes[0].set_ylabel("y")
-    n_saved, n = ds.sizes["particle"], int(ds.attrs.get("n_particles", ds.sizes["particle"]))
-    axes[0].figure.suptitle(
-        f"{ds.attrs.get('model', '')} model, {ds.attrs.get('kernel', '')} kernel, N = {n}"
-        + (f" ({n_saved} shown)" if n_saved < n else "")
-        + f", replica {replica}"
-    )
+    if image is not None:
+        axes[0].figure.colorbar(
+            image, ax=list(axes), shrink=0.8, label="ρ: KDE of the particles (Scott), mass M"
+        )
+    axes[0].figure.suptitle(run_title(ds, replica))
     return axes
+
+
+def run_title(ds: xr.Dataset, replica: int, shown: int | None = None) -> str:
+    """The run in words and symbols: model, χ in units of π, θ, kernel, N (and how many are
+    shown: ``shown``, default the particles saved), replica."""
+    a = ds.attrs
+    parts = [f"{a.get('model', '')} model"]
+    chi = a.get("chi")
+    if chi is not None and np.isfinite(chi):
+        parts.append(f"χ = {chi / np.pi:.4g}π")
+    if a.get("theta"):
+        parts.append(f"θ = {a['theta']:g}")
+    parts.append(f"{a.get('kernel', '')} kernel")
+    n_saved = ds.sizes["particle"] if shown is None else shown
+    n = int(a.get("n_particles", ds.sizes["particle"]))
+    parts.append(f"N = {n}" + (f" ({n_saved} shown)" if n_saved < n else ""))
+    parts.append(f"replica {replica}")
+    return ", ".join(parts)
 
 
 def plot_second_moment(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
