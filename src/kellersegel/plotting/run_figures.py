@@ -94,7 +94,8 @@ def plot_second_moment(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     """Ensemble mean of (1/N)Σ|X_i|² (± 2 standard errors) and the virial line m2(0) + s·t.
 
     s = 4 − χM(N−1)/(2πN) is exact in expectation for the exact log kernel (λ = 0); for
-    other kernels it is the singular reference.
+    other kernels it is the singular reference. Each replica is drawn (up to 20) and each event
+    marked, all in the legend; the mean is over the replicas still running at each time.
     """
     m2 = ds["second_moment"]
     t = ds["time"].values
@@ -102,19 +103,23 @@ def plot_second_moment(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     (ax,) = axes_row(ax, 1, 6, 4)
     if r <= 20:
         for k in range(r):
-            ax.plot(t, m2.isel(replica=k), color="0.75", lw=0.7)
-    mean = m2.mean("replica", skipna=False).values
-    ax.plot(t, mean, color="C0", lw=2, label=f"particles, mean of {r} replicas")
+            ax.plot(t, m2.isel(replica=k), color="0.75", lw=0.7, label="each replica" if k == 0 else None)
+    running = m2.count("replica").values
+    mean = m2.mean("replica", skipna=True).values
+    label = f"particles, mean of {r} replicas" + (" (of those running)" if running.min() < r else "")
+    ax.plot(t, mean, color="C0", lw=2, label=label)
     if r > 1:
-        se = m2.std("replica", ddof=1, skipna=False).values / np.sqrt(r)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            se = m2.std("replica", ddof=1, skipna=True).values / np.sqrt(running)
         ax.fill_between(t, mean - 2 * se, mean + 2 * se, color="C0", alpha=0.25, label="± 2 s.e.")
     slope = float(ds.attrs.get("virial_slope", np.nan))
     if np.isfinite(slope):
         exact = ds.attrs.get("kernel") == "exact"
         label = f"virial: slope {slope:.5g}" + ("" if exact else " (singular kernel)")
         ax.plot(t, mean[0] + slope * t, "k--", label=label)
-    for k in np.flatnonzero(ds["event"].values != "none"):
-        ax.axvline(float(ds["event_time"][k]), color="C3", lw=0.8, alpha=0.6)
+    for i, k in enumerate(np.flatnonzero(ds["event"].values != "none")):
+        label = "a replica's event (" + ", ".join(sorted(set(ds["event"].values) - {"none"})) + ")"
+        ax.axvline(float(ds["event_time"][k]), color="C3", lw=0.8, alpha=0.6, label=label if i == 0 else None)
     ax.set_xlabel("t")
     ax.set_ylabel(r"$\frac{1}{N}\sum_i |X_i|^2$")
     ax.legend(frameon=False)
