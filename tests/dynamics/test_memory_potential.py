@@ -41,7 +41,7 @@ def test_the_slab_potential_is_the_time_integral_of_the_heat_kernel(theta, lam, 
             assert float(kernel.potential_profile(r2, a, b)) == pytest.approx(want, rel=1e-10, abs=1e-16)
 
 
-@pytest.mark.parametrize(("lam", "eps"), [(2.0, 0.0), (0.1, 0.0), (5.0, 0.0), (1.0, 0.3)])
+@pytest.mark.parametrize(("lam", "eps"), [(2.0, 0.0), (0.1, 0.0), (5.0, 0.0), (1.0, 0.3), (5.0, 0.3)])
 def test_over_all_ages_the_slab_potential_is_the_bessel_kernel(lam, eps):
     """∫_0^∞ K_τ dτ = G_λ = K_0(√λ r)/(2π) (θ drops out), and its gradient profile √λ K_1/(2πr);
     mollified: G_λ * V_ε, by quadrature of e^{−λ(s−ε²)/2} e^{−r²/(2s)}/(4πs) over s ≥ ε². Far
@@ -85,9 +85,13 @@ def test_the_slab_potential_adds_over_ages_and_its_gradient_is_the_slab_gradient
             np.testing.assert_allclose(fd, kernel.gradient(x, a, b), rtol=1e-6, atol=1e-8)
 
 
-def test_the_all_ages_potential_of_lambda_zero_is_refused():
+def test_the_all_ages_potential_of_lambda_zero_is_refused_and_a_source_on_its_target_adds_nothing():
+    """φ(0; 0, b) of the singular last slab is infinite: such a source (probability 0) is left out,
+    as its gradient is, for λ = 0 and λ > 0."""
     with pytest.raises(ValueError, match="infinite"):
         SlabKernel(1.0, 0.0).potential_profile(1.0, 0.0, math.inf)
+    for lam in (0.0, 0.7):
+        assert float(SlabKernel(1.0, lam).potential_profile(0.0, 0.0, 0.01)) == 0.0
 
 
 @pytest.mark.parametrize(
