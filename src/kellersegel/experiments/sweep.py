@@ -108,7 +108,7 @@ def _toml_value(value: Any) -> str:
     return repr(value)
 
 
-def _coordinate(axis: SweepAxis) -> list[Any]:
+def _coordinate(axis: SweepAxis) -> list[Any] | np.ndarray:
     """The axis's values as a coordinate: the values, or their TOML text where one is a list."""
     if any(isinstance(v, list | dict) for v in axis.values):  # variable-length strings in the store
         return np.array([_toml_value(v) for v in axis.values], dtype=object)
