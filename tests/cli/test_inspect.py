@@ -3,26 +3,7 @@
 import json
 
 from kellersegel.cli.main import main
-
-CONFIG = """
-[model]
-chi = 12.0
-[initial]
-kind = "gaussian"
-variance = 1.0
-[particles]
-n = 40
-[time]
-t_end = 0.004
-dt = 0.001
-save_every = 0.002
-[run]
-replicas = 3
-"""
-
-
-def snapshot(folder):
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+from tests.cli.test_output_folders import CONFIG, snapshot
 
 
 def test_inspect_a_run_folder_its_dataset_and_an_unfinished_folder(tmp_path, capsys):
@@ -108,3 +89,14 @@ def test_every_variable_has_a_cf_long_name_and_units(tmp_path):
     )
     run_sweep(config, [parse_axis("particles.n=16,32")], 1, tmp_path / "s", workers=1)
     _assert_described(open_sweep(tmp_path / "s"))
+
+
+def test_inspect_a_folder_of_a_kind_without_a_dataset(tmp_path, capsys):
+    """A report (or study) folder has no dataset of its own: its manifest is described, nothing opened."""
+    from kellersegel.experiments.outputs import OutputFolder
+
+    folder = OutputFolder.claim(tmp_path / "r", "report", "text", ("summary.txt",))
+    folder.file("summary.txt").write_text("numbers")
+    folder.complete()
+    assert main(["inspect", str(tmp_path / "r")]) == 0
+    assert "a kellersegel report folder, complete" in capsys.readouterr().out

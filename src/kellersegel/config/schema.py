@@ -56,12 +56,9 @@ class Section(BaseModel):
 
 
 def _takes_int_not_float(annotation: Any) -> bool:
-    if annotation is int:
-        return True
+    """int, or a union with int and without float (pydantic has stripped ``Annotated``)."""
     args = typing.get_args(annotation)
-    if typing.get_origin(annotation) is Annotated:
-        return _takes_int_not_float(args[0])
-    return bool(args) and any(_takes_int_not_float(a) for a in args) and float not in args
+    return annotation is int or (int in args and float not in args)
 
 
 class FunctionConfig(Section):

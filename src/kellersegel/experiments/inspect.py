@@ -17,12 +17,15 @@ import numpy as np
 import xarray as xr
 
 from kellersegel.experiments.outputs import MANIFEST, FolderError, read_manifest
+from kellersegel.experiments.particle_run import RUN_FILES
+from kellersegel.experiments.pde_run import PDE_FILES
+from kellersegel.experiments.sweep import SWEEP_FILES
 
 __all__ = ["describe"]
 
-#: the dataset of each kind of folder, and where its finished pieces are kept until it is written
-_DATASETS = {"run": "run.nc", "sweep": "sweep.zarr", "pde": "pde.nc"}
-_PIECES = {"run": "replicas/replica-*.npz", "sweep": "tasks/task-*.npz"}
+#: what each kind of folder may hold: its dataset (.nc, .zarr) and the pieces (a pattern) kept
+#: until the dataset is written
+_FILES = {"run": RUN_FILES, "sweep": SWEEP_FILES, "pde": PDE_FILES}
 
 
 def describe(path: str | Path, *, config: bool = True) -> str:
@@ -55,16 +58,18 @@ def _describe_folder(folder: Path, config: bool) -> str:
         f"  made by: {manifest.get('command', '?')} (kellersegel {version})",
         f"  files recorded: {len(manifest['files'])}",
     ]
-    dataset = folder / _DATASETS.get(kind, "")
-    if kind in _PIECES and not dataset.exists():
-        done = len(list(folder.glob(_PIECES[kind])))
-        pieces = "replicas" if kind == "run" else "tasks"
-        lines.append(f"  finished so far: {done} {pieces} (the command with --resume continues)")
+    files = _FILES.get(kind, ())
+    dataset = next((folder / f for f in files if f.endswith((".nc", ".zarr"))), None)
+    pieces = next((f for f in files if "*" in f), None)
+    if pieces is not None and not dataset.exists():
+        done = len(list(folder.glob(pieces)))
+        what = "replicas" if kind == "run" else "tasks"
+        lines.append(f"  finished so far: {done} {what} (the command with --resume continues)")
     text = folder / "config.toml"
     if config and text.is_file():
         lines += ["", "configuration (config.toml):"]
         lines += ["  " + line for line in text.read_text().splitlines()]
-    if dataset.name and dataset.exists():
+    if dataset is not None and dataset.exists():
         with _open(dataset) as ds:
             lines += ["", _describe_dataset(ds, dataset)]
     return "\n".join(lines)
