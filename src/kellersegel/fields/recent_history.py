@@ -25,7 +25,7 @@ import numpy as np
 from numba import prange
 from numpy.typing import NDArray
 
-from kellersegel.kernels.memory import _phi_heat, _psi_heat, slab_phi, slab_psi
+from kellersegel.kernels.memory import phi_at, psi_at, variance
 
 __all__ = ["CellList", "own_past_field", "recent_field"]
 
@@ -76,22 +76,6 @@ class CellList:
         return int(block.ravel()[self.cells_of(targets)].sum())
 
 
-@numba.njit(cache=True, inline="always")
-def _phi(r2, a, b, s_a, s_b, theta, lam, eps2, nodes, weights):
-    """φ(r²; a, b), the closed form for λ = 0 (σ² = s_a, s_b given)."""
-    if lam == 0.0:
-        return _phi_heat(r2, s_a, s_b)
-    return slab_phi(r2, a, b, theta, lam, eps2, nodes, weights)
-
-
-@numba.njit(cache=True, inline="always")
-def _psi(r2, a, b, s_a, s_b, theta, lam, eps2, nodes, weights):
-    """ψ(r²; a, b), the closed form for λ = 0 (σ² = s_a, s_b given)."""
-    if lam == 0.0:
-        return _psi_heat(r2, s_a, s_b)
-    return slab_psi(r2, a, b, theta, lam, eps2, nodes, weights)
-
-
 @numba.njit(cache=True, parallel=True)
 def recent_field(
     x, points, index, starts, lower, side, nx, ny, a, b, radius2, include_self, theta, lam, eps2,
@@ -112,8 +96,7 @@ def recent_field(
         gy = 0.0
         c = 0.0
         for k in range(a.shape[0]):
-            s_a = 2.0 * a[k] / theta + eps2
-            s_b = 2.0 * b[k] / theta + eps2
+            s_a, s_b = variance(a[k], theta, eps2), variance(b[k], theta, eps2)
             for ix in range(max(cx - 2, 0), min(cx + 3, nx)):
                 row = k * cells + ix * ny
                 for q in range(starts[row + max(cy - 2, 0)], starts[row + min(cy + 3, ny)]):
@@ -123,10 +106,10 @@ def recent_field(
                     if r2 > radius2 or (index[q] == i and not include_self):
                         continue
                     if want_c:
-                        c += _phi(r2, a[k], b[k], s_a, s_b, theta, lam, eps2, nodes, weights)
+                        c += phi_at(r2, a[k], b[k], s_a, s_b, theta, lam, eps2, nodes, weights)
                     if r2 == 0.0:
                         continue
-                    psi = _psi(r2, a[k], b[k], s_a, s_b, theta, lam, eps2, nodes, weights)
+                    psi = psi_at(r2, a[k], b[k], s_a, s_b, theta, lam, eps2, nodes, weights)
                     gx -= psi * dx
                     gy -= psi * dy
         out[i, 0] += gx
@@ -143,16 +126,15 @@ def own_past_field(x, past, a, b, theta, lam, eps2, nodes, weights, out, c_out):
     terms in slab order whatever the threads."""
     want_c = c_out.shape[0] > 0
     for k in range(past.shape[0]):
-        s_a = 2.0 * a[k] / theta + eps2
-        s_b = 2.0 * b[k] / theta + eps2
+        s_a, s_b = variance(a[k], theta, eps2), variance(b[k], theta, eps2)
         for i in prange(x.shape[0]):
             dx = x[i, 0] - past[k, i, 0]
             dy = x[i, 1] - past[k, i, 1]
             r2 = dx * dx + dy * dy
             if want_c:
-                c_out[i] += _phi(r2, a[k], b[k], s_a, s_b, theta, lam, eps2, nodes, weights)
+                c_out[i] += phi_at(r2, a[k], b[k], s_a, s_b, theta, lam, eps2, nodes, weights)
             if r2 == 0.0:
                 continue
-            psi = _psi(r2, a[k], b[k], s_a, s_b, theta, lam, eps2, nodes, weights)
+            psi = psi_at(r2, a[k], b[k], s_a, s_b, theta, lam, eps2, nodes, weights)
             out[i, 0] -= psi * dx
             out[i, 1] -= psi * dy

@@ -40,7 +40,7 @@ from numpy.typing import ArrayLike, NDArray
 from kellersegel._validation import finite_number
 from kellersegel.kernels.compiled import _ein, exp1
 
-__all__ = ["SlabKernel", "slab_phi", "slab_psi"]
+__all__ = ["SlabKernel", "phi_at", "psi_at", "slab_phi", "slab_psi", "variance"]
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
 _TWO_PI = 2.0 * math.pi
@@ -126,26 +126,42 @@ def _quadrature(r2, s_a, s_b, b, theta, lam, eps2, nodes, weights, potential):
     return ends + rate * total
 
 
-@numba.njit(cache=True)
-def slab_psi(r2, a, b, theta, lam, eps2, nodes, weights):
-    """ψ(r²; a, b) (see the module docstring); r² > 0, 0 ≤ a < b ≤ ∞."""
-    s_a = 2.0 * a / theta + eps2
-    s_b = 2.0 * b / theta + eps2 if not math.isinf(b) else math.inf
+@numba.njit(cache=True, inline="always")
+def variance(age, theta, eps2):
+    """σ²(τ) = 2τ/θ + ε² of the heat kernel of age τ (τ = ∞ allowed)."""
+    return math.inf if math.isinf(age) else 2.0 * age / theta + eps2
+
+
+@numba.njit(cache=True, inline="always")
+def psi_at(r2, a, b, s_a, s_b, theta, lam, eps2, nodes, weights):
+    """ψ(r²; a, b) with σ_a², σ_b² given (a loop over pairs computes them once per slab)."""
     if lam == 0.0:
         return _psi_heat(r2, s_a, s_b)
     return _quadrature(r2, s_a, s_b, b, theta, lam, eps2, nodes, weights, False)
 
 
-@numba.njit(cache=True)
-def slab_phi(r2, a, b, theta, lam, eps2, nodes, weights):
-    """φ(r²; a, b) = ∫_a^b (K_τ * V_ε)(r) dτ (module docstring); r² ≥ 0, 0 ≤ a < b (b = ∞ needs λ > 0)."""
-    s_a = 2.0 * a / theta + eps2
-    s_b = 2.0 * b / theta + eps2 if not math.isinf(b) else math.inf
+@numba.njit(cache=True, inline="always")
+def phi_at(r2, a, b, s_a, s_b, theta, lam, eps2, nodes, weights):
+    """φ(r²; a, b) with σ_a², σ_b² given."""
     if lam == 0.0:
         return _phi_heat(r2, s_a, s_b)
     if s_a == 0.0 and r2 == 0.0:
         return 0.0
     return _quadrature(r2, s_a, s_b, b, theta, lam, eps2, nodes, weights, True)
+
+
+@numba.njit(cache=True)
+def slab_psi(r2, a, b, theta, lam, eps2, nodes, weights):
+    """ψ(r²; a, b) (see the module docstring); r² > 0, 0 ≤ a < b ≤ ∞."""
+    s_a, s_b = variance(a, theta, eps2), variance(b, theta, eps2)
+    return psi_at(r2, a, b, s_a, s_b, theta, lam, eps2, nodes, weights)
+
+
+@numba.njit(cache=True)
+def slab_phi(r2, a, b, theta, lam, eps2, nodes, weights):
+    """φ(r²; a, b) = ∫_a^b (K_τ * V_ε)(r) dτ (module docstring); r² ≥ 0, 0 ≤ a < b (b = ∞ needs λ > 0)."""
+    s_a, s_b = variance(a, theta, eps2), variance(b, theta, eps2)
+    return phi_at(r2, a, b, s_a, s_b, theta, lam, eps2, nodes, weights)
 
 
 class SlabKernel:
