@@ -77,6 +77,15 @@ class _LatticeBox:
             )
 
 
+def _add_initial_signal(field, x, t, out, c, potential: bool) -> None:
+    """out += ∇[e^{−λt/θ} g^θ_t * c0](x), and c += its value when ``potential`` (c0 of ``field``)."""
+    c0, k = field.initial_signal, field.kernel
+    if c0 is not None:
+        out += c0.gradient(x, t, k.theta, k.lam)
+        if potential:
+            c += c0.value(x, t, k.theta, k.lam)
+
+
 class _SlabWindow:
     """The last slabs (positions X(t_k), starts t_k, ends), oldest first, in one array: slices of
     consecutive slabs are views; dropped slabs free their rows when they are half the array."""
@@ -180,10 +189,7 @@ class ExactHistorySignal(SignalField):
             )
             out *= self.mass / x.shape[0]
             c *= self.mass / x.shape[0]
-        if self.initial_signal is not None:
-            out += self.initial_signal.gradient(x, t, self.kernel.theta, self.kernel.lam)
-            if potential:
-                c += self.initial_signal.value(x, t, self.kernel.theta, self.kernel.lam)
+        _add_initial_signal(self, x, t, out, c, potential)
         return FieldValues(c if potential else None, out)
 
     def advance(self, x_old, x_new, t, dt):

@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from kellersegel.dynamics.memory import _LatticeBox, _SlabWindow
+from kellersegel.dynamics.memory import _add_initial_signal, _LatticeBox, _SlabWindow
 from kellersegel.dynamics.signal import SignalField
 from kellersegel.fields.base import EngineError, FieldValues
 from kellersegel.fields.recent_history import CellList, own_past_field, recent_field
@@ -277,10 +277,7 @@ class SplitMemorySignal(SignalField):
                 self._own_past(x, out, c)
             out *= self.mass / n
             c *= self.mass / n
-        if self.initial_signal is not None:
-            out += self.initial_signal.gradient(x, t, self.kernel.theta, self.kernel.lam)
-            if potential:
-                c += self.initial_signal.value(x, t, self.kernel.theta, self.kernel.lam)
+        _add_initial_signal(self, x, t, out, c, potential)
         return FieldValues(c if potential else None, out)
 
     def _ages(self, lower: float, upper: float):
