@@ -25,6 +25,8 @@ def _examples() -> dict[str, Path]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from kellersegel.config import load_config
     from kellersegel.experiments import run_particles
 
@@ -43,7 +45,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         inputs=[args.config],
     )
     events = [str(e) for e in ds["event"].values if e != "none"]
-    print(f"wrote {outdir / 'run.nc'} and {outdir / 'config.toml'}")
+    limit = f", {outdir / 'limit.nc'}" if config.run.limit else ""
+    print(f"wrote {outdir / 'run.nc'}{limit} and {outdir / 'config.toml'}")
+    if "limit_l1" in ds:
+        l1 = ds["limit_l1"].mean("replica")
+        last = int(np.flatnonzero(np.isfinite(l1.values))[-1])
+        print(
+            f"particles against the mean-field PDE ({ds.attrs['limit_solver']} solver): "
+            f"∫|ρ_KDE − ρ|dx/M = {float(l1[last]):.3f} at t = {float(ds.time[last]):.3g}, "
+            f"{float(l1[0]):.3f} at t = 0 (the estimator's own error at N = {config.particles.n})"
+        )
     if events:
         print(
             f"{len(events)} of {ds.sizes['replica']} replicas stopped early: {', '.join(sorted(set(events)))}"
@@ -248,7 +259,7 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     if not args.fps > 0:
         raise UserError(f"--fps must be > 0, got {args.fps}")
     try:
-        path = save_run_animation(outdir, replica=args.replica, fps=args.fps)
+        path = save_run_animation(outdir, replica=args.replica, fps=args.fps, fmt=args.format)
     except ValueError as err:
         raise UserError(str(err)) from None
     print(f"wrote {path}")
@@ -441,10 +452,15 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("outdir")
     plot.set_defaults(func=_cmd_plot)
 
-    animate = sub.add_parser("animate", help="a film of a run's particles: OUTDIR/particles.gif")
+    animate = sub.add_parser(
+        "animate", help="a film of a run's particles (over its limit, where solved): OUTDIR/particles.mp4"
+    )
     animate.add_argument("outdir", help="a folder made by `kellersegel run`")
     animate.add_argument("--replica", type=int, default=0, help="which replica (default 0)")
     animate.add_argument("--fps", type=float, default=8.0, help="frames (save times) per second")
+    animate.add_argument(
+        "--format", choices=("mp4", "gif"), default=None, help="default mp4 (gif where no ffmpeg is found)"
+    )
     animate.set_defaults(func=_cmd_animate)
 
     inspect = sub.add_parser(

@@ -324,6 +324,10 @@ class RunSection(Section):
     seed: int = Field(0, ge=0)
     replicas: int = Field(1, ge=1)
     save_particles: int = Field(0, ge=0, description="positions saved for this many particles; 0: all")
+    limit: bool = Field(
+        False,
+        description="also solve the mean-field PDE ([pde]) and compare: limit.nc, L1(KDE, ρ) at save times",
+    )
 
 
 class ChaosSection(Section):

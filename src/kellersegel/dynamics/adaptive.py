@@ -277,11 +277,14 @@ def adaptive_integration(
         Stop with the event "cluster" when a cluster of this many particles first forms (e.g. 2:
         at the first collision, whose time is ``cluster_first_time[2]``).
 
-    The trajectory has ``largest_cluster``, ``cluster_first_time``, ``steps``, ``min_step``,
-    ``floor_time``, ``collapses``, ``collapse_durations``, ``exploding_cluster`` (after an
-    explosion), ``undecided_cluster`` (a run that ended in an undecided collapse),
-    ``explosion_wait``, ``cluster_dimension`` and ``cluster_dimension_error`` (what the decision
-    was based on).
+    Returns
+    -------
+    Integration
+        Its trajectory has ``largest_cluster``, ``cluster_first_time``, ``steps``, ``min_step``,
+        ``floor_time``, ``collapses``, ``collapse_durations``, ``exploding_cluster`` (after an
+        explosion), ``undecided_cluster`` (a run that ended in an undecided collapse),
+        ``explosion_wait``, ``cluster_dimension`` and ``cluster_dimension_error`` (what the
+        decision was based on).
     """
     control = CollisionSteps(controller, explosion_window, dimension)
     clusters = Clusters(cluster_radius if cluster_radius is not None else control.collapse_radius(grid.dt))

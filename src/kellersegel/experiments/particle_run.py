@@ -20,7 +20,9 @@ from kellersegel.experiments.dataset import (
     write_netcdf,
 )
 from kellersegel.experiments.executor import check_scheduler
+from kellersegel.experiments.limit import limit_comparison
 from kellersegel.experiments.outputs import OutputFolder
+from kellersegel.experiments.pde_run import choose_pde_solver, limit_dataset, solve_limit
 from kellersegel.experiments.plan import plan_run
 from kellersegel.experiments.progress import Progress
 from kellersegel.experiments.replicas import run_replicas
@@ -33,10 +35,13 @@ __all__ = ["RUN_FILES", "run_particles"]
 RUN_FILES = (
     "config.toml",
     "run.nc",
+    "limit.nc",
     "replicas/replica-*.npz",
     "snapshots.png",
     "second_moment.png",
+    "limit.png",
     "clusters.png",
+    "particles.mp4",
     "particles.gif",
 )
 
@@ -62,10 +67,14 @@ def run_particles(
     discarded with a warning and run again); ``overwrite`` replaces the files of an earlier run
     there; ``inputs``: files that must not be written over. ``workers``: processes (default: one
     per core, at most one per replica); ``scheduler``: the address of a Dask distributed scheduler
-    to run the replicas on instead; the results depend on neither.
+    to run the replicas on instead; the results depend on neither. With ``[run] limit`` the
+    mean-field PDE is solved after the replicas and compared with them
+    (:func:`~kellersegel.experiments.limit.limit_comparison`), and written to ``limit.nc``.
     """
     plan = plan_run(config)  # everything the configuration implies, checked before anything is written
     _check_resources(config, plan.time_grid, None if outdir is None else Path(outdir))
+    if config.run.limit:
+        choose_pde_solver(config)
     if scheduler is not None:
         check_scheduler(scheduler)
     results: dict[int, Trajectory] = {}
@@ -90,14 +99,26 @@ def run_particles(
     try:
         with Progress(label, len(todo) * steps, enabled=progress) as bar:
             run_replicas(plan, todo, on_done, bar.advance, workers, scheduler)
+        ds = _dataset(plan, [results[k] for k in range(config.run.replicas)], folder, progress)
     except KeyboardInterrupt:
         if folder is not None:
             folder.interrupted()
         raise
-    ds = to_dataset(plan, [results[k] for k in range(config.run.replicas)])
     if folder is not None:
         write_netcdf(ds, folder.file("run.nc"))
         folder.complete()
+    return ds
+
+
+def _dataset(plan, trajectories: list[Trajectory], folder: OutputFolder | None, progress: bool) -> xr.Dataset:
+    """The run's dataset; with ``[run] limit`` the comparison with the mean-field PDE added, and
+    the PDE's solution written to ``limit.nc`` in ``folder``."""
+    ds = to_dataset(plan, trajectories)
+    if plan.config.run.limit:
+        solution = solve_limit(plan.config, progress)
+        ds = limit_comparison(plan, ds, solution)
+        if folder is not None:
+            write_netcdf(limit_dataset(plan.config, solution), folder.file("limit.nc"))
     return ds
 
 

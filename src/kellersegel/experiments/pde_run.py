@@ -30,7 +30,7 @@ from kellersegel.pde import (
     SolveInterrupted,
 )
 
-__all__ = ["PDE_FILES", "LimitSolver", "choose_pde_solver", "solve_limit", "solve_pde"]
+__all__ = ["PDE_FILES", "LimitSolver", "choose_pde_solver", "limit_dataset", "solve_limit", "solve_pde"]
 
 
 def _spread(initial, t_end: float) -> float:
@@ -46,6 +46,9 @@ class LimitSolver(Registered):
 
     registry: ClassVar[dict[str, type[LimitSolver]]] = {}
     registry_label = "pde solver"
+    #: what :meth:`covers` accepts, in words (for the error when a configuration names a solver
+    #: that does not cover it)
+    scope: ClassVar[str] = "every model"
 
     @classmethod
     def covers(cls, config: RunConfig) -> bool:
@@ -68,6 +71,7 @@ class RadialLimit(LimitSolver):
     """The radial solver in the mass coordinate s = r² (classical model, θ = λ = 0, centred radial data)."""
 
     name = "radial"
+    scope = "the classical model with theta = 0 and lam = 0 on centred Gaussian or disk data"
 
     @classmethod
     def covers(cls, config):
@@ -120,13 +124,20 @@ def choose_pde_solver(config: RunConfig) -> str:
     """``[pde] solver``, or for ``auto`` the first registered solver that covers the configuration
     (radial for the classical model with θ = 0, λ = 0 on centred radial data; else grid)."""
     if config.pde.solver != "auto":
+        solver = LimitSolver.named(config.pde.solver)
+        if not solver.covers(config):
+            raise ConfigError(
+                f"pde ({solver.name} solver): the {solver.name} solver covers {solver.scope} only; "
+                "use pde.solver = 'grid' (or 'auto')"
+            )
         return config.pde.solver
     return next(name for name, solver in LimitSolver.registry.items() if solver.covers(config))
 
 
 def solve_limit(config: RunConfig, progress: bool = False):
     """The mean-field PDE's solution object (:class:`RadialSolution` or :class:`GridSolution`);
-    ``progress``: show the model time reached (:class:`Progress`)."""
+    ``progress``: show the model time reached (:class:`Progress`). A solver named in ``[pde]``
+    that does not cover the configuration is a :class:`ConfigError` (:func:`choose_pde_solver`)."""
     name = choose_pde_solver(config)
     with Progress("pde t", config.time.t_end, enabled=progress) as bar:
         try:
@@ -153,18 +164,19 @@ def solve_pde(
     so far are written and the ``KeyboardInterrupt`` (:class:`~kellersegel.pde.SolveInterrupted`,
     with the partial dataset as ``dataset``) goes on to the caller."""
     text = config_to_toml(config)
+    choose_pde_solver(config)  # a solver that does not cover the configuration: before any file
     folder = None
     if outdir is not None:
         folder = OutputFolder.claim(outdir, "pde", text, PDE_FILES, overwrite=overwrite, inputs=inputs)
     try:
-        ds = _pde_dataset(config, solve_limit(config, progress))
+        ds = limit_dataset(config, solve_limit(config, progress))
     except ConfigError:
         if folder is not None:  # a user error: the folder as it was
             folder.abandon()
         raise
     except KeyboardInterrupt as stop:
         if isinstance(stop, SolveInterrupted):
-            stop.dataset = _pde_dataset(config, stop.solution)
+            stop.dataset = limit_dataset(config, stop.solution)
             if folder is not None:
                 _write(folder, text, stop.dataset)
         if folder is not None:
@@ -181,7 +193,9 @@ def _write(folder: OutputFolder, text: str, ds: xr.Dataset) -> None:
     write_netcdf(ds, folder.file("pde.nc"))
 
 
-def _pde_dataset(config: RunConfig, solution) -> xr.Dataset:
+def limit_dataset(config: RunConfig, solution) -> xr.Dataset:
+    """The solution as a dataset (its ``to_dataset``) with the configuration, the package version
+    and, for the classical model with θ = λ = 0, the virial slope d/dt ∫|x|²ρ dx = M(4 − χM/(2π))."""
     from kellersegel import __version__
 
     model = build_model(config)

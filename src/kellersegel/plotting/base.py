@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from kellersegel._files import atomic_path
 
-__all__ = ["axes_row", "file_figure", "save_figure"]
+__all__ = ["axes_grid", "axes_row", "file_figure", "save_figure"]
 
 DPI = 130
 
@@ -26,21 +26,30 @@ def axes_row(
     axes: Axes | Sequence[Axes] | None, n: int, width: float = 3.6, height: float = 3.6
 ) -> list[Axes]:
     """``n`` axes: those given (their number must be n), or a new pyplot figure with one row."""
+    return axes_grid(axes, 1, n, width, height)
+
+
+def axes_grid(
+    axes: Axes | Sequence[Axes] | None, rows: int, cols: int, width: float = 3.6, height: float = 3.6
+) -> list[Axes]:
+    """``rows·cols`` axes in reading order: those given (any arrangement; their number must be
+    rows·cols), or a new pyplot figure of ``rows`` × ``cols`` axes, each ``width`` × ``height`` inches."""
     if axes is None:
         import matplotlib.pyplot as plt
 
-        fig = plt.figure(figsize=(width * n, height), layout="constrained")
-        return list(fig.subplots(1, n, squeeze=False)[0])
+        fig = plt.figure(figsize=(width * cols, height * rows), layout="constrained")
+        return list(fig.subplots(rows, cols, squeeze=False).ravel())
     axes = [axes] if isinstance(axes, Axes) else list(np.ravel(axes))
-    if len(axes) != n:
-        raise ValueError(f"this figure needs {n} axes, got {len(axes)}")
+    if len(axes) != rows * cols:
+        raise ValueError(f"this figure needs {rows * cols} axes, got {len(axes)}")
     return axes
 
 
-def file_figure(n: int, width: float = 3.6, height: float = 3.6) -> tuple[Figure, list[Axes]]:
-    """A figure (without pyplot) with one row of ``n`` axes, to be written by :func:`save_figure`."""
-    fig = Figure(figsize=(width * n, height), layout="constrained")
-    return fig, list(fig.subplots(1, n, squeeze=False)[0])
+def file_figure(n: int, width: float = 3.6, height: float = 3.6, rows: int = 1) -> tuple[Figure, list[Axes]]:
+    """A figure (without pyplot) with ``rows`` rows of ``n`` axes (reading order), to be written by
+    :func:`save_figure`."""
+    fig = Figure(figsize=(width * n, height * rows), layout="constrained")
+    return fig, list(fig.subplots(rows, n, squeeze=False).ravel())
 
 
 def save_figure(fig: Figure, path: str | Path) -> Path:

@@ -57,7 +57,7 @@ def plot_pde(ds: xr.Dataset, axes: Sequence[Axes] | None = None, panels: int = 4
                 cmap="magma",
             )
             ax.set(title=f"ρ at t = {times[k]:.3g}", xlabel="x", ylabel="y")
-        fig.colorbar(image, ax=axes[len(picks) - 1], fraction=0.046)
+        fig.colorbar(image, ax=axes[: len(picks)], shrink=0.8, label="ρ (cell averages), one scale")
     ax = axes[-2]
     ax.plot(times, ds["second_moment"].values, label="solver")
     if "virial_slope" in ds.attrs:
@@ -74,11 +74,36 @@ def plot_pde(ds: xr.Dataset, axes: Sequence[Axes] | None = None, panels: int = 4
         ax.axvline(blowup, color="r", lw=1, ls=":")
         title += f" (blow-up t ≈ {blowup:.4g})"
     ax.set(xlabel="t", title=title)
+    fig.suptitle(_pde_title(ds))
     return axes
 
 
+def _pde_title(ds: xr.Dataset) -> str:
+    """The solved PDE in words: model and χ (in units of π) from the configuration, the solver."""
+    import tomllib
+
+    try:
+        model = tomllib.loads(ds.attrs.get("config", "")).get("model", {})
+    except tomllib.TOMLDecodeError:
+        model = {}
+    parts = [f"mean-field PDE, {model.get('name', '')} model".replace(",  model", "")]
+    if "chi" in model:
+        parts.append(f"χ = {model['chi'] / np.pi:.4g}π")
+    for key, symbol in (("theta", "θ"), ("lam", "λ")):
+        if model.get(key):
+            parts.append(f"{symbol} = {model[key]:g}")
+    parts.append(f"{ds.attrs.get('solver', '')} solver")
+    return ", ".join(parts)
+
+
 def save_pde_figure(ds: xr.Dataset, path: str | Path, panels: int = 4) -> Path:
-    """:func:`plot_pde` written to ``path``."""
-    fig, axes = file_figure(pde_panels(ds, panels), height=3.4)
+    """:func:`plot_pde` written to ``path``: one row for the radial solver's three panels, two
+    rows for the grid solver's images and curves (a page's width)."""
+    n = pde_panels(ds, panels)
+    rows = 1 if n <= 3 else 2
+    fig, axes = file_figure(-(-n // rows), height=3.4, rows=rows)
+    for extra in axes[n:]:
+        extra.remove()
+    axes = axes[:n]
     plot_pde(ds, axes, panels)
     return save_figure(fig, path)

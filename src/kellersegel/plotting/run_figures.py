@@ -8,12 +8,21 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
+from scipy.interpolate import RegularGridInterpolator
 from scipy.stats import gaussian_kde
 
 from kellersegel.experiments.outputs import FolderError, OutputFolder
-from kellersegel.plotting.base import axes_row, file_figure, save_figure
+from kellersegel.plotting.base import axes_grid, axes_row, file_figure, save_figure
 
-__all__ = ["plot_clusters", "plot_second_moment", "plot_snapshots", "save_run_figures"]
+__all__ = [
+    "limit_image",
+    "plot_clusters",
+    "plot_limit_distance",
+    "plot_second_moment",
+    "plot_snapshots",
+    "save_run_figures",
+]
 
 _KDE_POINTS = 4000
 _SCATTER_POINTS = 3000
@@ -27,20 +36,31 @@ def snapshot_times(ds: xr.Dataset, replica: int = 0, panels: int = 4) -> np.ndar
 
 
 def plot_snapshots(
-    ds: xr.Dataset, axes: Sequence[Axes] | None = None, replica: int = 0, panels: int = 4
+    ds: xr.Dataset,
+    axes: Sequence[Axes] | None = None,
+    replica: int = 0,
+    panels: int = 4,
+    limit: xr.Dataset | None = None,
 ) -> list[Axes]:
-    """Particle positions of one replica at ``panels`` save times (:func:`snapshot_times`; give as
-    many axes) over a Gaussian KDE of their density (Scott's rule), on one colour scale for all
+    """Particle positions of one replica at ``panels`` save times (:func:`snapshot_times`) over a
+    Gaussian KDE of their density (Scott's rule, M times the KDE), on one colour scale for all
     times (a collapse shows as a growing peak) with its colour bar, in one window that holds the
-    cloud at every time shown (3 RMS radii about the median)."""
+    cloud at every time shown (3 RMS radii about the median).
+
+    With ``limit`` (the mean-field PDE of the same configuration: the run's ``limit.nc``) a second
+    row shows its density ρ(t) at the same times on the same colour scale, titled with the run's
+    ``limit_l1`` of that replica. Axes: one row of as many as there are times, two rows with
+    ``limit`` (reading order).
+    """
     pos = ds["positions"].isel(replica=replica)
     picks = snapshot_times(ds, replica, panels)
     frames = [pos.isel(time=k).values for k in picks]
+    times = [float(ds.time[k]) for k in picks]
     center = np.median(np.concatenate(frames), axis=0)
     half = max(max(3.0 * float(np.sqrt(np.mean(np.sum((x - center) ** 2, axis=1)))) for x in frames), 1e-3)
     extent = (center[0] - half, center[0] + half, center[1] - half, center[1] + half)
     gx, gy = np.meshgrid(np.linspace(*extent[:2], 160), np.linspace(*extent[2:], 160))
-    axes = axes_row(axes, len(picks), height=4.0)
+    axes = axes_grid(axes, 1 if limit is None else 2, len(picks), height=3.6)
     rng = np.random.default_rng(0)
     mass = float(ds.attrs.get("mass", 1.0))
     densities = []
@@ -50,31 +70,63 @@ def plot_snapshots(
         densities.append(
             mass * gaussian_kde(sub.T)(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape) if ok else None
         )
-    top = max((float(d.max()) for d in densities if d is not None), default=1.0)
+    limits = [] if limit is None else [limit_image(limit, t, gx, gy) for t in times]
+    top = max((float(d.max()) for d in densities + limits if d is not None), default=1.0)
     image = None
-    for ax, k, x, density in zip(axes, picks, frames, densities, strict=True):
+    shown = dict(origin="lower", extent=extent, cmap="magma", aspect="equal", vmin=0.0, vmax=top)
+    for ax, t, x, density in zip(axes, times, frames, densities, strict=False):
         if density is not None:
-            image = ax.imshow(
-                density, origin="lower", extent=extent, cmap="magma", aspect="equal", vmin=0.0, vmax=top
+            image = ax.imshow(density, **shown)
+        few = x[:_SCATTER_POINTS]
+        ax.scatter(few[:, 0], few[:, 1], s=0.5, c="white", alpha=0.35, linewidths=0)
+        ax.set(xlim=extent[:2], ylim=extent[2:], title=f"t = {t:.3g}", xlabel="x")
+    axes[0].set_ylabel("particles\ny" if limit is not None else "y")
+    for ax, k, t, rho in zip(
+        axes[len(picks) :] if limit is not None else [], picks, times, limits, strict=False
+    ):
+        if rho is None:
+            blowup = limit.attrs.get("blowup_time", np.nan)
+            ax.text(
+                0.5,
+                0.5,
+                f"the PDE solution ends\nat t ≈ {blowup:.4g} (blow-up)",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
             )
-        shown = x[:_SCATTER_POINTS]
-        ax.scatter(shown[:, 0], shown[:, 1], s=0.5, c="white", alpha=0.35, linewidths=0)
-        ax.set_xlim(extent[:2])
-        ax.set_ylim(extent[2:])
-        ax.set_title(f"t = {float(ds.time[k]):.3g}")
-        ax.set_xlabel("x")
-    axes[0].set_ylabel("y")
+        else:
+            image = ax.imshow(rho, **shown)
+        l1 = float(ds["limit_l1"][replica, k]) if "limit_l1" in ds else np.nan
+        title = f"mean-field ρ(t = {t:.3g})" + (f"\nL1(KDE, ρ)/M = {l1:.3f}" if np.isfinite(l1) else "")
+        ax.set(xlim=extent[:2], ylim=extent[2:], title=title, xlabel="x")
+    if limit is not None:
+        axes[len(picks)].set_ylabel(f"mean-field PDE ({limit.attrs.get('solver', '').split(' ')[0]})\ny")
     if image is not None:
-        axes[0].figure.colorbar(
-            image, ax=list(axes), shrink=0.8, label="ρ: KDE of the particles (Scott), mass M"
-        )
+        what = "particles: Gaussian KDE (Scott)" + ("; PDE: ρ" if limit is not None else "")
+        axes[0].figure.colorbar(image, ax=list(axes), shrink=0.8, label=f"density, mass M ({what})")
     axes[0].figure.suptitle(run_title(ds, replica))
     return axes
 
 
-def run_title(ds: xr.Dataset, replica: int, shown: int | None = None) -> str:
+def limit_image(limit: xr.Dataset, t: float, gx: np.ndarray, gy: np.ndarray) -> np.ndarray | None:
+    """The PDE density of ``limit`` (a radial or grid solution dataset) at time ``t`` on the points
+    (gx, gy), 0 outside its domain; None if the solution has no frame at ``t`` (it ended)."""
+    times = limit["time"].values
+    k = int(np.argmin(np.abs(times - t)))
+    if not abs(times[k] - t) <= 1e-9 * max(1.0, t):
+        return None
+    rho = limit["density"].isel(time=k).values
+    if "r" in limit.dims:
+        return np.interp(np.hypot(gx, gy), limit["r"].values, rho, right=0.0)
+    cells = RegularGridInterpolator(
+        (limit["x"].values, limit["y"].values), rho, bounds_error=False, fill_value=0.0
+    )
+    return cells(np.stack([gx, gy], axis=-1))
+
+
+def run_title(ds: xr.Dataset, replica: int | None = None, shown: int | None = None) -> str:
     """The run in words and symbols: model, χ in units of π, θ, kernel, N (and how many are
-    shown: ``shown``, default the particles saved), replica."""
+    shown: ``shown``, default the particles saved), the replica (if given)."""
     a = ds.attrs
     parts = [f"{a.get('model', '')} model"]
     chi = a.get("chi")
@@ -86,7 +138,8 @@ def run_title(ds: xr.Dataset, replica: int, shown: int | None = None) -> str:
     n_saved = ds.sizes["particle"] if shown is None else shown
     n = int(a.get("n_particles", ds.sizes["particle"]))
     parts.append(f"N = {n}" + (f" ({n_saved} shown)" if n_saved < n else ""))
-    parts.append(f"replica {replica}")
+    if replica is not None:
+        parts.append(f"replica {replica}")
     return ", ".join(parts)
 
 
@@ -95,7 +148,8 @@ def plot_second_moment(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
 
     s = 4 − χM(N−1)/(2πN) is exact in expectation for the exact log kernel (λ = 0); for
     other kernels it is the singular reference. Each replica is drawn (up to 20) and each event
-    marked, all in the legend; the mean is over the replicas still running at each time.
+    marked, all in the legend; the mean is over the replicas still running at each time. With
+    the limit solved in the run (``limit_second_moment``) its ∫|x|²ρ dx / M is drawn too.
     """
     m2 = ds["second_moment"]
     t = ds["time"].values
@@ -117,11 +171,45 @@ def plot_second_moment(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
         exact = ds.attrs.get("kernel") == "exact"
         label = f"virial: slope {slope:.5g}" + ("" if exact else " (singular kernel)")
         ax.plot(t, mean[0] + slope * t, "k--", label=label)
+    if "limit_second_moment" in ds:
+        solver = ds.attrs.get("limit_solver", "")
+        ax.plot(t, ds["limit_second_moment"].values, color="C2", lw=1.5, label=f"mean-field PDE ({solver})")
     for i, k in enumerate(np.flatnonzero(ds["event"].values != "none")):
         label = "a replica's event (" + ", ".join(sorted(set(ds["event"].values) - {"none"})) + ")"
         ax.axvline(float(ds["event_time"][k]), color="C3", lw=0.8, alpha=0.6, label=label if i == 0 else None)
     ax.set_xlabel("t")
     ax.set_ylabel(r"$\frac{1}{N}\sum_i |X_i|^2$")
+    ax.set_title("second moment: " + run_title(ds), fontsize=9)
+    ax.legend(frameon=False)
+    return ax
+
+
+def plot_limit_distance(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
+    """∫|ρ_KDE − ρ(t)| dx / M between each replica's particles and the mean-field density over
+    time (``limit_l1``, the run solved with ``[run] limit``), their mean, and the value at t = 0,
+    where the particles are independent draws from ρ0: the estimator's own error, the floor a
+    distance of this kind cannot go below at this N."""
+    if "limit_l1" not in ds:
+        raise ValueError("the dataset has no limit_l1: run with [run] limit = true")
+    (ax,) = axes_row(ax, 1, 6, 4)
+    t = ds["time"].values
+    l1 = ds["limit_l1"]
+    r = ds.sizes["replica"]
+    for k in range(min(r, 20)):
+        ax.plot(t, l1.isel(replica=k), color="0.75", lw=0.7, label="each replica" if k == 0 else None)
+    ax.plot(t, l1.mean("replica", skipna=True), color="C0", lw=2, label=f"mean of {r} replicas")
+    floor = float(l1.isel(time=0).mean())
+    ax.axhline(floor, color="k", ls=":", lw=1, label=f"t = 0 (i.i.d. draws from ρ0): {floor:.3f}")
+    blowup = ds.attrs.get("limit_blowup_time", np.nan)
+    if np.isfinite(blowup):
+        ax.axvline(blowup, color="C3", ls="--", lw=1, label=f"PDE blow-up t ≈ {blowup:.4g}")
+    n = int(ds.attrs.get("n_particles", ds.sizes["particle"]))
+    ax.set(
+        xlabel="t",
+        ylabel="∫|ρ_KDE − ρ| dx / M",
+        ylim=(0, None),
+        title=f"particles (N = {n}) against the mean-field limit ({ds.attrs.get('limit_solver', '')} solver)",
+    )
     ax.legend(frameon=False)
     return ax
 
@@ -146,9 +234,14 @@ def plot_clusters(ds: xr.Dataset, axes: Sequence[Axes] | None = None, max_size: 
         ax.step(t, ds["largest_cluster"].isel(replica=k), where="post", color="0.6", lw=0.8)
     ax.step(t, ds["largest_cluster"].mean("replica"), where="post", color="C0", lw=2, label="mean")
     ax.set(
-        xlabel="t", ylabel="largest cluster (at save times)", xlim=(0, max(horizon, t[min(1, len(t) - 1)]))
+        xlabel="t",
+        ylabel="particles in the largest cluster (save times)",
+        xlim=(0, max(horizon, t[min(1, len(t) - 1)])),
+        title="largest cluster",
     )
-    ax.legend(frameon=False)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.plot([], [], color="0.6", lw=0.8, label="each replica")
+    ax.legend(frameon=False, loc="upper left")
 
     ax = axes[1]
     first = ds["cluster_first_time"]
@@ -157,8 +250,16 @@ def plot_clusters(ds: xr.Dataset, axes: Sequence[Axes] | None = None, max_size: 
         hits = hits[np.isfinite(hits)]
         steps = np.r_[0, np.arange(1, hits.size + 1), hits.size] / r
         ax.step(np.r_[0.0, hits, horizon], steps, where="post", label=f"k = {k}")
-    ax.set(xlabel="t", ylabel="P(cluster of ≥ k by t)", ylim=(0, 1.02), xlim=(0, horizon))
-    ax.legend(frameon=False, fontsize=8)
+    ax.set(
+        xlabel="t",
+        ylabel=f"fraction of the {r} replicas",
+        ylim=(0, 1.02),
+        xlim=(0, horizon),
+        title="P(a cluster of ≥ k particles by t)",
+    )
+    ax.legend(frameon=False, fontsize=8, loc="best", ncols=2)
+    for time_axis in axes[:2]:  # few labels: short runs have long tick labels
+        time_axis.xaxis.set_major_locator(MaxNLocator(nbins=4))
 
     ax = axes[2]
     exploded = ds["event"].values == "explosion"
@@ -174,6 +275,8 @@ def plot_clusters(ds: xr.Dataset, axes: Sequence[Axes] | None = None, max_size: 
     if ticks.size:
         ax.set_xticks(np.arange(ticks.min(), ticks.max() + 1))
     ax.set(xlabel="exploding cluster size", ylabel="replicas", title=f"{exploded.sum()} of {r} exploded")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0].figure.suptitle(run_title(ds))
     return axes
 
 
@@ -191,17 +294,35 @@ def open_run(folder: OutputFolder) -> xr.Dataset:
     return ds
 
 
+def open_limit(folder: OutputFolder) -> xr.Dataset | None:
+    """The mean-field solution ``limit.nc`` a run with ``[run] limit`` wrote, loaded (None: none)."""
+    path = folder.path / "limit.nc"
+    if not path.exists():
+        return None
+    try:
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            return ds.load()
+    except (OSError, ValueError) as err:
+        raise FolderError(f"{path}: cannot be read ({err}); run it again with --overwrite") from None
+
+
 def save_run_figures(outdir: str | Path | OutputFolder) -> list[Path]:
     """All figures of the finished run in ``outdir`` (reads ``outdir/run.nc``): snapshots.png,
-    second_moment.png and, with cluster tracking, clusters.png (recorded in its manifest)."""
+    second_moment.png, with the limit solved in the run (``limit.nc``) limit.png and the PDE's
+    density under the snapshots, with cluster tracking clusters.png (recorded in its manifest)."""
     folder = outdir if isinstance(outdir, OutputFolder) else OutputFolder.finished(outdir, "run")
     ds = open_run(folder)
-    fig, axes = file_figure(len(snapshot_times(ds)), height=4.0)
-    plot_snapshots(ds, axes)
+    limit = open_limit(folder)
+    fig, axes = file_figure(len(snapshot_times(ds)), height=3.6, rows=1 if limit is None else 2)
+    plot_snapshots(ds, axes, limit=limit)
     figures = [save_figure(fig, folder.file("snapshots.png"))]
     fig, (ax,) = file_figure(1, 6, 4)
     plot_second_moment(ds, ax)
     figures.append(save_figure(fig, folder.file("second_moment.png")))
+    if "limit_l1" in ds:
+        fig, (ax,) = file_figure(1, 6, 4)
+        plot_limit_distance(ds, ax)
+        figures.append(save_figure(fig, folder.file("limit.png")))
     if "largest_cluster" in ds:
         fig, axes = file_figure(3, 13 / 3, 3.8)
         plot_clusters(ds, axes)

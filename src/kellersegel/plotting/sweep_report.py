@@ -135,9 +135,28 @@ def plot_rates(ds: xr.Dataset, axes: Sequence[Axes] | None = None, fits=None) ->
                 if metric in REFERENCE and mean[0] > 0:
                     ax.loglog(n, mean[0] * (n / n[0]) ** -REFERENCE[metric], ":", color=f"C{color}", lw=1)
                 color += 1
-        ax.set(xscale="log", yscale="log", xlabel="N", title=f"{title} at t = {t_end:g}")
+        if any(m in REFERENCE for m in metrics):
+            ax.plot([], [], "k:", lw=1, label="dotted: the rate on i.i.d. samples of the limit")
+        ax.set(yscale="log", ylabel=title, title=f"{title} at t = {t_end:g}")
+        _size_ticks(ax, ds[N_AXIS].values)
         ax.legend(frameon=False, fontsize=7)
     return axes
+
+
+def _size_ticks(ax: Axes, sizes: np.ndarray) -> None:
+    """A log axis of sizes N labelled at the sizes themselves (powers of two as 2^k), at most
+    eight labels, no minor labels."""
+    from matplotlib.ticker import NullFormatter, NullLocator
+
+    sizes = np.asarray(sizes, dtype=int)
+    shown = sizes[:: max(1, int(np.ceil(len(sizes) / 8)))]
+    powers = np.log2(shown)
+    labels = [f"$2^{{{p:.0f}}}$" if p == round(p) else f"{v:d}" for v, p in zip(shown, powers, strict=True)]
+    ax.set_xscale("log")
+    ax.set_xticks(shown, labels)
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("N")
 
 
 def plot_stopping_times(ds: xr.Dataset, ax: Axes | None = None) -> list[str]:
@@ -147,26 +166,56 @@ def plot_stopping_times(ds: xr.Dataset, ax: Axes | None = None) -> list[str]:
     x = _x_axis(ds)
     name_x = "N" if x == N_AXIS else x
     lines = []
+    styles = (("stopping_time", "τ", "o-", 7), ("collision_time", "τ_min", "s--", 4))
     for label, sub in _series(ds, x):
         where, ticks = _positions(sub, x)
-        for name, symbol in (("stopping_time", "τ"), ("collision_time", "τ_min")):
+        for name, symbol, fmt, size in styles:  # open large and small filled marks: equal curves show
             hit = np.isfinite(_final(sub, name, x))
             p = hit.mean(axis=1)
             se = np.sqrt(np.maximum(p * (1 - p), 0.25 / hit.shape[1]) / hit.shape[1])
-            ax.errorbar(where, p, yerr=se, fmt="o-", ms=4, label=f"P({symbol} < T) {label}".strip())
+            ax.errorbar(
+                where,
+                p,
+                yerr=se,
+                fmt=fmt,
+                ms=size,
+                mfc="none" if size > 4 else None,
+                capsize=2,
+                label=f"P({symbol} < T) {label}".strip(),
+            )
             lines.append(
                 f"P({symbol} < {t_end:g}) {label}: "
                 + ", ".join(f"{name_x} = {v}: {q:.2f}" for v, q in zip(sub[x].values, p, strict=True))
             )
-    _x_scale(ax, x, ticks)
-    ax.set(ylabel="probability", ylim=(-0.05, 1.05))
+    _x_scale(ax, x, ticks, ds)
+    chaos = _chaos_attrs(ds)
+    ax.set(
+        ylabel=f"probability over {ds.sizes['replica']} replicas (± s.e.)",
+        ylim=(-0.05, 1.05),
+    )
+    ax.set_title(
+        f"stopping times before T = {t_end:g}\n"
+        f"τ: first max$_i$|X$_i$ − X̄$_i$| ≥ N$^{{-α}}$, α = {chaos.get('alpha', '?')}\n"
+        f"τ_min: first min$_{{i≠j}}$|X$_i$ − X$_j$| ≤ N$^{{-β′}}$, β′ = {chaos.get('beta_collision', '?')}",
+        fontsize=9,
+    )
     ax.legend(frameon=False, fontsize=7)
     return lines
 
 
-def _x_scale(ax: Axes, x: str, ticks: list[str] | None) -> None:
+def _chaos_attrs(ds: xr.Dataset) -> dict:
+    """The [chaos] table of the sweep's configuration (empty if it has none)."""
+    import tomllib
+
+    try:
+        return tomllib.loads(ds.attrs.get("config", "")).get("chaos", {})
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
+def _x_scale(ax: Axes, x: str, ticks: list[str] | None, ds: xr.Dataset) -> None:
     if x == N_AXIS:
-        ax.set(xscale="log", xlabel="N")
+        _size_ticks(ax, ds[N_AXIS].values)
     else:
         ax.set(xlabel=x)
     if ticks is not None:
@@ -191,8 +240,8 @@ def plot_comparison(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> list[
                     where, errors.mean(axis=1), yerr=se, fmt="o-", color=f"C{color}", ms=4, label=name
                 )
                 color += 1
-        _x_scale(ax, x, ticks)
-        ax.set(yscale="log", title=f"{title} at t = {t_end:g}")
+        _x_scale(ax, x, ticks, ds)
+        ax.set(yscale="log", ylabel=title, title=f"{title} at t = {t_end:g}")
         ax.legend(frameon=False, fontsize=7)
     return axes
 

@@ -1,0 +1,69 @@
+"""The particles against their mean-field limit in the run that made them (``[run] limit``)."""
+
+import numpy as np
+import pytest
+
+from kellersegel.config import ConfigError, config_from_dict
+from kellersegel.experiments import run_particles
+
+
+def config(chi=1e-9, mass=2.0, center=(0.0, 0.0), n=2000, **more):
+    return config_from_dict(
+        {
+            "model": {"chi": chi, "mass": mass},
+            "initial": {"kind": "gaussian", "variance": 1.0, "center": list(center)},
+            "particles": {"n": n},
+            "time": {"t_end": 0.5, "dt": 0.05, "save_every": 0.1},
+            "run": {"replicas": 4, "seed": 5, "limit": True},
+            **more,
+        }
+    )
+
+
+# the radial solver's moment is 1.4e-5 off (relative; its s-quadrature), the grid solver's
+# those of piecewise-constant cells: O(h²) off (h²/6 = 0.0066 here)
+@pytest.mark.parametrize(
+    ("center", "solver", "moment_tolerance"), [((0.0, 0.0), "radial", 1e-4), ((0.5, -0.25), "grid", 0.01)]
+)
+def test_brownian_particles_sit_at_the_estimators_floor_at_every_time(center, solver, moment_tolerance):
+    """χ ≈ 0 (1e-9): the particles are independent draws from ρ(t) = N(x0, (1 + 2t)I) at every save time
+    (Euler–Maruyama is exact without drift), so ∫|ρ_KDE − ρ(t)|/M has the law it has at t = 0
+    (the KDE with Scott's rule is scale-free). Comparing with ρ0 instead of ρ(t), or the mass
+    left out of either density, moves it far from there (0.3 and ≥ 0.5 here)."""
+    ds = run_particles(config(center=center), workers=1)
+    assert ds.attrs["limit_solver"] == solver
+    l1 = ds["limit_l1"].values  # (replica, time)
+    assert np.all(np.isfinite(l1))
+    floor = l1[:, 0].mean()
+    assert 0.03 < floor < 0.2  # N = 2000, Scott's rule: of order N^(−1/3)
+    # 4 replicas × 5 later times against 4 at t = 0; the replica spread of l1 is about 10 %
+    assert 0.8 < l1[:, 1:].mean() / floor < 1.25
+    m2 = ds["limit_second_moment"].values  # ∫|x|²ρ/M = |x0|² + 2 + 4t
+    expected = float(np.dot(center, center)) + 2.0 + 4.0 * ds["time"].values
+    assert np.max(np.abs(m2 - expected)) < moment_tolerance
+
+
+def test_the_limits_second_moment_is_the_virial_law_of_the_classical_model():
+    ds = run_particles(config(chi=4 * np.pi, mass=1.0, n=300), workers=1)
+    t = ds["time"].values
+    assert np.max(np.abs(ds["limit_second_moment"].values - (2.0 + 2.0 * t))) < 1e-4
+
+
+def test_after_the_limit_blows_up_there_is_nothing_to_compare_with():
+    ds = run_particles(config(chi=12 * np.pi, mass=1.0, n=300, pde={"blowup_density": 0.3}), workers=1)
+    blowup = ds.attrs["limit_blowup_time"]
+    t = ds["time"].values
+    assert 0 < blowup < t[-1]
+    running = np.all(np.isfinite(ds["positions"].values), axis=(2, 3))  # (replica, time)
+    compared = np.isfinite(ds["limit_l1"].values)
+    assert np.array_equal(compared[:, t <= blowup], running[:, t <= blowup])
+    assert running[:, t <= blowup].sum() > 4  # not only the initial states
+    assert np.all(np.isnan(ds["limit_l1"].values[:, t > blowup]))
+    assert np.all(np.isnan(ds["limit_second_moment"].values[t > blowup]))
+
+
+def test_a_solver_that_cannot_solve_the_limit_is_refused_before_the_particles_run(tmp_path):
+    bad = config(center=(1.0, 0.0), pde={"solver": "radial"})
+    with pytest.raises(ConfigError, match="the radial solver covers .* centred"):
+        run_particles(bad, tmp_path / "out", workers=1)
+    assert not (tmp_path / "out").exists()
