@@ -67,3 +67,16 @@ def test_a_solver_that_cannot_solve_the_limit_is_refused_before_the_particles_ru
     with pytest.raises(ConfigError, match="the radial solver covers .* centred"):
         run_particles(bad, tmp_path / "out", workers=1)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_point_mass_has_no_limit_to_solve_and_is_refused_first(tmp_path):
+    bad = config_from_dict(
+        {
+            "initial": {"kind": "point", "at": [0.0, 0.0]},
+            "particles": {"n": 50, "kernel": "mollified"},
+            "run": {"limit": True},
+        }
+    )
+    with pytest.raises(ConfigError, match="initial.kind = 'point': .* no bounded density"):
+        run_particles(bad, tmp_path / "out", workers=1)
+    assert not (tmp_path / "out").exists()

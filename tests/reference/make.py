@@ -23,22 +23,31 @@ HERE = Path(__file__).resolve().parent
 # name → (example, overrides): every example, small
 CASES: dict[str, tuple[str, list[str]]] = {
     "default": ("default.toml", ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"]),
-    "bessel-disk": ("bessel-disk.toml", ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"]),
+    "bessel-disk": (
+        "bessel-disk.toml",
+        ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01", "run.limit=false"],
+    ),
     "chaos-classical": (
         "chaos-classical.toml",
         ["particles.n=256", "time.t_end=0.05", "time.save_every=0.01", "run.replicas=2"],
     ),
     "mollified-bumps": (
         "mollified-bumps.toml",
-        ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"],
+        ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01", "run.limit=false"],
     ),
     "point-mass": ("point-mass.toml", ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"]),
     "signal-dependent": (
         "signal-dependent.toml",
         ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"],
     ),
-    "singular-explosion": ("singular-explosion.toml", ["time.t_end=0.004", "run.replicas=2"]),
-    "supercritical": ("supercritical.toml", ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"]),
+    "singular-explosion": (
+        "singular-explosion.toml",
+        ["time.t_end=0.004", "time.dt=1e-3", "time.save_every=0.001", "run.replicas=2"],
+    ),
+    "supercritical": (
+        "supercritical.toml",
+        ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01", "run.limit=false"],
+    ),
     # θ > 0: the exact-history field (direct) and the spectral memory field (mollified)
     "memory-exact": (
         "default.toml",
@@ -46,6 +55,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "particles.n=100",
             "model.theta=1.0",
             "particles.engine='direct'",
+            "run.limit=false",
             "time.dt=0.005",
             "time.t_end=0.05",
             "time.save_every=0.01",
@@ -53,7 +63,14 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "memory-singular": (
         "memory-singular.toml",
-        ["particles.n=100", "time.t_end=0.05", "time.dt=0.005", "time.save_every=0.01", "pairs.tracked=5"],
+        [
+            "particles.n=100",
+            "time.t_end=0.05",
+            "time.dt=0.005",
+            "time.save_every=0.01",
+            "pairs.tracked=5",
+            "run.limit=false",
+        ],
     ),
     "memory-spectral": (
         "default.toml",
@@ -62,6 +79,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "model.theta=0.5",
             "particles.kernel='mollified'",
             "particles.eps0=0.3",
+            "run.limit=false",
             "time.dt=0.005",
             "time.t_end=0.05",
             "time.save_every=0.01",

@@ -1,7 +1,7 @@
 """What the theory predicts for the classical system (θ = 0, λ = 0, exact kernel).
 
 Conventions: N particles of mass M/N, drift χ∇c_i with ∇c_i = −(M/2πN) Σ_{j≠i} (X_i−X_j)/|X_i−X_j|²
-(docs/mathematics.md). Fournier and Jourdain's statements are for mass 1; with mass M, χ becomes χM.
+(docs/mathematics/). Fournier and Jourdain's statements are for mass 1; with mass M, χ becomes χM.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def fit_bessel_dimension(hitting_times, start: float, t_max: float) -> tuple[flo
 
     A Bessel process of dimension δ < 2 (δ ≤ 0 included) started at x hits 0 at T = x²/(2G),
     G ~ Gamma(1 − δ/2, 1).
-    For two particles, x = |X_1 − X_2|(0)/2 (the process |X_1 − X_2|/2, docs/mathematics.md).
+    For two particles, x = |X_1 − X_2|(0)/2 (the process |X_1 − X_2|/2, docs/mathematics/).
 
     Parameters
     ----------

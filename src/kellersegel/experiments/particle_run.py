@@ -22,7 +22,7 @@ from kellersegel.experiments.dataset import (
 from kellersegel.experiments.executor import check_scheduler
 from kellersegel.experiments.limit import limit_comparison
 from kellersegel.experiments.outputs import OutputFolder
-from kellersegel.experiments.pde_run import choose_pde_solver, limit_dataset, solve_limit
+from kellersegel.experiments.pde_run import check_limit, limit_dataset, solve_limit
 from kellersegel.experiments.plan import plan_run
 from kellersegel.experiments.progress import Progress
 from kellersegel.experiments.replicas import run_replicas
@@ -74,7 +74,7 @@ def run_particles(
     plan = plan_run(config)  # everything the configuration implies, checked before anything is written
     _check_resources(config, plan.time_grid, None if outdir is None else Path(outdir))
     if config.run.limit:
-        choose_pde_solver(config)
+        check_limit(config)
     if scheduler is not None:
         check_scheduler(scheduler)
     results: dict[int, Trajectory] = {}

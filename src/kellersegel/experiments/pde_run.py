@@ -30,7 +30,15 @@ from kellersegel.pde import (
     SolveInterrupted,
 )
 
-__all__ = ["PDE_FILES", "LimitSolver", "choose_pde_solver", "limit_dataset", "solve_limit", "solve_pde"]
+__all__ = [
+    "PDE_FILES",
+    "LimitSolver",
+    "check_limit",
+    "choose_pde_solver",
+    "limit_dataset",
+    "solve_limit",
+    "solve_pde",
+]
 
 
 def _spread(initial, t_end: float) -> float:
@@ -134,6 +142,20 @@ def choose_pde_solver(config: RunConfig) -> str:
     return next(name for name, solver in LimitSolver.registry.items() if solver.covers(config))
 
 
+def check_limit(config: RunConfig) -> str:
+    """The solver of ``config``'s PDE (:func:`choose_pde_solver`), after the checks that need no
+    solve: a :class:`ConfigError` naming the key if the solver does not cover the configuration
+    or the initial data have no bounded density (a point mass)."""
+    name = choose_pde_solver(config)
+    initial = build_initial(config)
+    if not initial.has_density:
+        raise ConfigError(
+            f"initial.kind = {config.initial.kind!r}: {type(initial).__name__} has no bounded density, "
+            "the mean-field PDE needs one (run the particles without [run] limit, or start from a density)"
+        )
+    return name
+
+
 def solve_limit(config: RunConfig, progress: bool = False):
     """The mean-field PDE's solution object (:class:`RadialSolution` or :class:`GridSolution`);
     ``progress``: show the model time reached (:class:`Progress`). A solver named in ``[pde]``
@@ -164,7 +186,7 @@ def solve_pde(
     so far are written and the ``KeyboardInterrupt`` (:class:`~kellersegel.pde.SolveInterrupted`,
     with the partial dataset as ``dataset``) goes on to the caller."""
     text = config_to_toml(config)
-    choose_pde_solver(config)  # a solver that does not cover the configuration: before any file
+    check_limit(config)  # a PDE that cannot be solved: before any file
     folder = None
     if outdir is not None:
         folder = OutputFolder.claim(outdir, "pde", text, PDE_FILES, overwrite=overwrite, inputs=inputs)

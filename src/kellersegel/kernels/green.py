@@ -1,6 +1,6 @@
 """Green's functions of the signal equation and their gradients (pure NumPy, vectorised).
 
-Conventions (docs/mathematics.md): the signal solves ``0 = Δc − λc + ρ`` (θ = 0) or
+Conventions (docs/mathematics/): the signal solves ``0 = Δc − λc + ρ`` (θ = 0) or
 ``θ ∂t c = Δc − λc + ρ`` (θ > 0) in R². Positions ``x`` have shape ``(..., 2)``.
 """
 
