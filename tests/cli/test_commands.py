@@ -1,5 +1,6 @@
 """`kellersegel run`, `plot`, `example` on every ready configuration (small sizes)."""
 
+import re
 import tomllib
 
 import numpy as np
@@ -22,8 +23,9 @@ def test_example_lists_and_prints(capsys):
     assert main(["example"]) == 0
     listing = capsys.readouterr().out
     assert all(name in listing for name in EXAMPLES) and "default" in EXAMPLES
-    # each description is the first whole sentence of the example's comment (two lines here)
-    assert all(line.endswith(".") for line in listing.splitlines())
+    # each description is the first whole sentence of the example's comment (two lines here),
+    # and the time it takes, as its "Takes about …" sentence says
+    assert all(re.search(r"\. \(.+ on 2 cores[^)]*\)$", line) for line in listing.splitlines()), listing
     assert "mollified kernel with ε = N^−0.2, t = 0.5." in listing
     assert main(["example", "default"]) == 0
     assert tomllib.loads(capsys.readouterr().out)["model"]["name"] == "classical"

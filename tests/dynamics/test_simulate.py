@@ -19,7 +19,7 @@ from kellersegel.dynamics import (
     min_pair_distance,
 )
 from kellersegel.fields import DirectEngine, FieldValues
-from kellersegel.kernels import ExactKernel
+from kellersegel.kernels import ExactKernel, GaussianMollifiedKernel
 from kellersegel.models import ClassicalModel
 
 
@@ -195,8 +195,10 @@ def test_time_grid_multiples_are_relative_to_the_value():
 
 def test_explosion_threshold_is_a_fraction_of_the_centred_rms_radius(rng):
     """At t = 0, χ = 50, N = 20: a pair 1e-3 apart moves max|b|Δt ≈ 4 > 0.5 R (R ≈ 1.8, the RMS
-    radius about the centre of mass, wherever the cloud is); a pair 8e-3 apart moves ≈ 0.5 < 0.5 R;
-    a cloud of R ≈ 0.09 with a pair 5e-5 apart moves ≈ 0.08 > 0.5 R at χ = 0.05."""
+    radius about the centre of mass, wherever the cloud is); a pair 8e-3 apart moves ≈ 0.5 < 0.5 R.
+    A cloud smaller than a Brownian step, R ≈ 0.09 < 2√Δt = 0.2, is measured against 2√Δt: at
+    χ = 0.05 a pair 2e-5 apart moves ≈ 0.2 > 0.1, one 6e-5 apart ≈ 0.067 (> 0.5 R, < 0.1) does
+    not explode."""
     x0 = rng.standard_normal((20, 2))
     grid = TimeGrid(0.01, 0.01, 0.01)
 
@@ -209,9 +211,21 @@ def test_explosion_threshold_is_a_fraction_of_the_centred_rms_radius(rng):
         x[1] = x[0] + [gap, 0.0]
         for shift in ([0.0, 0.0], [300.0, -200.0]):
             assert explodes_at_once(x + shift, 50.0) == expected, (gap, shift)
-    tiny = 0.05 * x0
-    tiny[1] = tiny[0] + [5e-5, 0.0]
-    assert explodes_at_once(tiny, 0.05)
+    for gap, expected in ((2e-5, True), (6e-5, False)):
+        tiny = 0.05 * x0
+        tiny[1] = tiny[0] + [gap, 0.0]
+        assert explodes_at_once(tiny, 0.05) == expected, gap
+
+
+def test_a_cloud_at_one_point_is_not_an_explosion():
+    """Particles within 1e-12 of one point (as a point mass through a spectral engine's
+    round-off): the drift step, about 2e-12, is far above half the cloud's radius but far below
+    the Brownian step 2√Δt = 0.2; the cloud spreads by the noise instead of stopping at t = 0."""
+    kernel = GaussianMollifiedKernel(0.1)
+    stepper = EulerMaruyama(ClassicalModel(chi=4 * math.pi), EllipticSignal(DirectEngine(kernel)))
+    x0 = 1e-12 * np.random.default_rng(1).standard_normal((20, 2))
+    traj = simulate(stepper, x0, TimeGrid(0.05, 0.01, 0.01), np.random.default_rng(2))
+    assert traj.event == "none" and traj.second_moment[-1] > 1e-3
 
 
 def test_a_memory_field_is_advanced_at_the_step_times(rng):

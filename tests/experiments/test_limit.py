@@ -38,6 +38,8 @@ def test_brownian_particles_sit_at_the_estimators_floor_at_every_time(center, so
     assert 0.03 < floor < 0.2  # N = 2000, Scott's rule: of order N^(−1/3)
     # 4 replicas × 5 later times against 4 at t = 0; the replica spread of l1 is about 10 %
     assert 0.8 < l1[:, 1:].mean() / floor < 1.25
+    # N independent draws from ρ(t) at every time: the same law again (draws from the cells)
+    assert 0.8 < ds["limit_l1_floor"].values.mean() / floor < 1.25
     m2 = ds["limit_second_moment"].values  # ∫|x|²ρ/M = |x0|² + 2 + 4t
     expected = float(np.dot(center, center)) + 2.0 + 4.0 * ds["time"].values
     assert np.max(np.abs(m2 - expected)) < moment_tolerance
@@ -60,6 +62,8 @@ def test_after_the_limit_blows_up_there_is_nothing_to_compare_with():
     assert running[:, t <= blowup].sum() > 4  # not only the initial states
     assert np.all(np.isnan(ds["limit_l1"].values[:, t > blowup]))
     assert np.all(np.isnan(ds["limit_second_moment"].values[t > blowup]))
+    assert np.all(np.isfinite(ds["limit_l1_floor"].values[t <= blowup]))
+    assert np.all(np.isnan(ds["limit_l1_floor"].values[t > blowup]))
 
 
 def test_a_solver_that_cannot_solve_the_limit_is_refused_before_the_particles_run(tmp_path):
@@ -80,3 +84,22 @@ def test_a_point_mass_has_no_limit_to_solve_and_is_refused_first(tmp_path):
     with pytest.raises(ConfigError, match="initial.kind = 'point': .* no bounded density"):
         run_particles(bad, tmp_path / "out", workers=1)
     assert not (tmp_path / "out").exists()
+
+
+def test_draws_from_the_cells_have_the_cells_law():
+    """Mean and second moment of draws from cell values: those of the piecewise-constant density
+    (within 3 standard errors of 4·10⁴ draws), the h²/6 of the uniform jitter included."""
+    from kellersegel.experiments.limit import sample_cells
+    from kellersegel.pde import Grid2D
+
+    cells = Grid2D(n=40, half_width=3.0)
+    x, y = cells.points[..., 0], cells.points[..., 1]
+    rho = np.exp(-((x - 0.5) ** 2) / 0.5 - (y + 0.2) ** 2 / 1.5)
+    draws = sample_cells(rho, cells, 40_000, np.random.default_rng(1))
+    w = rho / rho.sum()
+    mean = np.array([np.sum(w * x), np.sum(w * y)])
+    m2 = np.sum(w * (x**2 + y**2)) + cells.h**2 / 6
+    r2 = np.sum(draws**2, axis=1)
+    assert np.all(np.abs(draws.mean(axis=0) - mean) < 3 * draws.std(axis=0) / np.sqrt(len(draws)))
+    assert abs(r2.mean() - m2) < 3 * r2.std() / np.sqrt(len(draws))
+    assert np.all(np.abs(draws) <= 3.0)  # inside the grid

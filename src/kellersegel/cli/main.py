@@ -53,7 +53,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(
             f"particles against the mean-field PDE ({ds.attrs['limit_solver']} solver): "
             f"∫|ρ_KDE − ρ|dx/M = {float(l1[last]):.3f} at t = {float(ds.time[last]):.3g}, "
-            f"{float(l1[0]):.3f} at t = 0 (the estimator's own error at N = {config.particles.n})"
+            f"{float(ds['limit_l1_floor'][last]):.3f} for N = {config.particles.n} independent draws from ρ "
+            "(the estimator's own error)"
         )
     if events:
         print(
@@ -287,7 +288,8 @@ def _cmd_example(args: argparse.Namespace) -> int:
 
 
 def _first_sentence(text: str) -> str:
-    """The first sentence of a file's leading ``#`` comment (its lines joined)."""
+    """The first sentence of a file's leading ``#`` comment (its lines joined), and the time its
+    sentence "Takes about …" gives, if it has one."""
     comment = []
     for line in text.splitlines():
         if not line.startswith("#"):
@@ -295,7 +297,9 @@ def _first_sentence(text: str) -> str:
         comment.append(line.lstrip("#").strip())
     joined = " ".join(comment)
     end = re.search(r"\.(\s|$)", joined)
-    return joined[: end.start() + 1] if end else joined
+    first = joined[: end.start() + 1] if end else joined
+    took = re.search(r"Takes about ([^.]*?)(\.\s|\.$|$)", joined)
+    return first + (f" ({took.group(1)})" if took else "")
 
 
 def _parse_sizes(text: str) -> list[int]:

@@ -112,8 +112,10 @@ class CouplingErrors(Observer):
 
 
 class DriftExplosion(Event):
-    """max_i |b_i| Δt > ``fraction`` × the centred RMS radius of the cloud: the Euler step no
-    longer resolves the dynamics (as when a cluster collapses)."""
+    """max_i |b_i| Δt > ``fraction`` × max(the centred RMS radius of the cloud, 2√Δt): the Euler
+    step no longer resolves the dynamics (as when a cluster collapses). 2√Δt, the RMS length of a
+    unit Brownian step in the plane, keeps a cloud that starts at one point (radius 0, drift at
+    round-off) from counting as exploded."""
 
     name = "explosion"
 
@@ -123,7 +125,8 @@ class DriftExplosion(Event):
     def check(self, state: State) -> float | None:
         x = state.x[0]
         radius = math.sqrt(max(second_moment(x) - float(np.sum(center_of_mass(x) ** 2)), 0.0))
-        return state.t if state.max_drift() * self.dt > self.fraction * radius else None
+        scale = max(radius, 2.0 * math.sqrt(self.dt))
+        return state.t if state.max_drift() * self.dt > self.fraction * scale else None
 
 
 class ClusterSize(Event):

@@ -78,7 +78,10 @@ def plot_snapshots(
         if density is not None:
             image = ax.imshow(density, **shown)
         few = x[:_SCATTER_POINTS]
-        ax.scatter(few[:, 0], few[:, 1], s=0.5, c="white", alpha=0.35, linewidths=0)
+        size = float(np.clip(2000.0 / len(few), 0.5, 12.0))  # a few particles show as dots
+        ax.scatter(
+            few[:, 0], few[:, 1], s=size, c="white", alpha=0.35 if len(few) > 200 else 0.8, linewidths=0
+        )
         ax.set(xlim=extent[:2], ylim=extent[2:], title=f"t = {t:.3g}", xlabel="x")
     axes[0].set_ylabel("particles\ny" if limit is not None else "y")
     for ax, k, t, rho in zip(
@@ -186,8 +189,8 @@ def plot_second_moment(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
 
 def plot_limit_distance(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     """∫|ρ_KDE − ρ(t)| dx / M between each replica's particles and the mean-field density over
-    time (``limit_l1``, the run solved with ``[run] limit``), their mean, and the value at t = 0,
-    where the particles are independent draws from ρ0: the estimator's own error, the floor a
+    time (``limit_l1``, the run solved with ``[run] limit``), their mean, and the same distance for
+    N independent draws from ρ(t) (``limit_l1_floor``): the estimator's own error, the floor a
     distance of this kind cannot go below at this N."""
     if "limit_l1" not in ds:
         raise ValueError("the dataset has no limit_l1: run with [run] limit = true")
@@ -198,8 +201,13 @@ def plot_limit_distance(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     for k in range(min(r, 20)):
         ax.plot(t, l1.isel(replica=k), color="0.75", lw=0.7, label="each replica" if k == 0 else None)
     ax.plot(t, l1.mean("replica", skipna=True), color="C0", lw=2, label=f"mean of {r} replicas")
-    floor = float(l1.isel(time=0).mean())
-    ax.axhline(floor, color="k", ls=":", lw=1, label=f"t = 0 (i.i.d. draws from ρ0): {floor:.3f}")
+    if "limit_l1_floor" in ds:
+        ax.plot(
+            t, ds["limit_l1_floor"], "k:", lw=1.2, label="N i.i.d. draws from ρ(t): the estimator's own error"
+        )
+    else:
+        floor = float(l1.isel(time=0).mean())
+        ax.axhline(floor, color="k", ls=":", lw=1, label=f"t = 0 (i.i.d. draws from ρ0): {floor:.3f}")
     blowup = ds.attrs.get("limit_blowup_time", np.nan)
     if np.isfinite(blowup):
         ax.axvline(blowup, color="C3", ls="--", lw=1, label=f"PDE blow-up t ≈ {blowup:.4g}")
