@@ -75,10 +75,22 @@ def plot_snapshots(
     image = None
     shown = dict(origin="lower", extent=extent, cmap="magma", aspect="equal", vmin=0.0, vmax=top)
     for ax, t, x, density in zip(axes, times, frames, densities, strict=False):
-        if density is not None:
-            image = ax.imshow(density, **shown)
         few = x[:_SCATTER_POINTS]
         size = float(np.clip(2000.0 / len(few), 0.5, 12.0))  # a few particles show as dots
+        if density is not None:
+            image = ax.imshow(density, **shown)
+        else:  # all at a few points (a point mass): no density to estimate, the points shown large
+            ax.imshow(np.zeros_like(gx), **shown)
+            places = len(np.unique(x, axis=0))
+            ax.text(
+                0.5,
+                0.92,
+                f"all at {places} point{'s' * (places > 1)}",
+                color="white",
+                ha="center",
+                transform=ax.transAxes,
+            )
+            size = 30.0
         ax.scatter(
             few[:, 0], few[:, 1], s=size, c="white", alpha=0.35 if len(few) > 200 else 0.8, linewidths=0
         )
@@ -321,7 +333,8 @@ def save_run_figures(outdir: str | Path | OutputFolder) -> list[Path]:
     folder = outdir if isinstance(outdir, OutputFolder) else OutputFolder.finished(outdir, "run")
     ds = open_run(folder)
     limit = open_limit(folder)
-    fig, axes = file_figure(len(snapshot_times(ds)), height=3.6, rows=1 if limit is None else 2)
+    rows = 1 if limit is None else 2
+    fig, axes = file_figure(len(snapshot_times(ds)), height=4.0 if rows == 1 else 3.6, rows=rows)
     plot_snapshots(ds, axes, limit=limit)
     figures = [save_figure(fig, folder.file("snapshots.png"))]
     fig, (ax,) = file_figure(1, 6, 4)
