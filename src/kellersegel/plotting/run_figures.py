@@ -49,8 +49,8 @@ def plot_snapshots(
 
     With ``limit`` (the mean-field PDE of the same configuration: the run's ``limit.nc``) a second
     row shows its density ρ(t) at the same times on the same colour scale, titled with the run's
-    ``limit_l1`` of that replica. Axes: one row of as many as there are times, two rows with
-    ``limit`` (reading order).
+    ``limit_l1`` of that replica and ``limit_l1_floor`` (N independent draws from ρ(t)). Axes: one
+    row of as many as there are times, two rows with ``limit`` (reading order).
     """
     pos = ds["positions"].isel(replica=replica)
     picks = snapshot_times(ds, replica, panels)
@@ -112,7 +112,10 @@ def plot_snapshots(
         else:
             image = ax.imshow(rho, **shown)
         l1 = float(ds["limit_l1"][replica, k]) if "limit_l1" in ds else np.nan
-        title = f"mean-field ρ(t = {t:.3g})" + (f"\nL1(KDE, ρ)/M = {l1:.3f}" if np.isfinite(l1) else "")
+        floor = float(ds["limit_l1_floor"][k]) if "limit_l1_floor" in ds else np.nan
+        title = f"mean-field ρ(t = {t:.3g})"
+        if np.isfinite(l1):
+            title += f"\nL1(KDE, ρ)/M = {l1:.3f}" + (f" (i.i.d.: {floor:.3f})" if np.isfinite(floor) else "")
         ax.set(xlim=extent[:2], ylim=extent[2:], title=title, xlabel="x")
     if limit is not None:
         axes[len(picks)].set_ylabel(f"mean-field PDE ({limit.attrs.get('solver', '').split(' ')[0]})\ny")
