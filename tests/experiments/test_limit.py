@@ -40,6 +40,8 @@ def test_brownian_particles_sit_at_the_estimators_floor_at_every_time(center, so
     assert 0.8 < l1[:, 1:].mean() / floor < 1.25
     # N independent draws from ρ(t) at every time: the same law again (draws from the cells)
     assert 0.8 < ds["limit_l1_floor"].values.mean() / floor < 1.25
+    for name in ("limit_l1", "limit_l1_floor", "limit_second_moment"):  # CF metadata
+        assert ds[name].attrs["units"] == "1" and "mean-field density" in ds[name].attrs["long_name"]
     m2 = ds["limit_second_moment"].values  # ∫|x|²ρ/M = |x0|² + 2 + 4t
     expected = float(np.dot(center, center)) + 2.0 + 4.0 * ds["time"].values
     assert np.max(np.abs(m2 - expected)) < moment_tolerance
