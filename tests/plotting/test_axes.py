@@ -82,3 +82,24 @@ def test_importing_the_plots_leaves_pyplot_and_the_backend_alone():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_limits_density_is_read_at_the_points_asked_for():
+    """limit_image: a grid solution's cell values at the cell centres, with x the first axis of
+    ``density(time, x, y)`` (a transposed read swaps the two bumps), 0 outside the grid and None
+    at a time the solution has no frame for; a radial one's ρ(r) at |x|."""
+    from kellersegel.plotting.run_figures import limit_image
+
+    x, y = np.linspace(-2, 2, 21), np.linspace(-1, 3, 21)
+    rho = np.exp(-((x[:, None] - 1.0) ** 2) - (y[None, :] - 0.0) ** 2)  # a bump at (1, 0)
+    grid = xr.Dataset({"density": (("time", "x", "y"), rho[None])}, coords={"time": [0.5], "x": x, "y": y})
+    gx, gy = np.meshgrid(x, y)  # image layout: rows are y
+    np.testing.assert_allclose(limit_image(grid, 0.5, gx, gy), rho.T, atol=1e-12)
+    assert limit_image(grid, 0.5, np.array([5.0]), np.array([0.0]))[0] == 0.0
+    assert limit_image(grid, 0.7, gx, gy) is None
+    r = np.linspace(0, 4, 401)
+    radial = xr.Dataset({"density": (("time", "r"), np.exp(-(r**2))[None])}, coords={"time": [0.5], "r": r})
+    points = np.array([[0.3, 0.4], [-1.2, 1.6], [6.0, 0.0]])
+    np.testing.assert_allclose(
+        limit_image(radial, 0.5, points[:, 0], points[:, 1]), [np.exp(-0.25), np.exp(-4.0), 0.0], atol=1e-4
+    )

@@ -20,12 +20,18 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 
+#: an example made small: few particles, a short time, a few saves
+SMALL = ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"]
+#: the limit solved only where the case is one of the two solvers' (default: radial,
+#: signal-dependent: grid); the others run without it
+NO_LIMIT = "run.limit=false"
+
 # name → (example, overrides): every example, small
 CASES: dict[str, tuple[str, list[str]]] = {
-    "default": ("default.toml", ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"]),
+    "default": ("default.toml", SMALL),
     "bessel-disk": (
         "bessel-disk.toml",
-        ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01", "run.limit=false"],
+        [*SMALL, NO_LIMIT],
     ),
     "chaos-classical": (
         "chaos-classical.toml",
@@ -33,12 +39,12 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "mollified-bumps": (
         "mollified-bumps.toml",
-        ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01", "run.limit=false"],
+        [*SMALL, NO_LIMIT],
     ),
-    "point-mass": ("point-mass.toml", ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"]),
+    "point-mass": ("point-mass.toml", SMALL),
     "signal-dependent": (
         "signal-dependent.toml",
-        ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01"],
+        SMALL,
     ),
     "singular-explosion": (
         "singular-explosion.toml",
@@ -46,7 +52,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "supercritical": (
         "supercritical.toml",
-        ["particles.n=300", "time.t_end=0.05", "time.save_every=0.01", "run.limit=false"],
+        [*SMALL, NO_LIMIT],
     ),
     # θ > 0: the exact-history field (direct) and the spectral memory field (mollified)
     "memory-exact": (
@@ -55,7 +61,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "particles.n=100",
             "model.theta=1.0",
             "particles.engine='direct'",
-            "run.limit=false",
+            NO_LIMIT,
             "time.dt=0.005",
             "time.t_end=0.05",
             "time.save_every=0.01",
@@ -69,7 +75,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "time.dt=0.005",
             "time.save_every=0.01",
             "pairs.tracked=5",
-            "run.limit=false",
+            NO_LIMIT,
         ],
     ),
     "memory-spectral": (
@@ -79,7 +85,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "model.theta=0.5",
             "particles.kernel='mollified'",
             "particles.eps0=0.3",
-            "run.limit=false",
+            NO_LIMIT,
             "time.dt=0.005",
             "time.t_end=0.05",
             "time.save_every=0.01",

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from kellersegel._files import atomic_path
 
-__all__ = ["axes_grid", "axes_row", "file_figure", "save_figure"]
+__all__ = ["axes_grid", "axes_row", "config_table", "file_figure", "save_figure"]
 
 DPI = 130
 
@@ -57,3 +57,14 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=DPI)
     return Path(path)
+
+
+def config_table(ds, section: str) -> dict:
+    """The table ``[section]`` of the configuration (TOML) a dataset carries in its ``config``
+    attribute; empty when it has none or it cannot be read."""
+    import tomllib
+
+    try:
+        return tomllib.loads(ds.attrs.get("config", "")).get(section, {})
+    except tomllib.TOMLDecodeError:
+        return {}

@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
-from kellersegel.plotting.base import axes_row, file_figure, save_figure
+from kellersegel.plotting.base import axes_row, config_table, file_figure, save_figure
 
 __all__ = ["pde_panels", "plot_pde", "save_pde_figure"]
 
@@ -80,12 +80,7 @@ def plot_pde(ds: xr.Dataset, axes: Sequence[Axes] | None = None, panels: int = 4
 
 def _pde_title(ds: xr.Dataset) -> str:
     """The solved PDE in words: model and χ (in units of π) from the configuration, the solver."""
-    import tomllib
-
-    try:
-        model = tomllib.loads(ds.attrs.get("config", "")).get("model", {})
-    except tomllib.TOMLDecodeError:
-        model = {}
+    model = config_table(ds, "model")
     parts = [f"mean-field PDE, {model.get('name', '')} model".replace(",  model", "")]
     if "chi" in model:
         parts.append(f"χ = {model['chi'] / np.pi:.4g}π")

@@ -96,9 +96,7 @@ def plot_snapshots(
         )
         ax.set(xlim=extent[:2], ylim=extent[2:], title=f"t = {t:.3g}", xlabel="x")
     axes[0].set_ylabel("particles\ny" if limit is not None else "y")
-    for ax, k, t, rho in zip(
-        axes[len(picks) :] if limit is not None else [], picks, times, limits, strict=False
-    ):
+    for ax, k, t, rho in zip(axes[len(picks) :], picks, times, limits, strict=False):  # none without a limit
         if rho is None:
             blowup = limit.attrs.get("blowup_time", np.nan)
             ax.text(

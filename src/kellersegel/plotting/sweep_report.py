@@ -25,7 +25,7 @@ from kellersegel.analysis import fit_rate
 from kellersegel.experiments.chaos import ChaosMeasurement
 from kellersegel.experiments.outputs import OutputFolder
 from kellersegel.experiments.sweep import open_sweep
-from kellersegel.plotting.base import axes_row, file_figure, save_figure
+from kellersegel.plotting.base import axes_row, config_table, file_figure, save_figure
 
 __all__ = [
     "comparison_lines",
@@ -188,7 +188,7 @@ def plot_stopping_times(ds: xr.Dataset, ax: Axes | None = None) -> list[str]:
                 + ", ".join(f"{name_x} = {v}: {q:.2f}" for v, q in zip(sub[x].values, p, strict=True))
             )
     _x_scale(ax, x, ticks, ds)
-    chaos = _chaos_attrs(ds)
+    chaos = config_table(ds, "chaos")
     ax.set(
         ylabel=f"probability over {ds.sizes['replica']} replicas (± s.e.)",
         ylim=(-0.05, 1.05),
@@ -201,16 +201,6 @@ def plot_stopping_times(ds: xr.Dataset, ax: Axes | None = None) -> list[str]:
     )
     ax.legend(frameon=False, fontsize=7)
     return lines
-
-
-def _chaos_attrs(ds: xr.Dataset) -> dict:
-    """The [chaos] table of the sweep's configuration (empty if it has none)."""
-    import tomllib
-
-    try:
-        return tomllib.loads(ds.attrs.get("config", "")).get("chaos", {})
-    except tomllib.TOMLDecodeError:
-        return {}
 
 
 def _x_scale(ax: Axes, x: str, ticks: list[str] | None, ds: xr.Dataset) -> None:
