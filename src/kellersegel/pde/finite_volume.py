@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from kellersegel._interrupt import check as check_interrupt
 from kellersegel._validation import finite_number
 from kellersegel.initial.base import InitialData
+from kellersegel.kernels import InteractionKernel
 from kellersegel.models.base import KellerSegelModel
 from kellersegel.pde.grid import Grid2D, UnderResolvedWarning
 from kellersegel.pde.signal import FreeSpaceSignalSolver, FrozenSignalSolver, HeatSignalSolver
@@ -67,6 +68,9 @@ class FiniteVolumeSolver:
         Fraction (0, 1] of the positivity bound on the step.
     blowup_density : float or None
         Stop when max ρ passes this (default: 10⁴ × the initial maximum); the time is reported.
+    kernel : InteractionKernel or None
+        θ = 0: the signal c = K_ε * ρ of a mollified kernel (the mollified limit, whose
+        McKean–Vlasov process sits between the particles and the limit); default G_λ * ρ.
     """
 
     def __init__(
@@ -75,9 +79,15 @@ class FiniteVolumeSolver:
         grid: Grid2D,
         cfl: float = 0.8,
         blowup_density: float | None = None,
+        kernel: InteractionKernel | None = None,
     ) -> None:
+        if kernel is not None and model.theta > 0:
+            raise ValueError("a mollified signal kernel is for theta = 0 (the elliptic signal) only")
+        if kernel is not None and kernel.lam != model.lam:
+            raise ValueError(f"the kernel's lam = {kernel.lam:g} is not the model's lam = {model.lam:g}")
         self.model = model
         self.grid = grid
+        self.kernel = kernel
         self.cfl = finite_number("cfl", cfl, 0.0, strict=True)
         if self.cfl > 1:
             raise ValueError(f"cfl must be in (0, 1], got {cfl}")
@@ -234,7 +244,7 @@ class FiniteVolumeSolver:
         if frozen_signal is not None:
             return FrozenSignalSolver(grid, frozen_signal), None
         if model.theta == 0:
-            return FreeSpaceSignalSolver(grid, model.lam), None
+            return FreeSpaceSignalSolver(grid, model.lam, self.kernel), None
         field = HeatSignalSolver(grid, model.theta, model.lam, t_end)
         field.set_initial(initial_signal)
         return field, field.c_hat

@@ -1,8 +1,11 @@
 """The signal on a grid, on the whole plane.
 
-θ = 0: c = G_λ * ρ by the discrete convolution c_i = h² Σ_j G_λ(x_i − x_j) ρ_j, computed exactly
-with FFTs on a grid zero-padded to 2n (Hockney's free-space method; no periodic images). The
-singular self term uses the average of G_λ over a cell. Second order in h for smooth ρ.
+θ = 0: c = K * ρ by the discrete convolution c_i = h² Σ_j K(x_i − x_j) ρ_j, computed exactly
+with FFTs on a grid zero-padded to 2n (Hockney's free-space method; no periodic images). K is
+the Green's function G_λ, or a mollified kernel K_ε (G_λ * V_ε, a cut-off G_λ) for the mollified
+limit. The self term uses the average of K over a cell (finite also for the singular G_λ). Second
+order in h for smooth ρ; a K_ε with ε below h is still integrated correctly, since K_ε − G_λ,
+concentrated within a few ε of 0, enters through the self cell's exact average.
 
 θ > 0: θ ∂t c = Δc − λc + ρ advanced in Fourier space on a larger periodic grid with the exact
 semigroup (exponential time differencing with ρ linear over the step). Images of the density
@@ -19,9 +22,16 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import fft, integrate, special
 
+from kellersegel.kernels import InteractionKernel
 from kellersegel.pde.grid import Grid2D
 
-__all__ = ["FreeSpaceSignalSolver", "FrozenSignalSolver", "HeatSignalSolver", "cell_average_green"]
+__all__ = [
+    "FreeSpaceSignalSolver",
+    "FrozenSignalSolver",
+    "HeatSignalSolver",
+    "cell_average_green",
+    "cell_average_kernel",
+]
 
 # ∫∫_{[−½,½]²} log|x| dx dy, in closed form
 _LOG_CELL = (math.pi / 2.0 - 3.0 - math.log(2.0)) / 2.0
@@ -39,22 +49,49 @@ def cell_average_green(h: float, lam: float) -> float:
     return 8.0 * value / (2.0 * math.pi * h * h)
 
 
-class FreeSpaceSignalSolver:
-    """c = G_λ * ρ on a :class:`Grid2D`, free space (θ = 0)."""
+def cell_average_kernel(kernel: InteractionKernel, h: float) -> float:
+    """Average of a kernel's potential φ(|x|²) over the square cell [−h/2, h/2]²:
 
-    def __init__(self, grid: Grid2D, lam: float = 0.0) -> None:
+        (1/h²) ∫_0^{h/√2} φ(r²) L(r) dr,   L(r) = 2πr − 8r arccos(min(1, h/(2r))),
+
+    L(r) the length of the circle of radius r inside the cell (adaptive quadrature, with the
+    kernel's scale ε among the break points)."""
+    half = h / 2.0
+
+    def integrand(r: float) -> float:
+        length = 2.0 * math.pi * r - 8.0 * r * math.acos(min(1.0, half / r)) if r > 0 else 0.0
+        return float(kernel.potential_profile(r * r)) * length
+
+    eps = kernel.epsilon or 0.0
+    breaks = sorted({b for b in (eps, 3 * eps, 10 * eps, half) if 0 < b < half * math.sqrt(2)})
+    total = 0.0
+    for a, b in zip([0.0, *breaks], [*breaks, half * math.sqrt(2)], strict=True):
+        total += integrate.quad(integrand, a, b, epsabs=0, epsrel=1e-12, limit=200)[0]
+    return total / (h * h)
+
+
+class FreeSpaceSignalSolver:
+    """c = K * ρ on a :class:`Grid2D`, free space (θ = 0): K = G_λ, or the potential of a
+    mollified ``kernel`` (its own λ) for the mollified limit."""
+
+    def __init__(self, grid: Grid2D, lam: float = 0.0, kernel: InteractionKernel | None = None) -> None:
         self.grid = grid
-        self.lam = float(lam)
+        self.lam = float(lam) if kernel is None else kernel.lam
+        self.kernel = kernel
         n, h = grid.n, grid.h
         offsets = np.concatenate([np.arange(n), np.arange(-n, 0)]) * h
         r = np.hypot(offsets[:, None], offsets[None, :])
         with np.errstate(divide="ignore"):
-            if self.lam == 0:
-                kernel = -np.log(r) / (2.0 * math.pi)
+            if kernel is not None:
+                values = kernel.potential_profile(r * r)
+                values[0, 0] = cell_average_kernel(kernel, h)
+            elif self.lam == 0:
+                values = -np.log(r) / (2.0 * math.pi)
             else:
-                kernel = special.k0(math.sqrt(self.lam) * r) / (2.0 * math.pi)
-        kernel[0, 0] = cell_average_green(h, self.lam)
-        self._kernel_hat = fft.rfft2(h * h * kernel)
+                values = special.k0(math.sqrt(self.lam) * r) / (2.0 * math.pi)
+        if kernel is None:
+            values[0, 0] = cell_average_green(h, self.lam)
+        self._kernel_hat = fft.rfft2(h * h * values)
 
     def potential(self, density: NDArray[np.float64]) -> NDArray[np.float64]:
         """c on the grid, shape (n, n)."""
