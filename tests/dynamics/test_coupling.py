@@ -100,3 +100,66 @@ def test_stopping_times_are_the_first_save_beyond_their_bounds():
     )  # fmt: skip
     assert out.stopping_time == pytest.approx(0.04)
     assert out.collision_time == pytest.approx(first_low * 0.01)
+
+
+def test_the_parts_of_the_error_read_the_right_systems_and_obey_minkowski():
+    """X (empirical-mean attraction), X̄ (drift −x) and X^ε (drift −0.7x) on the same noise: the
+    final total, fluctuation and mollification errors are the power means of X − X̄, X − X^ε and
+    X^ε − X̄ recomputed from the last states (a swapped system fails it), and the total never
+    exceeds the sum of the parts (Minkowski). With X^ε = X̄ (two systems) the fluctuation is the
+    total and the mollification 0."""
+    particles, copies = harmonic_pair()
+    softer = EulerMaruyama(MODEL, GivenSignal(lambda t, x: -0.7 * x))
+    grid = TimeGrid(0.3, 0.01, 0.1)
+    x0 = np.random.default_rng(8).normal(size=(400, 2))
+    solution = coupled_integration(
+        particles, copies, x0, grid, np.random.default_rng(9), mollified_mean_field=softer, p=3.0
+    ).run()
+    out = solution.observed
+    x, bar, eps = solution.state.x
+
+    def power(gap):
+        return np.mean(np.linalg.norm(gap, axis=1) ** 3) ** (1 / 3)
+
+    assert out["power_error"][-1] == pytest.approx(power(x - bar), rel=1e-12)
+    assert out["fluctuation_power_error"][-1] == pytest.approx(power(x - eps), rel=1e-12)
+    assert out["mollification_power_error"][-1] == pytest.approx(power(eps - bar), rel=1e-12)
+    assert out["mollification_max_error"][-1] == pytest.approx(np.linalg.norm(eps - bar, axis=1).max())
+    assert out["mollification_power_error"][-1] > 0.05  # the drifts differ by 0.3 x: a visible part
+    parts = out["fluctuation_power_error"] + out["mollification_power_error"]
+    assert np.all(out["power_error"] <= parts * (1 + 1e-12))
+    two = simulate_coupled(*harmonic_pair(), x0, grid, np.random.default_rng(9), p=3.0)
+    np.testing.assert_array_equal(two.fluctuation_power_error, two.power_error)
+    np.testing.assert_array_equal(two.mollification_max_error, np.zeros_like(two.max_error))
+
+
+def test_several_collision_thresholds_and_the_stopped_error():
+    """τ_min(β') for several β' at once: each is the first step where min_{i≠j}|X_i − X_j| ≤
+    c N^−β' (c = 2 here), recomputed from the distances of a run saved at every step; the
+    stopped error is the largest power mean up to τ_min (up to T when not reached), and the
+    power-mean time τ_p comes no earlier than the sup-norm time τ_sup (power mean ≤ max)."""
+    grid = TimeGrid(0.1, 0.01, 0.01)
+    n = 300
+    x0 = np.random.default_rng(4).normal(size=(n, 2))
+    free = simulate_coupled(*harmonic_pair(), x0, grid, np.random.default_rng(5), beta_collision=9.0)
+    running = np.minimum.accumulate(free.min_distance)
+    drops = np.flatnonzero(np.diff(running) < 0) + 1  # the steps with a new closest pair
+    assert drops.size >= 2
+    # between the minima before and at two such steps (reached there, not before), and never
+    levels = (*(math.sqrt(running[k - 1] * running[k]) for k in drops[:2]), 1e-9)
+    betas = tuple(-math.log(level / 2.0) / math.log(n) for level in levels)
+    power_bound = math.sqrt(free.power_error[4] * free.power_error[5])  # reached at step 5
+    out = simulate_coupled(
+        *harmonic_pair(), x0, grid, np.random.default_rng(5), alpha=-math.log(power_bound) / math.log(n),
+        beta_collision=betas, distance_constant=2.0,
+    )  # fmt: skip
+    expected = grid.save_times[drops[:2]]
+    np.testing.assert_allclose(out.collision_time[:2], expected)
+    assert out.collision_time[2] == math.inf
+    for j, tau in enumerate(out.collision_time):
+        upto = grid.save_times <= tau
+        assert out.stopped_error[j] == pytest.approx(free.power_error[upto].max(), rel=1e-12)
+    assert out.power_stopping_time == pytest.approx(0.05)
+    assert out.stopping_time <= 0.05  # the max reaches the bound no later than the power mean
+    with pytest.raises(ValueError, match="distance_constant"):
+        simulate_coupled(*harmonic_pair(), x0, grid, np.random.default_rng(5), distance_constant=0.0)
