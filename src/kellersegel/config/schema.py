@@ -333,14 +333,23 @@ class RunSection(Section):
 class ChaosSection(Section):
     """[chaos]: propagation-of-chaos measurements of a run against the mean-field PDE.
 
-    Coupling with McKean–Vlasov copies driven by the same noise (errors as power means of order
-    p, stopping times at N^−alpha and N^−beta_collision) and, at the final time, distances between
-    the particles and the PDE density on a grid of ``grid_n``² cells.
+    Coupling with McKean–Vlasov copies of the limit and of the mollified limit driven by the same
+    noise (errors as power means of order p and maxima; stopping times at N^−alpha and at
+    c N^−β' for each β' of ``beta_collision``), and distances between the particles and the PDE
+    density on a grid of ``grid_n``² cells (over time: L1 and relative entropy of the KDE; at the
+    final time: W1, W2, the second moment).
     """
 
     p: float = Field(2.0, ge=1, description="order of the power-mean coupling error")
-    alpha: float = Field(0.25, description="tau: first time max_i |X_i - Xbar_i| >= N^-alpha")
-    beta_collision: float = Field(1.0, description="tau_min: first time min |X_i - X_j| <= N^-beta'")
+    alpha: float = Field(
+        0.25, description="tau_sup, tau_p: first time max_i |X_i - Xbar_i|, the power mean >= N^-alpha"
+    )
+    beta_collision: list[float] = Field(
+        [1.0],
+        min_length=1,
+        description="tau_min: first time min |X_i - X_j| <= c N^-beta', one time per beta' listed",
+    )
+    distance_constant: float = Field(1.0, gt=0, description="c in tau_min's threshold c N^-beta'")
     bandwidth: float | None = Field(None, gt=0, description="KDE bandwidth (default: Scott's rule)")
     wasserstein: Literal["auto", "exact", "sliced"] = Field(
         "auto", description="W1/W2 solver: exact up to 1e7 cost entries, else sliced"
@@ -348,6 +357,19 @@ class ChaosSection(Section):
     projections: int = Field(256, ge=1, description="directions of the sliced Wasserstein distance")
     grid_n: int = Field(256, ge=16, description="cells per axis of the density grid")
     transport_points: int = Field(4096, ge=16, description="PDE density support: at most this many cells")
+
+    @field_validator("beta_collision", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        """One β' or a list of them."""
+        return [value] if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+    @field_validator("beta_collision")
+    @classmethod
+    def _distinct(cls, values: list[float]) -> list[float]:
+        if len(set(values)) != len(values):
+            raise ValueError(f"the exponents must differ, got {values}")
+        return values
 
 
 class RunConfig(Section):

@@ -20,6 +20,7 @@ from kellersegel.experiments.build import build_initial, build_initial_signal, b
 from kellersegel.experiments.dataset import write_netcdf
 from kellersegel.experiments.outputs import OutputFolder
 from kellersegel.experiments.progress import Progress
+from kellersegel.kernels import InteractionKernel
 from kellersegel.models import ClassicalModel
 from kellersegel.pde import (
     FiniteVolumeSolver,
@@ -36,7 +37,9 @@ __all__ = [
     "check_limit",
     "choose_pde_solver",
     "limit_dataset",
+    "mollified_limit_kernel",
     "solve_limit",
+    "solve_mollified_limit",
     "solve_pde",
 ]
 
@@ -110,12 +113,13 @@ class GridLimit(LimitSolver):
     name = "grid"
 
     @classmethod
-    def solve(cls, config, progress):
+    def solve(cls, config, progress, kernel: InteractionKernel | None = None):
+        """``kernel``: the signal K_ε * ρ of a mollified kernel (the mollified limit; θ = 0)."""
         model, initial, p, t = build_model(config), build_initial(config), config.pde, config.time
         # a Gaussian of that spread has mass e^{−20} beyond 4.5 times its RMS radius
         half_width = p.half_width or max(4.5 * math.sqrt(_spread(initial, t.t_end)), 1.0)
         grid = Grid2D(n=p.n, half_width=half_width, center=tuple(initial.mean().tolist()))
-        fv = FiniteVolumeSolver(model, grid, cfl=p.cfl, blowup_density=p.blowup_density)
+        fv = FiniteVolumeSolver(model, grid, cfl=p.cfl, blowup_density=p.blowup_density, kernel=kernel)
         c0 = build_initial_signal(config)
         c0_grid = None if c0 is None else grid.cell_averages(c0.law, c0.mass)
         return fv.solve(initial, t.t_end, t.save_every, initial_signal=c0_grid, progress=progress)
@@ -166,6 +170,24 @@ def solve_limit(config: RunConfig, progress: bool = False):
             return LimitSolver.named(name).solve(config, bar.update if progress else None)
         except ValueError as err:
             raise ConfigError(f"pde ({name} solver): {err}") from None
+
+
+def mollified_limit_kernel(plan) -> InteractionKernel | None:
+    """The kernel K_ε of a run plan's mollified limit, or None where there is none to solve: an
+    exact kernel (the mollified limit is the limit) or θ > 0 (not built: the heat signal solver
+    has no mollified source)."""
+    if plan.kernel.epsilon is None or plan.model.theta > 0:
+        return None
+    return plan.kernel
+
+
+def solve_mollified_limit(config: RunConfig, kernel: InteractionKernel) -> MeanFieldSolution:
+    """The mollified limit ∂t ρ^ε = ∇·(D(c)∇ρ^ε − ρ^ε S(c)∇c), c = K_ε * ρ^ε (θ = 0), by the grid
+    solver on the grid of ``[pde]`` (whatever solver the limit itself uses)."""
+    try:
+        return GridLimit.solve(config, None, kernel=kernel)
+    except ValueError as err:
+        raise ConfigError(f"pde (grid solver, mollified limit): {err}") from None
 
 
 #: what a pde folder holds (the command line adds the figure)

@@ -28,7 +28,7 @@ from kellersegel.dynamics import (
 )
 from kellersegel.dynamics.adaptive import CollisionStepController, adaptive_integration
 from kellersegel.dynamics.coupling import coupled_integration
-from kellersegel.dynamics.integrate import Integration
+from kellersegel.dynamics.integrate import Integration, Observer
 from kellersegel.dynamics.pair_interactions import PairInteractions
 from kellersegel.dynamics.trajectory import fixed_step_integration
 from kellersegel.experiments.build import (
@@ -111,14 +111,21 @@ class RunPlan:
             GivenSignal(solution.signal_gradient, solution.signal),
         )
 
-    def integration(self, k: int, mean_field: MeanFieldSolution | None = None) -> Integration:
+    def integration(
+        self,
+        k: int,
+        mean_field: MeanFieldSolution | None = None,
+        mollified: MeanFieldSolution | None = None,
+        observers: tuple[Observer, ...] = (),
+    ) -> Integration:
         """Replica k as one :func:`~kellersegel.dynamics.integrate.integrate` call.
 
         Everything random comes from replica k's generator (:func:`replica_rng`): first the N
         initial points, then the noise: one (N, 2) normal array per step (fixed steps) or one
         integer, the key of the refinable Brownian path (adaptive steps). With ``mean_field``
         (a PDE solution): the particles and their McKean–Vlasov copies stacked on the same
-        increments, with the coupling errors and stopping times of ``[chaos]`` (fixed steps).
+        increments, with the copies of the ``mollified`` limit when given, the coupling errors
+        and stopping times of ``[chaos]`` and further ``observers`` (fixed steps).
         """
         c, grid = self.config, self.time_grid
         rng = replica_rng(c.run.seed, c.run.replicas, k)
@@ -131,9 +138,12 @@ class RunPlan:
                 x0,
                 grid,
                 rng,
+                mollified_mean_field=None if mollified is None else self.mean_field_stepper(mollified),
                 p=chaos.p,
                 alpha=chaos.alpha,
-                beta_collision=chaos.beta_collision,
+                beta_collision=tuple(chaos.beta_collision),
+                distance_constant=chaos.distance_constant,
+                observers=observers,
             )
         saved = c.run.save_particles or None
         if c.time.adaptive:
