@@ -30,11 +30,20 @@ dt = 0.01
 save_every = 0.02
 [run]
 seed = 5
+[pde]
+n = 48
 [chaos]
 grid_n = 64
 transport_points = 256
+beta_collision = [0.5, 1.0]
 """
-AXES = [parse_axis("particles.n=48,96"), parse_axis("chaos.alpha=0.25,0.5")]
+#: the axes of a study of scalings: sizes, two scaling laws (a section patch) and α
+AXES = [
+    parse_axis("particles.n=48,96"),
+    parse_axis('particles={epsilon = "algebraic", beta = 0.2},{epsilon = "logarithmic", eps0 = 0.5}'),
+    parse_axis("chaos.alpha=0.25,0.5"),
+]
+SCALING = "particles"
 
 
 @pytest.fixture
@@ -60,21 +69,40 @@ def test_local_processes_and_a_dask_cluster_give_identical_stores(config, tmp_pa
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         dask = run_sweep(config, AXES, 2, tmp_path / "dask", scheduler=cluster.scheduler_address)
     reference = values(one)
-    assert reference.sizes == {"particles.n": 2, "chaos.alpha": 2, "replica": 2, "time": 3}
+    assert reference.sizes == {
+        "particles.n": 2, SCALING: 2, "chaos.alpha": 2, "replica": 2, "time": 3, "beta_collision": 2
+    }  # fmt: skip
+    assert list(reference[SCALING].values) == [
+        'epsilon = "algebraic", beta = 0.2',
+        'epsilon = "logarithmic", eps0 = 0.5',
+    ]
     assert np.all(np.isfinite(reference.l1)) and np.all(reference.transport == 1)
     assert np.all(reference.max_error.isel(time=0) == 0)  # copies start at the particles
+    for part in ("fluctuation_power_error", "mollification_power_error"):
+        assert np.all(reference[part].isel(time=0) == 0) and np.all(reference[part].isel(time=-1) > 0)
+    assert reference.collision_time.dims[-1] == "beta_collision"
     xr.testing.assert_identical(values(dask), reference)
     # α changes τ only: the coupling itself is the same at both values
     a, b = reference.isel({"chaos.alpha": 0}), reference.isel({"chaos.alpha": 1})
-    np.testing.assert_array_equal(a.max_error, b.max_error)
+    for name in ("max_error", "mollification_power_error", "stopped_error", "collision_time"):
+        np.testing.assert_array_equal(a[name], b[name])
     assert np.all(a.stopping_time >= b.stopping_time)  # N^−1/4 > N^−1/2: reached later or never
+    assert np.all(a.power_stopping_time >= a.stopping_time)  # the power mean never exceeds the max
+    # each point ran its own ε(N): the mollification part differs between the laws
+    algebraic, logarithmic = (reference.mollification_power_error.isel({SCALING: i}) for i in (0, 1))
+    assert np.all(algebraic.isel(time=-1) != logarithmic.isel(time=-1))
 
     assert main(["report", str(one)]) == 0
     report = tmp_path / "one-report"
     assert (report / "rates.png").stat().st_size > 10_000 and (report / "stopping_times.png").is_file()
     summary = (report / "summary.txt").read_text()
-    assert summary.count("power_error chaos.alpha = ") == 2 and "P(τ < 0.04) chaos.alpha = 0.5" in summary
+    label = "ε = 0.5 (log N)^−1/2, chaos.alpha = 0.5"  # the law of a [particles] patch, as a formula
+    assert summary.count(" power_error ε = ") == 4 and f"P(τ_sup < 0.04) {label}" in summary
+    assert f"minimal distance, β′ = 1: P(τ_min < 0.04) {label}" in summary
+    assert "fluctuation_power_error ε = N^−0.2, chaos.alpha = 0.25: r = " in summary
+    assert "stopped_error[1] ε = N^−0.2" in summary  # at β' = 0.5 τ_min = 0: a stopped error of 0
     assert "warning: a rate from 2 sizes N is the slope between two points" in summary
+    assert summary.count("(fluct.)") + summary.count("(moll.)") == 4 * 2  # 4 series × 2 sizes
 
 
 def test_bad_sweeps_are_refused(config, tmp_path):
@@ -82,6 +110,14 @@ def test_bad_sweeps_are_refused(config, tmp_path):
         parse_axis("particles.n")
     with pytest.raises(ConfigError, match="cannot be swept"):
         parse_axis("time.t_end=1,2")
+    with pytest.raises(ConfigError, match="cannot be swept"):
+        parse_axis("time={dt = 0.01, t_end = 1.0}")  # a patch may not change a shared key either
+    with pytest.raises(ConfigError, match="inline tables"):
+        parse_axis("particles=1,2")
+    with pytest.raises(ConfigError, match="inline tables"):
+        parse_axis("nosuch={a = 1}")
+    with pytest.raises(ConfigError, match="cannot be swept"):
+        parse_axis("chaos.beta_collision=[1.0],[2.0]")  # the store's dimension β' is shared
     with pytest.raises(ConfigError, match="particles.n"):
         run_sweep(config, [parse_axis("particles.n=1,64")], 1, tmp_path / "bad")  # n ≥ 2
     assert not (tmp_path / "bad").exists()
@@ -90,7 +126,7 @@ def test_bad_sweeps_are_refused(config, tmp_path):
         run_sweep(config, [parse_axis("particles.n=48")], 1, tmp_path / "s")
     with pytest.raises(FolderError, match="holds a sweep of another configuration"):
         run_sweep(config, [parse_axis("particles.n=48,96")], 1, tmp_path / "s", resume=True)
-    assert math.isfinite(float(open_sweep(tmp_path / "s").l1.squeeze()))
+    assert math.isfinite(float(open_sweep(tmp_path / "s").l1.isel(time=-1).squeeze()))
     assert main(["report", str(tmp_path / "s")]) == 0  # one N: no rate, the point itself
     assert "no rate: the sweep has no axis particles.n" in (tmp_path / "s-report" / "summary.txt").read_text()
     assert main(["report", str(tmp_path)]) == 2  # not a store
@@ -158,5 +194,5 @@ def test_axes_over_nested_keys_and_list_values(config, tmp_path):
         "no rate: the sweep has no axis particles.n" in summary
         and "compared across initial.variances" in summary
     )
-    mean = float(ds.l1.isel({"initial.centers": 1, "initial.variances": 0}).mean())
+    mean = float(ds.l1.isel({"initial.centers": 1, "initial.variances": 0, "time": -1}).mean())
     assert f"l1 initial.centers = [[-1.0, 0.0], [1.0, 0.0]]: initial.variances = 0.5: {mean:.4g}" in summary

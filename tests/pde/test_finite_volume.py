@@ -298,8 +298,8 @@ def test_mollified_signal_of_a_gaussian_is_the_signal_of_the_widened_gaussian(la
     only the self cell's exact average carries the mollification). A mollifier of the wrong width
     (ε² for 2ε², a missing self-cell correction) fails it."""
     from kellersegel.kernels import make_kernel
-    from kellersegel.pde.solution import GridSolution
     from kellersegel.pde.signal import cell_average_kernel
+    from kellersegel.pde.solution import GridSolution
 
     grid = Grid2D(n=160, half_width=8.0)
     rho = grid.cell_averages(GaussianData(1.0))
@@ -313,7 +313,10 @@ def test_mollified_signal_of_a_gaussian_is_the_signal_of_the_widened_gaussian(la
     kernel = make_kernel("mollified", lam, epsilon)
     measured = gradient(FreeSpaceSignalSolver(grid, lam, kernel)) - gradient(FreeSpaceSignalSolver(grid, lam))
     expected = np.array(
-        [_gaussian_signal_gradient(r, 1 + epsilon**2, lam) - _gaussian_signal_gradient(r, 1.0, lam) for r in probe]
+        [
+            _gaussian_signal_gradient(r, 1 + epsilon**2, lam) - _gaussian_signal_gradient(r, 1.0, lam)
+            for r in probe
+        ]
     )
     tolerance = 0.03 if epsilon > grid.h else 0.10
     np.testing.assert_allclose(measured, expected, rtol=tolerance)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from kellersegel.dynamics.clusters import ClusterTracker
 from kellersegel.dynamics.diagnostics import center_of_mass, second_moment

@@ -33,10 +33,10 @@ from kellersegel.analysis import (
     relative_entropy,
     wasserstein,
 )
-from kellersegel.dynamics.observers import SavedStates
-from kellersegel.experiments.pde_run import LimitSolver, choose_pde_solver
 from kellersegel.config.load import ConfigError
 from kellersegel.config.schema import RunConfig
+from kellersegel.dynamics.observers import SavedStates
+from kellersegel.experiments.pde_run import LimitSolver, choose_pde_solver
 from kellersegel.experiments.plan import RunPlan
 from kellersegel.kernels import InteractionKernel
 from kellersegel.pde import Grid2D
@@ -190,4 +190,3 @@ def measure_replica(plan: RunPlan, k: int, solution, mollified=None) -> ChaosMea
         second_moment_error=abs(float(np.mean(np.sum(x**2, axis=1))) - m2_pde),
         transport_method=w2.method,
     )
-

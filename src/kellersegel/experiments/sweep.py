@@ -11,11 +11,19 @@ the one resume mechanism of runs, sweeps and benchmark studies), and once every 
 results are assembled into ``sweep.zarr``, written whole under a temporary name and renamed into
 place; ``resume`` runs only the tasks whose files are missing.
 
-Store layout: one dimension per swept key (named by the key, e.g. ``particles.n``), ``replica``
-and ``time`` (the save times); variables ``max_error``, ``power_error``, ``min_distance``
-(…, replica, time) and ``stopping_time``, ``collision_time``, ``l1``, ``relative_entropy``,
-``w1``, ``w2``, ``second_moment_error``, ``transport`` (1 exact, 2 sliced) and ``seconds`` (wall
-time of the task: the one variable that differs between runs).
+An axis is a key and its values (``particles.n=256,512``), or a whole section and patches of it
+given as inline tables, which change several keys together (``particles={epsilon = "algebraic",
+beta = 0.1},{epsilon = "logarithmic", eps0 = 0.5}``: the scaling laws of a study, which are no
+product of a law and an exponent).
+
+Store layout: one dimension per swept key (named by the key, e.g. ``particles.n``), ``replica``,
+``time`` (the save times) and ``beta_collision`` (the exponents β' of ``[chaos]``); the series of
+:class:`~kellersegel.experiments.chaos.ChaosMeasurement` (the errors of the total and its parts,
+``min_distance``, ``l1``, ``relative_entropy``, ``ckp_bound``: …, replica, time), its scalars
+(``stopping_time``, ``power_stopping_time``, ``w1``, ``w2``, ``second_moment_error``: …, replica)
+and its per-β' values (``collision_time``, ``stopped_error``: …, replica, beta_collision);
+``transport`` (1 exact, 2 sliced) and ``seconds`` (wall time of the task: the one variable that
+differs between runs).
 """
 
 from __future__ import annotations
@@ -33,24 +41,26 @@ import zarr  # noqa: F401 -- loaded with the module, not at the store's write (s
 
 from kellersegel._files import atomic_path
 from kellersegel.config.load import ConfigError, config_to_toml, load_config, parse_value
-from kellersegel.config.schema import RunConfig
-from kellersegel.experiments.chaos import ChaosMeasurement, measure_replica
+from kellersegel.config.schema import ChaosSection, ParticlesConfig, RunConfig, RunSection
+from kellersegel.experiments.chaos import THRESHOLD_DIM, ChaosMeasurement, coupling_config, measure_replica
 from kellersegel.experiments.executor import check_scheduler, run_tasks
 from kellersegel.experiments.outputs import MANIFEST, OutputFolder
 from kellersegel.experiments.plan import RunPlan, plan_run
 from kellersegel.experiments.tasks import TaskFolder
+from kellersegel.kernels import InteractionKernel
 
 __all__ = ["SWEEP_FILES", "SweepAxis", "open_sweep", "parse_axis", "run_sweep"]
 
 SWEEP_TITLE = "kellersegel propagation-of-chaos sweep"
 SERIES = ChaosMeasurement.names("series")
 SCALARS = ChaosMeasurement.names("scalar")
+THRESHOLDS = ChaosMeasurement.names("threshold")
 TRANSPORT_CODES = {"exact": 1, "sliced": 2}
 STORE = "sweep.zarr"
 #: what a sweep folder holds (patterns)
 SWEEP_FILES = ("tasks/task-*.npz", STORE)
 #: keys that change the save times, which all points share
-_FIXED_KEYS = ("time.t_end", "time.save_every", "run.replicas", "run.seed")
+_FIXED_KEYS = ("time.t_end", "time.save_every", "run.replicas", "run.seed", "chaos.beta_collision")
 
 
 @dataclass(frozen=True)
@@ -63,14 +73,24 @@ class SweepAxis:
 
 def parse_axis(text: str) -> SweepAxis:
     """``section.key=v1,v2,...`` or a nested ``section.table.key=...`` (values in TOML syntax; a
-    list value is one value: ``pairs.gammas=[1.6, 1.7],[1.8]``)."""
+    list value is one value: ``pairs.gammas=[1.6, 1.7],[1.8]``), or ``section={k = v, …},{…}``:
+    patches of a whole section, each an inline table of its keys."""
     key, sep, values = text.partition("=")
     key = key.strip()
-    if not sep or "." not in key or not all(key.split(".")) or not values.strip():
+    if not sep or not key or not all(key.split(".")) or not values.strip():
         raise ConfigError(f"--over {text!r}: expected section.key=value1,value2,...")
     if key in _FIXED_KEYS:
         raise ConfigError(f"--over {key}: cannot be swept (all points share it)")
     parsed = tuple(parse_value(v.strip()) for v in _top_level_items(values))
+    if "." not in key:
+        if key not in RunConfig.model_fields or not all(isinstance(v, dict) and v for v in parsed):
+            raise ConfigError(
+                f"--over {text!r}: expected section.key=value1,... or section={{key = value, ...}},{{...}} "
+                f"(a section of {', '.join(RunConfig.model_fields)} and inline tables)"
+            )
+        fixed = sorted({f"{key}.{k}" for v in parsed for k in v} & set(_FIXED_KEYS))
+        if fixed:
+            raise ConfigError(f"--over {fixed[0]}: cannot be swept (all points share it)")
     if len({_toml_value(v) for v in parsed}) != len(parsed):
         raise ConfigError(f"--over {key}: repeated values")
     return SweepAxis(key, parsed)
@@ -95,7 +115,15 @@ def _top_level_items(text: str) -> list[str]:
 
 
 def _point_overrides(axes: Sequence[SweepAxis], point: tuple[int, ...]) -> list[str]:
-    return [f"{axis.key}={_toml_value(axis.values[i])}" for axis, i in zip(axes, point, strict=True)]
+    """The ``--set`` assignments of one point (a section patch: one per key it holds)."""
+    overrides = []
+    for axis, i in zip(axes, point, strict=True):
+        value = axis.values[i]
+        if "." in axis.key:
+            overrides.append(f"{axis.key}={_toml_value(value)}")
+        else:
+            overrides += [f"{axis.key}.{k}={_toml_value(v)}" for k, v in value.items()]
+    return overrides
 
 
 def _toml_value(value: Any) -> str:
@@ -105,13 +133,18 @@ def _toml_value(value: Any) -> str:
         return repr(value).lower()
     if isinstance(value, list):
         return "[" + ", ".join(map(_toml_value, value)) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     return repr(value)
 
 
 def _coordinate(axis: SweepAxis) -> list[Any] | np.ndarray:
-    """The axis's values as a coordinate: the values, or their TOML text where one is a list."""
+    """The axis's values as a coordinate: the values, or their TOML text where one is a list or
+    a table (a section patch: ``key = value, …`` without braces)."""
     if any(isinstance(v, list | dict) for v in axis.values):  # variable-length strings in the store
-        return np.array([_toml_value(v) for v in axis.values], dtype=object)
+        text = [_toml_value(v).removeprefix("{").removesuffix("}") if isinstance(v, dict) else _toml_value(v)
+                for v in axis.values]  # fmt: skip
+        return np.array(text, dtype=object)
     return list(axis.values)
 
 
@@ -125,7 +158,7 @@ def _plans(
     plans = {}
     for point, config in configs.items():
         try:
-            plans[point] = plan_run(config)
+            plans[point] = plan_run(coupling_config(config))
         except ConfigError as err:
             where = ", ".join(f"{a.key} = {a.values[i]!r}" for a, i in zip(axes, point, strict=True))
             raise ConfigError(f"{err} (sweep point {where})") from None
@@ -141,8 +174,11 @@ def _template(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis], 
     dims = (*(a.key for a in axes), "replica")
     data = {name: ((*dims, "time"), np.full((*shape, len(times)), np.nan)) for name in SERIES}
     data |= {name: (dims, np.full(shape, np.nan)) for name in (*SCALARS, "seconds")}
+    betas = first.chaos.beta_collision
+    data |= {name: ((*dims, THRESHOLD_DIM), np.full((*shape, len(betas)), np.nan)) for name in THRESHOLDS}
     data |= {"transport": (dims, np.zeros(shape, np.int8))}
     coords = {a.key: _coordinate(a) for a in axes} | {"replica": np.arange(replicas), "time": times}
+    coords[THRESHOLD_DIM] = np.array(betas, dtype=np.float64)
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(
         title=SWEEP_TITLE,
@@ -150,7 +186,7 @@ def _template(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis], 
         config=config_to_toml(first),
         axes=" ".join(a.key for a in axes),
     )
-    for name in (*SERIES, *SCALARS):
+    for name in (*SERIES, *SCALARS, *THRESHOLDS):
         ds[name].attrs.update(long_name=ChaosMeasurement.metadata(name)["long_name"], units="1")
     ds["transport"].attrs.update(
         long_name="optimal transport of W1, W2", flag_values=[1, 2], flag_meanings="exact sliced"
@@ -158,6 +194,11 @@ def _template(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis], 
     ds["seconds"].attrs.update(long_name="wall time of the task (differs between runs)", units="s")
     ds["replica"].attrs.update(long_name="replica index", units="1")
     ds["time"].attrs.update(long_name="time t", units="1")
+    chaos = first.chaos
+    ds[THRESHOLD_DIM].attrs.update(
+        long_name=f"exponent β' of the minimal-distance threshold {chaos.distance_constant:g} N^−β'",
+        units="1",
+    )
     for axis in axes:
         ds[axis.key].attrs["long_name"] = f"swept configuration key {axis.key}"
         if ds[axis.key].dtype.kind in "fiu":
@@ -177,22 +218,42 @@ def _task_key(point: tuple[int, ...], k: int) -> str:
     return "-".join([*map(str, point), f"r{k:05d}"])
 
 
+def _limit_key(config: RunConfig) -> str:
+    """What the limit depends on: the configuration without the particles, the run and the
+    measurements (points that differ only there share one PDE solve)."""
+    neutral = {"particles": ParticlesConfig(), "run": RunSection(), "chaos": ChaosSection()}
+    return config.model_copy(update=neutral).model_dump_json()
+
+
 @functools.lru_cache(maxsize=8)
-def _limit(config_json: str):
+def _limit(key: str):
     from kellersegel.experiments.pde_run import solve_limit
 
-    return solve_limit(RunConfig.model_validate_json(config_json))
+    return solve_limit(RunConfig.model_validate_json(key))
+
+
+@functools.lru_cache(maxsize=8)
+def _mollified_limit(key: str, kernel: InteractionKernel):
+    from kellersegel.experiments.pde_run import solve_mollified_limit
+
+    return solve_mollified_limit(RunConfig.model_validate_json(key), kernel)
 
 
 def _task(
     plan: RunPlan, point: tuple[int, ...], k: int, report: Callable[[int], None]
 ) -> tuple[tuple[int, ...], int, ChaosMeasurement, float]:
     """One replica of one point and its wall time (runs in a worker, which receives the point's
-    plan: the PDE is solved once per point and worker); progress is counted in whole tasks."""
+    plan: the limit and the mollified limit are solved once per worker and key); progress is
+    counted in whole tasks."""
     import time
 
+    from kellersegel.experiments.pde_run import mollified_limit_kernel
+
     start = time.perf_counter()
-    result = measure_replica(plan, k, _limit(plan.config.model_dump_json()))
+    key = _limit_key(plan.config)
+    kernel = mollified_limit_kernel(plan)
+    mollified = None if kernel is None else _mollified_limit(key, kernel)
+    result = measure_replica(plan, k, _limit(key), mollified)
     return point, k, result, time.perf_counter() - start
 
 
@@ -246,7 +307,7 @@ def run_sweep(
         progress(len(results), len(keys))
 
     def keep(point: tuple[int, ...], k: int, result: ChaosMeasurement, seconds: float) -> None:
-        arrays = {name: getattr(result, name) for name in (*SERIES, *SCALARS)}
+        arrays = {name: getattr(result, name) for name in (*SERIES, *SCALARS, *THRESHOLDS)}
         arrays |= {"seconds": seconds, "transport": TRANSPORT_CODES[result.transport_method]}
         tasks.save(_task_key(point, k), arrays)
         results[point, k] = arrays

@@ -1,13 +1,19 @@
 """Report of a sweep store: rates in N with bootstrap intervals, log–log plots, P(τ < T).
 
-The axis ``particles.n`` is N; every combination of the other swept keys is a separate series.
-A sweep without two sizes N has no rate: its errors are compared across its first axis instead
-(``compare.png``), and a rate from only two sizes comes with a warning (two points always lie on a
-power law: the interval is the replicas' scatter, not a test of the law).
-Errors are taken at the final save time. Reference slopes (dotted) are the rates of the i.i.d.
-benchmark each estimator would have on exact samples of the limit, not theorems about the
-particle system: N^−1/2 for the coupling errors and the Wasserstein distances, N^−1/3 for the
-KDE's L1 distance (Scott's bandwidth).
+The axis ``particles.n`` is N; every combination of the other swept keys is a separate series
+(one line per scaling law ε(N) in a study of scalings). A sweep without two sizes N has no rate:
+its errors are compared across its first axis instead (``compare.png``), and a rate from only two
+sizes comes with a warning (two points always lie on a power law: the interval is the replicas'
+scatter, not a test of the law).
+
+Errors are taken at the final save time. ``rates.png`` draws the total coupling error and its two
+parts, the fluctuation |X − X^ε| and the mollification |X^ε − X̄|, on panels with one y-range,
+so which part dominates where shows at a glance; then the max over i and the distances to the
+PDE. Reference slopes (dotted) are the rates of the i.i.d. benchmark each estimator would have on
+exact samples of the limit, not theorems about the particle system: N^−1/2 for the coupling
+errors and the Wasserstein distances, N^−1/3 for the KDE's L1 distance (Scott's bandwidth).
+``stopping_times.png``: P(τ < T) for τ_sup and τ_p, and for τ_min at each β' with the
+probability that the stopped error sup_{t ≤ T∧τ_min} reaches N^−α (the event the theorem bounds).
 """
 
 from __future__ import annotations
@@ -22,10 +28,16 @@ from matplotlib.axes import Axes
 
 from kellersegel._files import write_text
 from kellersegel.analysis import fit_rate
-from kellersegel.experiments.chaos import ChaosMeasurement
+from kellersegel.experiments.chaos import (
+    FLUCTUATION,
+    MOLLIFICATION,
+    THRESHOLD_DIM,
+    TOTAL,
+    ChaosMeasurement,
+)
 from kellersegel.experiments.outputs import OutputFolder
 from kellersegel.experiments.sweep import open_sweep
-from kellersegel.plotting.base import axes_row, config_table, file_figure, save_figure
+from kellersegel.plotting.base import axes_grid, axes_row, config_table, file_figure, save_figure
 
 __all__ = [
     "comparison_lines",
@@ -33,17 +45,23 @@ __all__ = [
     "plot_comparison",
     "plot_rates",
     "plot_stopping_times",
+    "part_lines",
     "report_sweep",
+    "stopping_panels",
     "sweep_rates",
 ]
 
 N_AXIS = "particles.n"
 
 
+METRICS = (*ChaosMeasurement.names("series"), *ChaosMeasurement.names("scalar"))
+THRESHOLD_METRICS = ChaosMeasurement.names("threshold")
+
+
 def _panels() -> dict[str, tuple[str, ...]]:
     """Report panel → its metrics, from the metrics' own metadata (ChaosMeasurement)."""
     panels: dict[str, tuple[str, ...]] = {}
-    for name in (*ChaosMeasurement.names("series"), *ChaosMeasurement.names("scalar")):
+    for name in METRICS:
         panel = ChaosMeasurement.metadata(name)["panel"]
         if panel is not None:
             panels[panel] = (*panels.get(panel, ()), name)
@@ -51,6 +69,8 @@ def _panels() -> dict[str, tuple[str, ...]]:
 
 
 PANELS = _panels()
+#: the panels of the coupling error's total and parts, drawn with one y-range
+PART_PANELS = (TOTAL, FLUCTUATION, MOLLIFICATION)
 REPORT_FILES = ("rates.png", "compare.png", "stopping_times.png", "summary.txt")
 #: the rate of the i.i.d. benchmark each metric is drawn against (dotted reference slopes)
 REFERENCE = {
@@ -74,13 +94,55 @@ def _series(ds: xr.Dataset, x: str = N_AXIS):
     """(label, sub-dataset over x and replica) for every combination of the other axes."""
     others = [d for d in ds.attrs["axes"].split() if d != x]
     for values in itertools.product(*(ds[d].values for d in others)):
-        label = ", ".join(f"{d} = {v}" for d, v in zip(others, values, strict=True))
+        label = ", ".join(axis_label(d, v) for d, v in zip(others, values, strict=True))
         yield label, ds.sel(dict(zip(others, values, strict=True)))
 
 
+def axis_label(key: str, value) -> str:
+    """``key = value``; a patch of [particles] that sets a scaling law reads as the law:
+    ε = ε0 N^−β, ε = ε0 (log N)^−1/2 or ε = ε0 (the other keys of the patch follow)."""
+    if "." in key:
+        return f"{key} = {value}"
+    import tomllib
+
+    try:
+        patch = tomllib.loads(f"v = {{{value}}}")["v"]
+    except tomllib.TOMLDecodeError:
+        return f"{key}: {value}"
+    law = patch.pop("epsilon", None) if key == "particles" else None
+    eps0, beta = patch.pop("eps0", 1.0), patch.pop("beta", 0.25)
+    scale = "" if eps0 == 1 else f"{eps0:g} "
+    text = {
+        "algebraic": f"ε = {scale}N^−{beta:g}",
+        "logarithmic": f"ε = {scale}(log N)^−1/2",
+        "fixed": f"ε = {eps0:g}",
+    }.get(law)
+    rest = ", ".join(f"{key}.{k} = {v}" for k, v in patch.items())
+    if text is None:
+        return f"{key}: {value}"
+    return f"{text}, {rest}" if rest else text
+
+
 def _final(ds: xr.Dataset, name: str, x: str = N_AXIS) -> np.ndarray:
-    var = ds[name].isel(time=-1) if "time" in ds[name].dims else ds[name]
+    """A metric at the final save time, shape (len(x), replicas); a per-β' metric is named
+    ``name[β']`` (e.g. ``stopped_error[1.5]``)."""
+    base, _, beta = name.partition("[")
+    var = ds[base]
+    if beta:
+        var = var.sel({THRESHOLD_DIM: float(beta.rstrip("]"))})
+    var = var.isel(time=-1) if "time" in var.dims else var
     return var.transpose(x, "replica").values
+
+
+def fitted_metrics(ds: xr.Dataset) -> list[str]:
+    """The metrics whose rate in N is fitted: those the metadata marks (``fit``), the per-β'
+    ones once per β' of the store (``stopped_error[β']``)."""
+    names = [m for m in METRICS if ChaosMeasurement.metadata(m)["fit"] and m in ds]
+    betas = ds[THRESHOLD_DIM].values if THRESHOLD_DIM in ds.dims else []
+    for m in THRESHOLD_METRICS:
+        if ChaosMeasurement.metadata(m)["fit"] and m in ds:
+            names += [f"{m}[{b:g}]" for b in betas]
+    return names
 
 
 def _positions(ds: xr.Dataset, x: str) -> tuple[np.ndarray, list[str] | None]:
@@ -98,24 +160,31 @@ def sweep_rates(ds: xr.Dataset) -> list[tuple[str, str, object]]:
     fits = []
     for label, sub in _series(ds):
         n = sub[N_AXIS].values
-        for metric in itertools.chain(*PANELS.values()):
+        for metric in fitted_metrics(ds):
             errors = _final(sub, metric)
             if np.all(np.isfinite(errors)) and np.all(errors > 0):
                 fits.append((label, metric, fit_rate(n, errors)))
     return fits
 
 
+#: the report's rate panels: rows × columns
+RATE_GRID = (2, (len(PANELS) + 1) // 2)
+
+
 def plot_rates(ds: xr.Dataset, axes: Sequence[Axes] | None = None, fits=None) -> list[Axes]:
-    """One panel per group of :data:`PANELS`: the final errors against N (mean ± s.e. over
-    replicas), the fitted C N^−r (solid) and the reference rates (dotted)."""
+    """One panel per group of :data:`PANELS` (a grid of :data:`RATE_GRID`): the final errors
+    against N (mean ± s.e. over replicas), the fitted C N^−r (a line style and a marker per
+    metric of the panel) and the reference rates (dotted); one colour per series, the same in
+    every panel; the total and its two parts share one y-range."""
     fits = sweep_rates(ds) if fits is None else fits
     t_end = float(ds["time"].values[-1])
-    axes = axes_row(axes, len(PANELS), 5, 4.2)
-    for ax, (title, metrics) in zip(axes, PANELS.items(), strict=True):
-        color = 0
-        for label, sub in _series(ds):
+    axes = axes_grid(axes, *RATE_GRID, 5, 4.2)
+    for ax in axes[len(PANELS) :]:
+        ax.set_visible(False)
+    for ax, (title, metrics) in zip(axes, PANELS.items(), strict=False):
+        for color, (label, sub) in enumerate(_series(ds)):
             n = sub[N_AXIS].values.astype(float)
-            for metric in metrics:
+            for metric, marker, line in zip(metrics, "osD^", ("-", "--", "-.", (0, (5, 1))), strict=False):
                 errors = _final(sub, metric)
                 fit = next((f for lab, m, f in fits if lab == label and m == metric), None)
                 mean = errors.mean(axis=1)
@@ -125,21 +194,26 @@ def plot_rates(ds: xr.Dataset, axes: Sequence[Axes] | None = None, fits=None) ->
                     n,
                     mean,
                     yerr=se,
-                    fmt="o",
+                    fmt=marker,
                     color=f"C{color}",
                     ms=4,
                     label=f"{name}: r = {fit.rate:.2f}" if fit else name,
                 )
                 if fit:
-                    ax.loglog(n, fit.constant * n**-fit.rate, "-", color=f"C{color}", lw=1)
+                    ax.loglog(n, fit.constant * n**-fit.rate, ls=line, color=f"C{color}", lw=1)
                 if metric in REFERENCE and mean[0] > 0:
                     ax.loglog(n, mean[0] * (n / n[0]) ** -REFERENCE[metric], ":", color=f"C{color}", lw=1)
-                color += 1
         if any(m in REFERENCE for m in metrics):
             ax.plot([], [], "k:", lw=1, label="dotted: the rate on i.i.d. samples of the limit")
         ax.set(yscale="log", ylabel=title, title=f"{title} at t = {t_end:g}")
         _size_ticks(ax, ds[N_AXIS].values)
         ax.legend(frameon=False, fontsize=7)
+    parts = [ax for ax, title in zip(axes, PANELS, strict=False) if title in PART_PANELS and ax.has_data()]
+    if parts:
+        low = min(ax.get_ylim()[0] for ax in parts)
+        high = max(ax.get_ylim()[1] for ax in parts)
+        for ax in parts:
+            ax.set_ylim(low, high)
     return axes
 
 
@@ -159,47 +233,82 @@ def _size_ticks(ax: Axes, sizes: np.ndarray) -> None:
     ax.set_xlabel("N")
 
 
-def plot_stopping_times(ds: xr.Dataset, ax: Axes | None = None) -> list[str]:
-    """P(τ < T) and P(τ_min < T) against N (± binomial s.e.); returns the same numbers as text."""
-    (ax,) = axes_row(ax, 1, 5.5, 4)
+def stopping_panels(ds: xr.Dataset) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """The panels of :func:`plot_stopping_times`: (title, ((event, symbol), …)); an event is a
+    stopping time's name (τ < T) or ``stopped_error[β']`` (the stopped error reaches N^−α)."""
+    panels = [("coupling times", (("stopping_time", "τ_sup"), ("power_stopping_time", "τ_p")))]
+    betas = ds[THRESHOLD_DIM].values if THRESHOLD_DIM in ds.dims else []
+    for b in betas:
+        panels.append(
+            (
+                f"minimal distance, β′ = {b:g}",
+                ((f"collision_time[{b:g}]", "τ_min"), (f"stopped_error[{b:g}]", "sup_{t≤T∧τ_min} err")),
+            )
+        )
+    return panels
+
+
+def _hits(sub: xr.Dataset, event: str, x: str, ds: xr.Dataset) -> np.ndarray:
+    """Whether the event happened before T, shape (len(x), replicas): a stopping time that is
+    finite, or a stopped error ≥ N^−α (α and N of each point: swept or from the configuration)."""
+    values = _final(sub, event, x)
+    if not event.startswith("stopped_error"):
+        return np.isfinite(values)
+    config = {s: config_table(ds, s) for s in ("chaos", "particles")}
+    alpha = sub["chaos.alpha"].values if "chaos.alpha" in sub.coords else config["chaos"].get("alpha", 0.25)
+    n = sub[N_AXIS].values if N_AXIS in sub.coords else config["particles"].get("n", 10000)
+    bound = np.broadcast_to(np.asarray(n, dtype=float) ** -np.asarray(alpha, dtype=float), values.shape[:1])
+    return values >= bound[:, None]
+
+
+def plot_stopping_times(ds: xr.Dataset, axes: Axes | Sequence[Axes] | None = None) -> list[str]:
+    """P(event before T) against N (± binomial s.e.), one panel per :func:`stopping_panels`
+    entry, one colour per series: τ_sup and τ_p; for each β', τ_min and the stopped error
+    reaching N^−α. Returns the same numbers as text."""
+    panels = stopping_panels(ds)
+    axes = axes_row(axes, len(panels), 4.6, 4)
     t_end = float(ds["time"].values[-1])
     x = _x_axis(ds)
     name_x = "N" if x == N_AXIS else x
-    lines = []
-    styles = (("stopping_time", "τ", "o-", 7), ("collision_time", "τ_min", "s--", 4))
-    for label, sub in _series(ds, x):
-        where, ticks = _positions(sub, x)
-        for name, symbol, fmt, size in styles:  # open large and small filled marks: equal curves show
-            hit = np.isfinite(_final(sub, name, x))
-            p = hit.mean(axis=1)
-            se = np.sqrt(np.maximum(p * (1 - p), 0.25 / hit.shape[1]) / hit.shape[1])
-            ax.errorbar(
-                where,
-                p,
-                yerr=se,
-                fmt=fmt,
-                ms=size,
-                mfc="none" if size > 4 else None,
-                capsize=2,
-                label=f"P({symbol} < T) {label}".strip(),
-            )
-            lines.append(
-                f"P({symbol} < {t_end:g}) {label}: "
-                + ", ".join(f"{name_x} = {v}: {q:.2f}" for v, q in zip(sub[x].values, p, strict=True))
-            )
-    _x_scale(ax, x, ticks, ds)
     chaos = config_table(ds, "chaos")
-    ax.set(
-        ylabel=f"probability over {ds.sizes['replica']} replicas (± s.e.)",
-        ylim=(-0.05, 1.05),
-    )
-    ax.set_title(
-        f"stopping times before T = {t_end:g}\n"
-        f"τ: first max$_i$|X$_i$ − X̄$_i$| ≥ N$^{{-α}}$, α = {chaos.get('alpha', '?')}\n"
-        f"τ_min: first min$_{{i≠j}}$|X$_i$ − X$_j$| ≤ N$^{{-β′}}$, β′ = {chaos.get('beta_collision', '?')}",
+    lines = []
+    styles = (("o-", 7), ("s--", 4))  # open large and small filled marks: equal curves both show
+    ticks = None
+    for ax, (title, events) in zip(axes, panels, strict=True):
+        for color, (label, sub) in enumerate(_series(ds, x)):
+            where, ticks = _positions(sub, x)
+            for (event, symbol), (fmt, size) in zip(events, styles, strict=True):
+                hit = _hits(sub, event, x, ds)
+                p = hit.mean(axis=1)
+                se = np.sqrt(np.maximum(p * (1 - p), 0.25 / hit.shape[1]) / hit.shape[1])
+                what = f"P({symbol} < T)" if not event.startswith("stopped") else f"P({symbol} ≥ N^−α)"
+                ax.errorbar(
+                    where,
+                    p,
+                    yerr=se,
+                    fmt=fmt,
+                    color=f"C{color}",
+                    ms=size,
+                    mfc="none" if size > 4 else None,
+                    capsize=2,
+                    label=f"{what} {label}".strip(),
+                )
+                where_text = f"{title}: " if title != "coupling times" else ""
+                lines.append(
+                    f"{where_text}{what.replace('T)', f'{t_end:g})')} {label}: ".replace("  ", " ")
+                    + ", ".join(f"{name_x} = {v}: {q:.2f}" for v, q in zip(sub[x].values, p, strict=True))
+                )
+        _x_scale(ax, x, ticks, ds)
+        ax.set(ylabel=f"probability over {ds.sizes['replica']} replicas (± s.e.)", ylim=(-0.05, 1.05))
+        ax.set_title(title, fontsize=9)
+        ax.legend(frameon=False, fontsize=6)
+    c = chaos.get("distance_constant", 1.0)
+    axes[0].figure.suptitle(
+        f"stopping times before T = {t_end:g}: τ_sup, τ_p: first max$_i$|X$_i$ − X̄$_i$|, power mean "
+        f"≥ N$^{{-α}}$ (α = {chaos.get('alpha', '?')}); τ_min: first min$_{{i≠j}}$|X$_i$ − X$_j$| ≤ "
+        f"{c:g} N$^{{-β′}}$",
         fontsize=9,
     )
-    ax.legend(frameon=False, fontsize=7)
     return lines
 
 
@@ -217,8 +326,10 @@ def plot_comparison(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> list[
     against the sweep's first axis, for sweeps without two sizes N (no rate to fit)."""
     x = _x_axis(ds)
     t_end = float(ds["time"].values[-1])
-    axes = axes_row(axes, len(PANELS), 5, 4.2)
-    for ax, (title, metrics) in zip(axes, PANELS.items(), strict=True):
+    axes = axes_grid(axes, *RATE_GRID, 5, 4.2)
+    for ax in axes[len(PANELS) :]:
+        ax.set_visible(False)
+    for ax, (title, metrics) in zip(axes, PANELS.items(), strict=False):
         color = 0
         for label, sub in _series(ds, x):
             where, ticks = _positions(sub, x)
@@ -254,6 +365,24 @@ def comparison_lines(ds: xr.Dataset) -> list[str]:
     return lines
 
 
+def part_lines(ds: xr.Dataset) -> list[str]:
+    """The total coupling error and its parts at the final time (means over replicas) at every
+    point of the first axis, and the part that dominates there, as text."""
+    x = _x_axis(ds)
+    names = ("power_error", "fluctuation_power_error", "mollification_power_error")
+    if not all(n in ds for n in names):
+        return []
+    lines = ["total = power mean of X − X̄ and its parts X − X^ε (fluctuation), X^ε − X̄ (mollification):"]
+    for label, sub in _series(ds, x):
+        total, fluctuation, mollification = (_final(sub, n, x).mean(axis=1) for n in names)
+        cells = []
+        for v, t, f, m in zip(sub[x].values, total, fluctuation, mollification, strict=True):
+            lead = "—" if not (np.isfinite(f) and np.isfinite(m)) else ("fluct." if f >= m else "moll.")
+            cells.append(f"{x} = {v}: {t:.3g} = {f:.3g} ⊕ {m:.3g} ({lead})")
+        lines.append(f"  {label or 'all'}: " + "; ".join(cells))
+    return lines
+
+
 def report_sweep(path: str | Path, outdir: str | Path | None = None) -> list[Path]:
     """Write ``rates.png``, ``stopping_times.png`` and ``summary.txt`` into ``outdir``.
 
@@ -279,7 +408,7 @@ def report_sweep(path: str | Path, outdir: str | Path | None = None) -> list[Pat
 
 def _write_report(ds: xr.Dataset, path: Path, folder: OutputFolder) -> list[Path]:
     t_end = float(ds["time"].values[-1])
-    fig, axes = file_figure(len(PANELS), 5, 4.2)
+    fig, axes = file_figure(RATE_GRID[1], 5, 4.2, rows=RATE_GRID[0])
     summary = [
         f"sweep {path}: axes {ds.attrs['axes']}, {ds.sizes['replica']} replicas, errors at t = {t_end:g}"
     ]
@@ -293,7 +422,7 @@ def _write_report(ds: xr.Dataset, path: Path, folder: OutputFolder) -> list[Path
                 "interval is the replicas' scatter, not a test of the power law (sweep 3 or more sizes)"
             )
         summary.append("rates r of error ≈ C N^−r (95 % bootstrap interval over replicas):")
-        summary += [f"  {metric:>20}{' ' + label if label else ''}: {fit}" for label, metric, fit in fits]
+        summary += [f"  {metric:>25}{' ' + label if label else ''}: {fit}" for label, metric, fit in fits]
     else:
         plot_comparison(ds, axes)
         first = save_figure(fig, folder.file("compare.png"))
@@ -302,8 +431,9 @@ def _write_report(ds: xr.Dataset, path: Path, folder: OutputFolder) -> list[Path
             f"compared across {_x_axis(ds)} (mean ± s.e. over replicas):"
         )
         summary += comparison_lines(ds)
-    fig, (ax,) = file_figure(1, 5.5, 4)
-    lines = plot_stopping_times(ds, ax)
+    summary += part_lines(ds)
+    fig, axes = file_figure(len(stopping_panels(ds)), 4.6, 4)
+    lines = plot_stopping_times(ds, axes)
     tau_png = save_figure(fig, folder.file("stopping_times.png"))
 
     config_lines = ds.attrs.get("config", "").splitlines()
