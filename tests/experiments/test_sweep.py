@@ -196,3 +196,39 @@ def test_axes_over_nested_keys_and_list_values(config, tmp_path):
     )
     mean = float(ds.l1.isel({"initial.centers": 1, "initial.variances": 0, "time": -1}).mean())
     assert f"l1 initial.centers = [[-1.0, 0.0], [1.0, 0.0]]: initial.variances = 0.5: {mean:.4g}" in summary
+
+
+def test_one_command_runs_the_study_a_configuration_describes(config, tmp_path, capsys):
+    """[sweep] over names the axes and [run] replicas the replicas: ``kellersegel sweep CONFIG -o
+    OUT`` runs that study and writes its report (OUT-report); ``--over`` replaces the axes; a
+    configuration with a bad axis, or a sweep with no axis at all, is one line and exit status 2."""
+    text = config.read_text().replace("seed = 5", "seed = 5\nreplicas = 2")
+    config.write_text(text + '[sweep]\nover = ["particles.n=48,96", "particles.beta=0.1,0.3"]\n')
+    assert main(["sweep", str(config), "-o", str(tmp_path / "s"), "-q", "--workers", "1"]) == 0
+    ds = open_sweep(tmp_path / "s")
+    assert ds.sizes["particles.n"] == 2 and ds.sizes["particles.beta"] == 2 and ds.sizes["replica"] == 2
+    assert (tmp_path / "s-report" / "rates.png").is_file()
+    assert "s-report" in capsys.readouterr().out  # the report's files are named
+    assert (
+        main(
+            [
+                "sweep",
+                str(config),
+                "-o",
+                str(tmp_path / "t"),
+                "-q",
+                "--over",
+                "particles.n=48",
+                "--replicas",
+                "1",
+            ]
+        )
+        == 0
+    )
+    assert dict(open_sweep(tmp_path / "t").sizes)["particles.n"] == 1
+    config.write_text(text + '[sweep]\nover = ["time.t_end=1,2"]\n')
+    assert main(["sweep", str(config), "-o", str(tmp_path / "u"), "-q"]) == 2
+    assert "cannot be swept" in capsys.readouterr().err and not (tmp_path / "u").exists()
+    config.write_text(text)
+    assert main(["sweep", str(config), "-o", str(tmp_path / "v"), "-q"]) == 2
+    assert "needs at least one --over axis" in capsys.readouterr().err and not (tmp_path / "v").exists()

@@ -28,7 +28,13 @@ from kellersegel.plotting import (
     plot_snapshots,
 )
 from kellersegel.plotting.pde_figures import pde_panels
-from kellersegel.plotting.sweep_report import plot_comparison, plot_rates, plot_stopping_times
+from kellersegel.plotting.sweep_report import (
+    RATE_GRID,
+    plot_comparison,
+    plot_rates,
+    plot_stopping_times,
+    stopping_panels,
+)
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 # the RMS difference (0–255 levels) a baseline tolerates: anti-aliasing, not a moved line
@@ -63,7 +69,8 @@ def sweep(tmp_path_factory):
     (folder / "c.toml").write_text(
         "[model]\nchi = 12.566370614359172\n[particles]\nkernel = 'mollified'\nbeta = 0.2\n"
         "[time]\nt_end = 0.04\ndt = 0.01\nsave_every = 0.02\n[run]\nseed = 5\n"
-        "[chaos]\ngrid_n = 64\ntransport_points = 256\nwasserstein = 'sliced'\n"
+        "[pde]\nn = 48\n[chaos]\ngrid_n = 64\ntransport_points = 256\nwasserstein = 'sliced'\n"
+        "beta_collision = [1.0, 1.5]\n"
     )
     axes = [parse_axis("particles.n=32,64,128"), parse_axis("chaos.alpha=0.25,0.5")]
     store = run_sweep(folder / "c.toml", axes, 3, folder / "out", workers=1)
@@ -122,21 +129,22 @@ def test_pde_figure(solver):
 
 @image
 def test_rates(sweep):
-    fig = Figure(figsize=(15, 4.2), layout="constrained")
-    plot_rates(sweep, fig.subplots(1, 3))
+    fig = Figure(figsize=(15, 8.4), layout="constrained")
+    plot_rates(sweep, fig.subplots(*RATE_GRID))
     return fig
 
 
 @image
 def test_stopping_times(sweep):
-    fig = Figure(figsize=(5.5, 4), layout="constrained")
-    plot_stopping_times(sweep, fig.subplots())
+    n = len(stopping_panels(sweep))
+    fig = Figure(figsize=(4.6 * n, 4), layout="constrained")
+    plot_stopping_times(sweep, fig.subplots(1, n))
     return fig
 
 
 @image
 def test_comparison_without_sizes(sweep):
-    fig = Figure(figsize=(15, 4.2), layout="constrained")
+    fig = Figure(figsize=(15, 8.4), layout="constrained")
     one_size = sweep.isel({"particles.n": 0}, drop=True).assign_attrs(axes="chaos.alpha")
-    plot_comparison(one_size, fig.subplots(1, 3))
+    plot_comparison(one_size, fig.subplots(*RATE_GRID))
     return fig

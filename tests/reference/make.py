@@ -126,11 +126,13 @@ def pde_case(name: str):
 
 def chaos_case() -> dict[str, np.ndarray]:
     from kellersegel.experiments import solve_limit
-    from kellersegel.experiments.chaos import measure_replica
+    from kellersegel.experiments.chaos import coupling_config, measure_replica
+    from kellersegel.experiments.pde_run import solve_mollified_limit
     from kellersegel.experiments.plan import plan_run
 
-    cfg = config(*CHAOS_CASE)
-    result = measure_replica(plan_run(cfg), 0, solve_limit(cfg))
+    cfg = coupling_config(config(*CHAOS_CASE))  # the three coupled systems, as a sweep runs them
+    plan = plan_run(cfg)
+    result = measure_replica(plan, 0, solve_limit(cfg), solve_mollified_limit(cfg, plan.kernel))
     return {k: np.asarray(v) for k, v in dataclasses.asdict(result).items() if k != "transport_method"}
 
 

@@ -72,21 +72,28 @@ def _output_folder(args: argparse.Namespace) -> Path:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from kellersegel.config import load_config
     from kellersegel.experiments.progress import Progress
     from kellersegel.experiments.sweep import parse_axis, run_sweep
+    from kellersegel.plotting.sweep_report import report_sweep
 
-    if args.replicas < 1:
+    if args.replicas is not None and args.replicas < 1:
         raise UserError(f"--replicas must be ≥ 1, got {args.replicas}")
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers must be ≥ 1, got {args.workers}")
     out = _output_folder(args)
-    axes = [parse_axis(text) for text in args.over]
+    config = load_config(args.config, args.set)
+    over = args.over or config.sweep.over
+    if not over:
+        raise UserError("a sweep needs at least one --over axis (or [sweep] over in the configuration)")
+    axes = [parse_axis(text) for text in over]
+    replicas = args.replicas if args.replicas is not None else config.run.replicas
 
     with Progress("tasks", 0, enabled=not args.quiet) as bar:
         store = run_sweep(
             args.config,
             axes,
-            args.replicas,
+            replicas,
             out,
             overrides=args.set,
             scheduler=args.scheduler,
@@ -96,6 +103,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             progress=lambda done, total: bar.update(done, total),
         )
     print(f"wrote {store}")
+    files = report_sweep(out)
+    print("wrote " + ", ".join(str(f) for f in files) + f"  (kellersegel report {out} writes them again)")
     return 0
 
 
@@ -394,17 +403,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     sweep = sub.add_parser(
-        "sweep", help="propagation-of-chaos measurements over a grid of values, into one Zarr store"
+        "sweep",
+        help="propagation-of-chaos measurements over a grid of values, into one Zarr store, and its "
+        "report (OUT-report)",
     )
     sweep.add_argument("config", help="TOML configuration ([chaos] for the measurements)")
     sweep.add_argument(
         "--over",
         action="append",
-        required=True,
         metavar="SECTION.KEY=V1,V2,...",
-        help="a swept key and its values (TOML syntax); repeatable: the grid is their product",
+        help="a swept key and its values (TOML syntax), or SECTION={KEY = V, ...},{...} (patches of a "
+        "section); repeatable: the grid is their product (default: [sweep] over of the configuration)",
     )
-    sweep.add_argument("--replicas", type=int, required=True, help="replicas per grid point")
+    sweep.add_argument(
+        "--replicas", type=int, default=None, help="replicas per grid point (default: [run] replicas)"
+    )
     sweep.add_argument(
         "-o", "--output", required=True, help="output folder: its tasks, then OUT/sweep.zarr (the store)"
     )

@@ -30,6 +30,7 @@ __all__ = [
     "PointInitial",
     "RunConfig",
     "RunSection",
+    "SweepSection",
     "TimeConfig",
 ]
 
@@ -372,6 +373,22 @@ class ChaosSection(Section):
         return values
 
 
+class SweepSection(Section):
+    """[sweep]: the axes of the study this configuration is made for (`kellersegel sweep` without
+    ``--over`` sweeps these); each as on the command line, ``section.key=v1,v2,...``."""
+
+    over: list[str] = Field([], description="the --over axes: section.key=v1,v2,... or section={...},{...}")
+
+    @field_validator("over")
+    @classmethod
+    def _axes(cls, values: list[str]) -> list[str]:
+        from kellersegel.config.axes import parse_axis
+
+        for text in values:
+            parse_axis(text)
+        return values
+
+
 class RunConfig(Section):
     """A whole run configuration."""
 
@@ -385,6 +402,7 @@ class RunConfig(Section):
     clusters: ClustersSection = ClustersSection()
     pairs: PairsSection = PairsSection()
     chaos: ChaosSection = ChaosSection()
+    sweep: SweepSection = SweepSection()
 
     @model_validator(mode="after")
     def _consistent(self) -> RunConfig:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,8 @@ import xarray as xr
 import zarr  # noqa: F401 -- loaded with the module, not at the store's write (seen: a Ctrl-C there)
 
 from kellersegel._files import atomic_path
-from kellersegel.config.load import ConfigError, config_to_toml, load_config, parse_value
+from kellersegel.config.axes import SweepAxis, parse_axis, point_overrides, toml_value
+from kellersegel.config.load import ConfigError, config_to_toml, load_config
 from kellersegel.config.schema import ChaosSection, ParticlesConfig, RunConfig, RunSection
 from kellersegel.experiments.chaos import THRESHOLD_DIM, ChaosMeasurement, coupling_config, measure_replica
 from kellersegel.experiments.executor import check_scheduler, run_tasks
@@ -59,90 +59,13 @@ TRANSPORT_CODES = {"exact": 1, "sliced": 2}
 STORE = "sweep.zarr"
 #: what a sweep folder holds (patterns)
 SWEEP_FILES = ("tasks/task-*.npz", STORE)
-#: keys that change the save times, which all points share
-_FIXED_KEYS = ("time.t_end", "time.save_every", "run.replicas", "run.seed", "chaos.beta_collision")
-
-
-@dataclass(frozen=True)
-class SweepAxis:
-    """A configuration key and the values it takes, e.g. ``particles.n`` = 256, 1024, 4096."""
-
-    key: str
-    values: tuple[Any, ...]
-
-
-def parse_axis(text: str) -> SweepAxis:
-    """``section.key=v1,v2,...`` or a nested ``section.table.key=...`` (values in TOML syntax; a
-    list value is one value: ``pairs.gammas=[1.6, 1.7],[1.8]``), or ``section={k = v, …},{…}``:
-    patches of a whole section, each an inline table of its keys."""
-    key, sep, values = text.partition("=")
-    key = key.strip()
-    if not sep or not key or not all(key.split(".")) or not values.strip():
-        raise ConfigError(f"--over {text!r}: expected section.key=value1,value2,...")
-    if key in _FIXED_KEYS:
-        raise ConfigError(f"--over {key}: cannot be swept (all points share it)")
-    parsed = tuple(parse_value(v.strip()) for v in _top_level_items(values))
-    if "." not in key:
-        if key not in RunConfig.model_fields or not all(isinstance(v, dict) and v for v in parsed):
-            raise ConfigError(
-                f"--over {text!r}: expected section.key=value1,... or section={{key = value, ...}},{{...}} "
-                f"(a section of {', '.join(RunConfig.model_fields)} and inline tables)"
-            )
-        fixed = sorted({f"{key}.{k}" for v in parsed for k in v} & set(_FIXED_KEYS))
-        if fixed:
-            raise ConfigError(f"--over {fixed[0]}: cannot be swept (all points share it)")
-    if len({_toml_value(v) for v in parsed}) != len(parsed):
-        raise ConfigError(f"--over {key}: repeated values")
-    return SweepAxis(key, parsed)
-
-
-def _top_level_items(text: str) -> list[str]:
-    """``text`` split at the commas outside brackets, braces and quotes."""
-    items, depth, quote, start = [], 0, "", 0
-    for i, char in enumerate(text):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            items.append(text[start:i])
-            start = i + 1
-    return [*items, text[start:]]
-
-
-def _point_overrides(axes: Sequence[SweepAxis], point: tuple[int, ...]) -> list[str]:
-    """The ``--set`` assignments of one point (a section patch: one per key it holds)."""
-    overrides = []
-    for axis, i in zip(axes, point, strict=True):
-        value = axis.values[i]
-        if "." in axis.key:
-            overrides.append(f"{axis.key}={_toml_value(value)}")
-        else:
-            overrides += [f"{axis.key}.{k}={_toml_value(v)}" for k, v in value.items()]
-    return overrides
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return repr(value).lower()
-    if isinstance(value, list):
-        return "[" + ", ".join(map(_toml_value, value)) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    return repr(value)
 
 
 def _coordinate(axis: SweepAxis) -> list[Any] | np.ndarray:
     """The axis's values as a coordinate: the values, or their TOML text where one is a list or
     a table (a section patch: ``key = value, …`` without braces)."""
     if any(isinstance(v, list | dict) for v in axis.values):  # variable-length strings in the store
-        text = [_toml_value(v).removeprefix("{").removesuffix("}") if isinstance(v, dict) else _toml_value(v)
+        text = [toml_value(v).removeprefix("{").removesuffix("}") if isinstance(v, dict) else toml_value(v)
                 for v in axis.values]  # fmt: skip
         return np.array(text, dtype=object)
     return list(axis.values)
@@ -154,7 +77,7 @@ def _plans(
     """The checked plan of every point (errors before anything runs)."""
     base = [*overrides, f"run.replicas={replicas}"]
     points = itertools.product(*(range(len(a.values)) for a in axes))
-    configs = {p: load_config(config_path, [*base, *_point_overrides(axes, p)]) for p in points}
+    configs = {p: load_config(config_path, [*base, *point_overrides(axes, p)]) for p in points}
     plans = {}
     for point, config in configs.items():
         try:
@@ -209,7 +132,7 @@ def _template(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis], 
 def _description(plans: dict[tuple[int, ...], RunPlan], axes: Sequence[SweepAxis]) -> str:
     """What the tasks' results depend on: the axes and every point's resolved configuration (the
     fingerprint ``--resume`` compares)."""
-    lines = [f"# --over {axis.key}={','.join(map(_toml_value, axis.values))}" for axis in axes]
+    lines = [f"# --over {axis.key}={','.join(map(toml_value, axis.values))}" for axis in axes]
     return "\n".join([*lines, *(config_to_toml(plan.config) for plan in plans.values())])
 
 
