@@ -108,3 +108,19 @@ def test_the_reports_reference_slope_for_l1_is_the_kde_rate_on_exact_samples():
     ]
     measured = fit_rate(sizes, np.array(errors)).rate
     assert abs(measured - ChaosMeasurement.metadata("l1")["reference_rate"]) < 0.1, measured
+
+
+def test_the_coupling_configuration_puts_both_limits_on_one_grid():
+    """A mollified kernel: ``auto`` becomes the grid solver (the radial one has no mollified form)
+    and a ``radial`` named in [pde] is refused; the exact kernel keeps its solver (no mollified
+    limit is built)."""
+    import pytest
+
+    from kellersegel.config import ConfigError
+
+    mollified = config_from_dict(CONFIG)
+    assert mollified.pde.solver == "auto" and coupling_config(mollified).pde.solver == "grid"
+    exact = config_from_dict({**CONFIG, "particles": {"n": 300, "kernel": "exact"}})
+    assert coupling_config(exact) is exact
+    with pytest.raises(ConfigError, match="'radial' has no mollified form"):
+        coupling_config(config_from_dict({**CONFIG, "pde": {"solver": "radial"}}))

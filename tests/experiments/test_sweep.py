@@ -103,6 +103,12 @@ def test_local_processes_and_a_dask_cluster_give_identical_stores(config, tmp_pa
     assert "stopped_error[1] ε = N^−0.2" in summary  # at β' = 0.5 τ_min = 0: a stopped error of 0
     assert "warning: a rate from 2 sizes N is the slope between two points" in summary
     assert summary.count("(fluct.)") + summary.count("(moll.)") == 4 * 2  # 4 series × 2 sizes
+    # P(stopped error ≥ N^−α) of one series, recomputed from the store (α = 0.5 of that series)
+    series = reference.sel({SCALING: reference[SCALING].values[1], "chaos.alpha": 0.5, "beta_collision": 1.0})
+    bound = series["particles.n"].astype(float) ** -0.5
+    p = (series.stopped_error >= bound).mean("replica").values
+    expected = f"P(sup_{{t≤T∧τ_min}} err ≥ N^−α) {label}: N = 48: {p[0]:.2f}, N = 96: {p[1]:.2f}"
+    assert f"minimal distance, β′ = 1: {expected}" in summary
 
 
 def test_bad_sweeps_are_refused(config, tmp_path):

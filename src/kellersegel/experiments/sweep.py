@@ -11,10 +11,8 @@ the one resume mechanism of runs, sweeps and benchmark studies), and once every 
 results are assembled into ``sweep.zarr``, written whole under a temporary name and renamed into
 place; ``resume`` runs only the tasks whose files are missing.
 
-An axis is a key and its values (``particles.n=256,512``), or a whole section and patches of it
-given as inline tables, which change several keys together (``particles={epsilon = "algebraic",
-beta = 0.1},{epsilon = "logarithmic", eps0 = 0.5}``: the scaling laws of a study, which are no
-product of a law and an exponent).
+An axis (:mod:`kellersegel.config.axes`) is a key and its values, or a section and patches of it
+(the scaling laws of a study).
 
 Store layout: one dimension per swept key (named by the key, e.g. ``particles.n``), ``replica``,
 ``time`` (the save times) and ``beta_collision`` (the exponents β' of ``[chaos]``); the series of
