@@ -102,7 +102,7 @@ def test_local_processes_and_a_dask_cluster_give_identical_stores(config, tmp_pa
     assert "fluctuation_power_error ε = N^−0.2, chaos.alpha = 0.25: r = " in summary
     assert "stopped_error[1] ε = N^−0.2" in summary  # at β' = 0.5 τ_min = 0: a stopped error of 0
     assert "warning: a rate from 2 sizes N is the slope between two points" in summary
-    assert summary.count("(fluct.)") + summary.count("(moll.)") == 4 * 2  # 4 series × 2 sizes
+    assert summary.count("; fluct.)") + summary.count("; moll.)") == 4 * 2  # 4 series × 2 sizes
     # P(stopped error ≥ N^−α) of one series, recomputed from the store (α = 0.5 of that series)
     series = reference.sel({SCALING: reference[SCALING].values[1], "chaos.alpha": 0.5, "beta_collision": 1.0})
     bound = series["particles.n"].astype(float) ** -0.5

@@ -372,13 +372,16 @@ def part_lines(ds: xr.Dataset) -> list[str]:
     names = ("power_error", "fluctuation_power_error", "mollification_power_error")
     if not all(n in ds for n in names):
         return []
-    lines = ["total = power mean of X − X̄ and its parts X − X^ε (fluctuation), X^ε − X̄ (mollification):"]
+    lines = [
+        "the total power-mean error X − X̄ (its parts: fluctuation X − X^ε, mollification X^ε − X̄; the "
+        "larger part):"
+    ]
     for label, sub in _series(ds, x):
         total, fluctuation, mollification = (_final(sub, n, x).mean(axis=1) for n in names)
         cells = []
         for v, t, f, m in zip(sub[x].values, total, fluctuation, mollification, strict=True):
             lead = "—" if not (np.isfinite(f) and np.isfinite(m)) else ("fluct." if f >= m else "moll.")
-            cells.append(f"{x} = {v}: {t:.3g} = {f:.3g} ⊕ {m:.3g} ({lead})")
+            cells.append(f"{x} = {v}: {t:.3g} ({f:.3g}, {m:.3g}; {lead})")
         lines.append(f"  {label or 'all'}: " + "; ".join(cells))
     return lines
 
