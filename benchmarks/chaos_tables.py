@@ -71,7 +71,7 @@ def main() -> None:
         "",
     ]
     out += [
-        "Means over replicas at the final time: total (fluctuation, mollification); total ≤ the sum of the parts:",
+        "Means over replicas at the final time: total (fluctuation, mollification), total ≤ their sum:",
         "",
     ]
     out += [*_means_table(ds), ""]
