@@ -95,6 +95,7 @@ def test_local_processes_and_a_dask_cluster_give_identical_stores(config, tmp_pa
     assert main(["report", str(one)]) == 0
     report = tmp_path / "one-report"
     assert (report / "rates.png").stat().st_size > 10_000 and (report / "stopping_times.png").is_file()
+    assert (report / "parts.png").stat().st_size > 10_000
     summary = (report / "summary.txt").read_text()
     label = "ε = 0.5 (log N)^−1/2, chaos.alpha = 0.5"  # the law of a [particles] patch, as a formula
     assert summary.count(" power_error ε = ") == 4 and f"P(τ_sup < 0.04) {label}" in summary

@@ -31,6 +31,7 @@ from kellersegel.plotting.pde_figures import pde_panels
 from kellersegel.plotting.sweep_report import (
     RATE_GRID,
     plot_comparison,
+    plot_error_parts,
     plot_rates,
     plot_stopping_times,
     stopping_panels,
@@ -131,6 +132,13 @@ def test_pde_figure(solver):
 def test_rates(sweep):
     fig = Figure(figsize=(15, 8.4), layout="constrained")
     plot_rates(sweep, fig.subplots(*RATE_GRID))
+    return fig
+
+
+@image
+def test_error_parts(sweep):
+    fig = Figure(figsize=(13.8, 4.2), layout="constrained")
+    plot_error_parts(sweep, fig.subplots(1, 3))
     return fig
 
 

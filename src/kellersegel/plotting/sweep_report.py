@@ -12,7 +12,8 @@ so which part dominates where shows at a glance; then the max over i and the dis
 PDE. Reference slopes (dotted) are the rates of the i.i.d. benchmark each estimator would have on
 exact samples of the limit, not theorems about the particle system: N^−1/2 for the coupling
 errors and the Wasserstein distances, N^−1/3 for the KDE's L1 distance (Scott's bandwidth).
-``stopping_times.png``: P(τ < T) for τ_sup and τ_p, and for τ_min at each β' with the
+``parts.png``: the same three alone, one line per series with its rate (the figure of the
+theorem). ``stopping_times.png``: P(τ < T) for τ_sup and τ_p, and for τ_min at each β' with the
 probability that the stopped error sup_{t ≤ T∧τ_min} reaches N^−α (the event the theorem bounds).
 """
 
@@ -43,6 +44,7 @@ __all__ = [
     "comparison_lines",
     "has_sizes",
     "plot_comparison",
+    "plot_error_parts",
     "plot_rates",
     "plot_stopping_times",
     "part_lines",
@@ -71,7 +73,7 @@ def _panels() -> dict[str, tuple[str, ...]]:
 PANELS = _panels()
 #: the panels of the coupling error's total and parts, drawn with one y-range
 PART_PANELS = (TOTAL, FLUCTUATION, MOLLIFICATION)
-REPORT_FILES = ("rates.png", "compare.png", "stopping_times.png", "summary.txt")
+REPORT_FILES = ("parts.png", "rates.png", "compare.png", "stopping_times.png", "summary.txt")
 #: the rate of the i.i.d. benchmark each metric is drawn against (dotted reference slopes)
 REFERENCE = {
     name: rate
@@ -213,6 +215,48 @@ def plot_rates(ds: xr.Dataset, axes: Sequence[Axes] | None = None, fits=None) ->
         low = min(ax.get_ylim()[0] for ax in parts)
         high = max(ax.get_ylim()[1] for ax in parts)
         for ax in parts:
+            ax.set_ylim(low, high)
+    return axes
+
+
+#: the figure of the theorem: (panel title, metric) of the total error and its two parts
+ERROR_PARTS = (
+    (TOTAL, "power_error"),
+    (FLUCTUATION, "fluctuation_power_error"),
+    (MOLLIFICATION, "mollification_power_error"),
+)
+
+
+def plot_error_parts(ds: xr.Dataset, axes: Sequence[Axes] | None = None, fits=None) -> list[Axes]:
+    """The coupling error at the final time against N, one line per series (scaling law) with its
+    fitted rate: the total |X − X̄| and its parts, the fluctuation |X − X^ε| and the mollification
+    |X^ε − X̄|, on three panels with one y-range (mean ± s.e. over replicas; the fits dashed)."""
+    fits = sweep_rates(ds) if fits is None else fits
+    axes = axes_row(axes, len(ERROR_PARTS), 4.6, 4.2)
+    t_end = float(ds["time"].values[-1])
+    p = config_table(ds, "chaos").get("p", 2.0)
+    for ax, (title, metric) in zip(axes, ERROR_PARTS, strict=True):
+        for color, (label, sub) in enumerate(_series(ds)):
+            n = sub[N_AXIS].values.astype(float)
+            errors = _final(sub, metric)
+            if not np.any(np.isfinite(errors)):
+                continue
+            fit = next((f for lab, m, f in fits if lab == label and m == metric), None)
+            se = errors.std(axis=1, ddof=1) / np.sqrt(errors.shape[1]) if errors.shape[1] > 1 else None
+            name = label or "the sweep"
+            ax.errorbar(n, errors.mean(axis=1), yerr=se, fmt="o-", color=f"C{color}", ms=4, lw=1.2,
+                        label=f"{name}: r = {fit.rate:.2f}" if fit else name)  # fmt: skip
+            if fit:
+                ax.plot(n, fit.constant * n**-fit.rate, "--", color=f"C{color}", lw=0.8)
+        ax.set(yscale="log", title=title, ylabel=f"power mean, p = {p:g}, at t = {t_end:g}")
+        _size_ticks(ax, ds[N_AXIS].values)
+        if ax.has_data():
+            ax.legend(frameon=False, fontsize=7)
+    shown = [ax for ax in axes if ax.has_data()]
+    if shown:
+        low = min(ax.get_ylim()[0] for ax in shown)
+        high = max(ax.get_ylim()[1] for ax in shown)
+        for ax in shown:
             ax.set_ylim(low, high)
     return axes
 
@@ -419,6 +463,9 @@ def _write_report(ds: xr.Dataset, path: Path, folder: OutputFolder) -> list[Path
         fits = sweep_rates(ds)
         plot_rates(ds, axes, fits)
         first = save_figure(fig, folder.file("rates.png"))
+        parts_fig, part_axes = file_figure(len(ERROR_PARTS), 4.6, 4.2)
+        plot_error_parts(ds, part_axes, fits)
+        parts = save_figure(parts_fig, folder.file("parts.png"))
         if ds.sizes[N_AXIS] < 3:
             summary.append(
                 f"warning: a rate from {ds.sizes[N_AXIS]} sizes N is the slope between two points; its "
@@ -446,4 +493,4 @@ def _write_report(ds: xr.Dataset, path: Path, folder: OutputFolder) -> list[Path
         *(f"  {line}" for line in config_lines),
     ]
     text = write_text(folder.file("summary.txt"), "\n".join(summary) + "\n")
-    return [first, tau_png, text]
+    return [*([parts] if has_sizes(ds) else []), first, tau_png, text]
