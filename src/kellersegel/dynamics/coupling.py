@@ -80,11 +80,13 @@ class CouplingErrors(Observer):
 
     def step(self, state: State) -> None:
         x = state.x
-        for part, a, b in COUPLING_PARTS:
-            a, b = min(a, len(x) - 1), min(b, len(x) - 1)  # two systems: X^ε is X̄
+        parts = COUPLING_PARTS if len(x) > 2 else COUPLING_PARTS[:1]
+        for part, a, b in parts:
             gap = x[a] - x[b]
             self.errors[part] = np.sqrt(np.einsum("ij,ij->i", gap, gap))
         total = self.errors[""]
+        if len(x) == 2:  # X^ε is X̄: the fluctuation is the total, the mollification 0
+            self.errors["fluctuation_"], self.errors["mollification_"] = total, np.zeros_like(total)
         power = self._power_mean(total)
         if self.tau == math.inf and total.max() >= self.error_bound:
             self.tau = state.t

@@ -210,13 +210,18 @@ def plot_rates(ds: xr.Dataset, axes: Sequence[Axes] | None = None, fits=None) ->
         ax.set(yscale="log", ylabel=title, title=f"{title} at t = {t_end:g}")
         _size_ticks(ax, ds[N_AXIS].values)
         ax.legend(frameon=False, fontsize=7)
-    parts = [ax for ax, title in zip(axes, PANELS, strict=False) if title in PART_PANELS and ax.has_data()]
-    if parts:
-        low = min(ax.get_ylim()[0] for ax in parts)
-        high = max(ax.get_ylim()[1] for ax in parts)
-        for ax in parts:
-            ax.set_ylim(low, high)
+    _share_ylim([ax for ax, title in zip(axes, PANELS, strict=False) if title in PART_PANELS])
     return axes
+
+
+def _share_ylim(axes: Sequence[Axes]) -> None:
+    """One y-range, the union of theirs, for the axes that have data."""
+    shown = [ax for ax in axes if ax.has_data()]
+    if shown:
+        low = min(ax.get_ylim()[0] for ax in shown)
+        high = max(ax.get_ylim()[1] for ax in shown)
+        for ax in shown:
+            ax.set_ylim(low, high)
 
 
 #: the figure of the theorem: (panel title, metric) of the total error and its two parts
@@ -252,12 +257,7 @@ def plot_error_parts(ds: xr.Dataset, axes: Sequence[Axes] | None = None, fits=No
         _size_ticks(ax, ds[N_AXIS].values)
         if ax.has_data():
             ax.legend(frameon=False, fontsize=7)
-    shown = [ax for ax in axes if ax.has_data()]
-    if shown:
-        low = min(ax.get_ylim()[0] for ax in shown)
-        high = max(ax.get_ylim()[1] for ax in shown)
-        for ax in shown:
-            ax.set_ylim(low, high)
+    _share_ylim(axes)
     return axes
 
 
