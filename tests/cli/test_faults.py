@@ -183,7 +183,9 @@ def test_ctrl_c_stops_a_sweep_in_one_process_within_5_s(tmp_path):
     """With --workers 1 the tasks (and the PDE solves) run in the command's own process: the
     grid solver must not swallow the KeyboardInterrupt."""
     config = tmp_path / "sweep.toml"
-    config.write_text(SWEEP.replace("[pde]", "[pde]\nsolver = 'grid'"))
+    # the grid of 128² cells the test had before the shared configuration chose 48²: a sweep long
+    # enough that Ctrl-C lands in it, not in the report written after it
+    config.write_text(SWEEP.replace("[pde]\nn = 48", "[pde]\nsolver = 'grid'\nn = 128"))
     out = tmp_path / "s"
     mark = uuid.uuid4().hex
     longer = ["--set", "time.t_end=0.4"]  # ten times the steps: the sweep lasts longer than the wait
