@@ -216,3 +216,20 @@ def test_a_reader_that_leaves_early_is_no_error():
     assert proc.wait(timeout=60) == 141
     err = proc.stderr.read()
     assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+def test_ctrl_c_inside_code_run_by_exec_still_exits_with_130(tmp_path):
+    """The interrupt lands in exec(str) (as when SciPy's import of NumPy runs `exec`): CPython then
+    marks itself to die by SIGINT when `python -m` ends (status -2), unless the mark is cleared."""
+    (tmp_path / "interrupted_cli.py").write_text(
+        "import kellersegel.cli.main as m\n"
+        "def interrupted(argv):\n"
+        "    exec('raise KeyboardInterrupt')\n"
+        "m._main = interrupted\n"
+        "m.command()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "interrupted_cli"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.startswith("kellersegel: interrupted")

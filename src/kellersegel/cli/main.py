@@ -532,6 +532,10 @@ def command() -> None:
 
     code = main()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A KeyboardInterrupt that left code run by exec(str) (SciPy imports NumPy that way) marks the
+    # interpreter to kill itself with SIGINT when `python -m` ends, though main caught it; a successful
+    # exec(str) clears the mark, so the exit status stays 130.
+    exec("pass")
     sys.exit(code)
 
 
