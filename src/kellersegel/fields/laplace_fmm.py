@@ -8,9 +8,12 @@ in complex notation z = x + iy, so that Σ_j w_j log|y − x_j| = Re f and its g
 - multipole expansions about box centres, scaled by the box side so that every coefficient and
   translation factor stays O(1) at any depth (P2M, M2M);
 - interaction lists built level by level, every node of a level in parallel, from its parent's
-  near list: a box well separated from the node, (r_T + r_S) ≤ θ |c_T − c_S| with r the half
-  diagonal, gives a multipole-to-local translation (M2L); otherwise it stays near, and a leaf
-  sums the points of the near leaves directly (P2P). The translation error is O(θ^p);
+  near list: a box well separated from the node gives a multipole-to-local translation (M2L);
+  otherwise it stays near, and a leaf sums the points of the near leaves directly (P2P).
+  Separated: for boxes of one size, not adjacent (the classical criterion: 27 translations and
+  9 near boxes per box where the tree is uniform); for boxes of different sizes (adaptive
+  trees), (r_T + r_S) ≤ θ |c_T − c_S| with r the half diagonal and θ = 1/2, which keeps the
+  error of those pairs below the error of the same-size ones on clustered sets;
 - M2L per target node as a real matrix–vector product with the Hankel matrix C(ℓ+k−1, k−1)
   on the scaled coefficients; P2P per leaf over one contiguous copy of its near sources;
 - local expansions passed down (L2L) and evaluated at the points (L2P).
@@ -30,7 +33,7 @@ from numba import prange
 __all__ = ["laplace_fmm", "order_for_tolerance"]
 
 _LEVELS = 21  # Morton depth: 2 × 21 bits
-_THETA = 0.5
+_THETA = 0.5  # for boxes of different sizes; boxes of one size are separated when not adjacent
 _HALF_DIAGONAL = math.sqrt(2.0) / 2.0  # per unit of box side
 # reassociation lets the compiler vectorise the sums; no assumption about NaN or infinity
 _FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
@@ -39,11 +42,11 @@ _FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 def order_for_tolerance(tolerance: float) -> int:
     """Expansion order p for a tolerance on max |error of ∇| / max |∇|, at least 6.
 
-    Measured on 2·10⁴ Gaussian points (leaves of 48): the error is about 7·10⁻³ × 0.43^p
-    (p = 12: 2.9e-7, 16: 1.0e-8, 20: 3.8e-10, 24: 1.9e-11); p is chosen for a tenth of the
-    tolerance under that law.
+    Measured on 2·10⁴ Gaussian points (leaves of 64): the error is at most about
+    1.8·10⁻³ × 0.486^p (p = 10: 1.3e-6, 14: 3.9e-8, 16: 1.7e-8, 20: 5.4e-10, 24: 1.4e-11,
+    28: 5.8e-13); p is chosen for a tenth of the tolerance under that law.
     """
-    return max(6, int(math.ceil(math.log(tolerance / 0.07) / math.log(0.43))))
+    return max(6, int(math.ceil(math.log(tolerance / 0.018) / math.log(0.486))))
 
 
 @numba.njit(cache=True)
@@ -369,49 +372,57 @@ def _p2p(xs, ys, ws, start, end, leaves, first, sources, potential, out_f, out_d
 
 @numba.njit(cache=True)
 def _separated(a, b, centre, side, theta):
-    """(r_a + r_b) ≤ θ |c_a − c_b|, r the half diagonal (compared squared)."""
+    """Boxes of one size: not adjacent (centres two sides apart in x or y). Of different sizes:
+    (r_a + r_b) ≤ θ |c_a − c_b|, r the half diagonal (compared squared)."""
     d = centre[a] - centre[b]
+    if side[a] == side[b]:
+        return max(abs(d.real), abs(d.imag)) > 1.5 * side[a]
     r = (side[a] + side[b]) * _HALF_DIAGONAL
     return r * r <= theta * theta * (d.real * d.real + d.imag * d.imag)
+
+
+@numba.njit(cache=True)
+def _list_kind(c, r, centre, side, is_leaf, theta):
+    """Where box r goes for node c: 0 M2L (separated), 1 near (c has children), 2 P2P (both
+    leaves), −1 descend r's children (c is a leaf, r is not)."""
+    if _separated(c, r, centre, side, theta):
+        return 0
+    if not is_leaf[c]:
+        return 1
+    return 2 if is_leaf[r] else -1
 
 
 @numba.njit(cache=True)
 def _node_lists(c, near, lo, hi, child, centre, side, is_leaf, theta, fill, out, at):
     """The M2L, near and P2P lists of node c from its parent's near list ``near[lo:hi]``.
 
-    Each box of the parent's list stands for itself if it is a leaf, else for its children.
-    A box well separated from c goes to c's M2L list; otherwise to its near list if c has
-    children, and if c is a leaf, its subtree is descended: separated boxes to M2L, leaves
-    to P2P. Counts only (returned) unless ``fill``, then also writes list k from ``at[k]`` into
-    ``out[k]`` (k = 0 M2L, 1 near, 2 P2P)."""
+    Each box of the parent's list stands for itself if it is a leaf, else for its children, and
+    goes where ``_list_kind`` says. Counts only (returned) unless ``fill``, then also writes
+    list k from ``at[k]`` into ``out[k]`` (k = 0 M2L, 1 near, 2 P2P)."""
     counts = np.zeros(3, np.int64)
     stack = np.empty(4 * _LEVELS + 8, np.int64)
     for e in range(lo, hi):
         b = near[e]
-        for q in range(1 if is_leaf[b] else 4):
-            s = b if is_leaf[b] else child[b, q]
-            if s < 0:
+        top = 0
+        for q in range(3, -1, -1):
+            if is_leaf[b] or child[b, q] >= 0:
+                stack[top] = b if is_leaf[b] else child[b, q]
+                top += 1
+            if is_leaf[b]:
+                break
+        while top > 0:
+            top -= 1
+            r = stack[top]
+            kind = _list_kind(c, r, centre, side, is_leaf, theta)
+            if kind < 0:
+                for q in range(3, -1, -1):
+                    if child[r, q] >= 0:
+                        stack[top] = child[r, q]
+                        top += 1
                 continue
-            top = 1
-            stack[0] = s
-            while top > 0:
-                top -= 1
-                r = stack[top]
-                if _separated(c, r, centre, side, theta):
-                    kind = 0
-                elif not is_leaf[c]:
-                    kind = 1
-                elif is_leaf[r]:
-                    kind = 2
-                else:
-                    for q2 in range(3, -1, -1):
-                        if child[r, q2] >= 0:
-                            stack[top] = child[r, q2]
-                            top += 1
-                    continue
-                if fill:
-                    out[kind][at[kind] + counts[kind]] = r
-                counts[kind] += 1
+            if fill:
+                out[kind][at[kind] + counts[kind]] = r
+            counts[kind] += 1
     return counts
 
 
@@ -426,18 +437,42 @@ def _level_lists(lo, hi, parent, parent_lo, near_first, near, child, centre, sid
     for t in prange(m):
         a = parent[lo + t] - parent_lo
         counts[t] = _node_lists(
-            lo + t, near, near_first[a], near_first[a + 1], child, centre, side, is_leaf, theta,
-            False, none, zero,
+            lo + t,
+            near,
+            near_first[a],
+            near_first[a + 1],
+            child,
+            centre,
+            side,
+            is_leaf,
+            theta,
+            False,
+            none,
+            zero,
         )
     offsets = np.zeros((m + 1, 3), np.int64)
     for t in range(m):
         offsets[t + 1] = offsets[t] + counts[t]
-    lists = (np.empty(offsets[m, 0], np.int64), np.empty(offsets[m, 1], np.int64), np.empty(offsets[m, 2], np.int64))
+    lists = (
+        np.empty(offsets[m, 0], np.int64),
+        np.empty(offsets[m, 1], np.int64),
+        np.empty(offsets[m, 2], np.int64),
+    )
     for t in prange(m):
         a = parent[lo + t] - parent_lo
         _node_lists(
-            lo + t, near, near_first[a], near_first[a + 1], child, centre, side, is_leaf, theta,
-            True, lists, offsets[t],
+            lo + t,
+            near,
+            near_first[a],
+            near_first[a + 1],
+            child,
+            centre,
+            side,
+            is_leaf,
+            theta,
+            True,
+            lists,
+            offsets[t],
         )
     return offsets, lists
 
@@ -478,8 +513,8 @@ def _interaction_lists(level, parent, child, centre, side, is_leaf, theta):
 def laplace_fmm(
     points: np.ndarray,
     weights: np.ndarray,
-    order: int = 16,
-    leaf_size: int = 48,
+    order: int = 17,
+    leaf_size: int = 64,
     potential: bool = False,
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """f and f' at every point with the self term excluded (see the module docstring).
@@ -489,7 +524,8 @@ def laplace_fmm(
     points : ndarray, shape (n, 2)
     weights : ndarray, shape (n,)
     order : int
-        Expansion order p (error O(2^−p) relative to the field of the total weight).
+        Expansion order p (error O(0.486^p) relative to the largest field, see
+        ``order_for_tolerance``).
     leaf_size : int
         Most points in a leaf box.
     potential : bool
