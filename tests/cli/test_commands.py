@@ -71,3 +71,14 @@ def test_bench_engines_prints_every_engine_and_bench_step_its_memory(capsys):
     assert main(["bench", "step", "--n", "1500", "--kernel", "exact", "--repeats", "1"]) == 0
     assert "peak RSS [MiB]" in capsys.readouterr().out
     assert main(["bench", "engines", "--n", "1500", "--engine", "tree"]) == 2
+
+
+def test_bench_compare_prints_the_fmms_and_refuses_an_existing_figure(capsys, tmp_path):
+    figure = tmp_path / "compare.png"
+    assert main(["bench", "compare", "--n", "1000", "--repeats", "1", "--figure", str(figure)]) == 0
+    out = capsys.readouterr().out
+    assert "kellersegel fmm" in out and "pyfmmlib" in out and "direct" in out and figure.is_file()
+    before = figure.read_bytes()
+    assert main(["bench", "compare", "--n", "1000", "--figure", str(figure)]) == 2
+    assert figure.read_bytes() == before and "exists" in capsys.readouterr().err
+    assert main(["bench", "compare", "--n", "1000", "--tolerance", "2"]) == 2

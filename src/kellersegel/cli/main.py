@@ -332,13 +332,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from kellersegel.fields import ENGINES, FieldEngine
 
     kernels = bench_kernels()
-    asked = [args.kernel] if args.what == "step" else (args.kernel or [])
+    asked = {"step": [getattr(args, "kernel", None)], "engines": getattr(args, "kernel", None) or []}
+    asked = asked.get(args.what, [])
     unknown = [k for k in asked if k not in kernels]
     if unknown:
         raise UserError(f"--kernel: unknown kernel {unknown[0]!r}; allowed: {', '.join(kernels)}")
     sizes = _parse_sizes(args.n)
     if args.repeats < 1:
         raise UserError("--repeats must be ≥ 1")
+    if args.what == "compare":
+        return _bench_compare(args, sizes)
     if args.what == "step":
         try:
             FieldEngine.check_name(args.engine, also=("auto",))
@@ -356,6 +359,35 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             sizes, kernels=args.kernel, engines=engines, repeats=args.repeats, direct_max=args.direct_max
         )
     )
+    return 0
+
+
+def _bench_compare(args: argparse.Namespace, sizes: list[int]) -> int:
+    from kellersegel.experiments.bench import (
+        bench_compare,
+        fmm2d_unavailable,
+        machine_description,
+        print_compare,
+    )
+
+    if not 1e-14 <= args.tolerance < 1:
+        raise UserError(f"--tolerance must be in [1e-14, 1), got {args.tolerance}")
+    figure = None if args.figure is None else Path(args.figure)
+    if figure is not None:
+        if figure.exists():
+            raise UserError(f"--figure: {figure} exists; name a new file")
+        if figure.suffix.lower() not in (".png", ".pdf", ".svg"):
+            raise UserError(f"--figure: {figure} must end in .png, .pdf or .svg")
+    reason = fmm2d_unavailable()
+    if reason:
+        print(f"FMM2D skipped: {reason} (pip install fmm2dpy where a NumPy 2 build exists)")
+    rows = bench_compare(sizes, args.tolerance, args.repeats, direct_max=args.direct_max)
+    print_compare(rows, args.tolerance)
+    if figure is not None:
+        from kellersegel.plotting.bench_figures import save_bench_compare
+
+        save_bench_compare(rows, figure, title=f"tolerance {args.tolerance:g}\n{machine_description()}")
+        print(f"wrote {figure}")
     return 0
 
 
@@ -518,6 +550,15 @@ def build_parser() -> argparse.ArgumentParser:
     step.add_argument("--engine", default="auto")
     step.add_argument("--repeats", type=int, default=3)
     step.set_defaults(func=_cmd_bench)
+    compare = bench_sub.add_parser(
+        "compare", help="the Laplace FMM against pyfmmlib (and FMM2D where installed), one run"
+    )
+    compare.add_argument("--n", default="10000,100000,1000000", help="comma-separated particle numbers")
+    compare.add_argument("--tolerance", type=float, default=1e-7, help="requested relative accuracy")
+    compare.add_argument("--repeats", type=int, default=3)
+    compare.add_argument("--direct-max", type=int, default=20_000, help="the direct engine up to this N")
+    compare.add_argument("--figure", default=None, help="also draw time against N into this new file")
+    compare.set_defaults(func=_cmd_bench)
     return parser
 
 

@@ -7,6 +7,12 @@ its speed-up over the direct engine timed in the same run, and its error against
 max_i |∇c_i − ∇c_i^direct| / max_i |∇c_i^direct|. Above ``direct_max`` the direct engine is not
 timed and the error is measured on a random subset of targets.
 
+``bench_compare``: ∇ Σ_j w_j log|y_i − x_j| at N Gaussian points (self term excluded) at one
+requested relative accuracy by the package's Laplace FMM, by pyfmmlib (FMMLIB2D) and by FMM2D
+where its Python package ``fmm2dpy`` imports (skipped, with the reason, where it does not), and
+by the direct engine up to ``direct_max``; each time the median of repeats after a warm-up, all
+in one run, with the error against direct sums on 1000 random targets.
+
 ``bench_step``: time and peak resident memory of full Euler–Maruyama steps at one N.
 """
 
@@ -29,6 +35,8 @@ from kellersegel.models import ClassicalModel
 
 __all__ = [
     "BenchRow",
+    "CompareRow",
+    "bench_compare",
     "StepRow",
     "bench_engines",
     "bench_kernels",
@@ -141,6 +149,94 @@ def bench_engines(
     return rows
 
 
+@dataclass(frozen=True)
+class CompareRow:
+    implementation: str
+    n: int
+    seconds: float  # one evaluation of the gradient at all points, median of repeats
+    max_rel_error: float  # against direct sums on ``error_targets`` random targets
+    error_targets: int
+
+
+def _laplace_sum_gradient_direct(x, w, targets):
+    """∇ Σ_j w_j log|y − x_j| at x[targets], self term excluded, by the direct engine (exact
+    kernel, λ = 0: ∇c = −(1/2π) of it)."""
+    return -2.0 * np.pi * _direct_on_subset(make_kernel("exact", 0.0, None), x, w, targets)
+
+
+def _gradient_package(x, w, tolerance):
+    from kellersegel.fields.laplace_fmm import laplace_fmm, order_for_tolerance
+
+    _, df = laplace_fmm(x, w, order=order_for_tolerance(tolerance))
+    return np.stack([df.real, -df.imag], axis=1)
+
+
+def _gradient_pyfmmlib(x, w, tolerance):
+    import pyfmmlib
+
+    from kellersegel.fields.multipole import _precision_flag
+
+    n = x.shape[0]
+    none = (np.zeros((2, 1)), 0, np.zeros(1, complex), 0, np.zeros((2, 1), complex))
+    out = pyfmmlib.lfmm2dparttarg(
+        _precision_flag(tolerance), np.asfortranarray(x.T), 1, w.astype(complex), 0,
+        np.zeros(n, complex), np.zeros((2, n)), 0, 1, 0, 1, *none, 0, np.zeros((3, 1), complex),
+    )  # fmt: skip
+    if out[0] != 0:
+        raise RuntimeError(f"FMMLIB2D failed with error code {out[0]}")
+    return np.ascontiguousarray(out[2].real.T)
+
+
+def _gradient_fmm2d(x, w, tolerance):
+    import fmm2dpy
+
+    out = fmm2dpy.lfmm2d(eps=tolerance, sources=np.asfortranarray(x.T), charges=w, pg=2)
+    return np.ascontiguousarray(np.asarray(out.grad).real.T)
+
+
+def fmm2d_unavailable() -> str | None:
+    """Why FMM2D cannot be compared here (None where ``fmm2dpy`` imports)."""
+    try:
+        import fmm2dpy  # noqa: F401
+    except Exception as err:  # an ImportError, or NumPy 1 wheels failing under NumPy 2
+        return f"fmm2dpy does not import ({type(err).__name__}: {str(err).splitlines()[0]})"
+    return None
+
+
+def bench_compare(
+    sizes: list[int],
+    tolerance: float = 1e-7,
+    repeats: int = 3,
+    direct_max: int = 20_000,
+    subset: int = 1000,
+    seed: int = 0,
+) -> list[CompareRow]:
+    """Time the Laplace FMMs (and direct up to ``direct_max``) at each N, in one run."""
+    implementations = {"kellersegel fmm": _gradient_package, "pyfmmlib": _gradient_pyfmmlib}
+    if fmm2d_unavailable() is None:
+        implementations["FMM2D"] = _gradient_fmm2d
+    rows = []
+    for n in sizes:
+        x = np.random.default_rng(seed).standard_normal((n, 2))
+        w = np.full(n, 1.0 / n)
+        idx = np.sort(np.random.default_rng(seed + 1).choice(n, min(subset, n), replace=False))
+        ref = _laplace_sum_gradient_direct(x, 1.0 / n, idx)
+        scale = np.max(np.abs(ref))
+        timed = dict(implementations)
+        if n <= direct_max:
+            direct = make_engine("direct", make_kernel("exact", 0.0, None))
+            timed["direct"] = lambda x, w, _tol, _d=direct: -2.0 * np.pi * _d.evaluate(x, w).gradient
+        for name, fn in timed.items():
+            t, g = _median_time(
+                lambda: fn(x, w, tolerance),  # noqa: B023
+                repeats,
+                warmup=lambda: fn(x[:200], w[:200], tolerance),  # noqa: B023
+            )
+            err = float(np.max(np.abs(g[idx] - ref)) / scale)
+            rows.append(CompareRow(name, n, t, err, idx.size))
+    return rows
+
+
 def bench_step(
     n: int, kernel: str = "exact", engine: str = "auto", repeats: int = 3, seed: int = 0
 ) -> StepRow:
@@ -157,9 +253,24 @@ def bench_step(
     return StepRow(kernel, n, name, t, peak)
 
 
+def _cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo on Linux) and the widest SIMD LLVM targets on it."""
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            name = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import llvmlite.binding as llvm
+
+    features = llvm.get_host_cpu_features()
+    simd = next((s for s in ("avx512f", "avx2", "avx", "neon", "sse2") if features.get(s)), "no SIMD")
+    return f"{name} ({llvm.get_host_cpu_name()}, {simd.upper()})"
+
+
 def machine_description() -> str:
     return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{_cpu_model()}, {os.cpu_count()} cores, "
         f"numba {numba.__version__} with {numba.get_num_threads()} threads, "
         f"NumPy {np.__version__}, Python {platform.python_version()}"
     )
@@ -190,6 +301,23 @@ def print_table(rows: list[BenchRow]) -> None:
             f"{r.max_rel_error:.1e}",
             f"{r.error_targets}",
         )
+    _console().print(table)
+
+
+def print_compare(rows: list[CompareRow], tolerance: float) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(
+        title=f"Laplace FMMs: ∇ Σ w log|y − x| at N Gaussian points, tolerance {tolerance:g} "
+        f"({machine_description()})"
+    )
+    for col in ("N", "implementation", "time [s]", "time / kellersegel fmm", "max rel. err"):
+        table.add_column(escape(col), justify="right")
+    ours = {r.n: r.seconds for r in rows if r.implementation == "kellersegel fmm"}
+    for r in rows:
+        ratio = f"{r.seconds / ours[r.n]:.2f}" if r.n in ours else "—"
+        table.add_row(f"{r.n}", r.implementation, f"{r.seconds:.4g}", ratio, f"{r.max_rel_error:.1e}")
     _console().print(table)
 
 
