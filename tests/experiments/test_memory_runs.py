@@ -6,6 +6,7 @@ import xarray as xr
 
 from kellersegel.config import ConfigError, config_from_dict
 from kellersegel.experiments import run_particles
+from kellersegel.experiments.build import build_model, build_signal
 
 
 def config(**particles):
@@ -73,6 +74,18 @@ def test_inconsistent_memory_settings_are_refused():
         config_from_dict({**without_memory, "particles": {"n": 300, "engine": "split"}})
     with pytest.raises(ConfigError, match="particles.tolerance: used by the theta > 0 fields only"):
         config_from_dict({**without_memory, "particles": {"n": 300, "tolerance": 1e-6}})
+    with pytest.raises(ConfigError, match="particles.threads: only the spectral engine"):
+        config_from_dict({**without_memory, "particles": {"n": 300, "engine": "fmm", "threads": 2}})
+    with pytest.raises(ConfigError, match="particles.threads: only the spectral memory field"):
+        config(engine="split", threads=2)
+
+
+def test_threads_reach_the_spectral_engine_and_the_spectral_memory_field():
+    particles = {"n": 300, "kernel": "mollified", "engine": "spectral", "threads": 2}
+    elliptic = config_from_dict({"model": {"chi": 20.0}, "particles": particles})
+    assert build_signal(elliptic, build_model(elliptic)).engine.threads == 2
+    memory = config(engine="spectral", threads=2)
+    assert build_signal(memory, build_model(memory)).threads == 2
 
 
 def test_tracked_pairs_give_the_theory_instruments_whatever_the_workers():

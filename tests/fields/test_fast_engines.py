@@ -20,6 +20,7 @@ from kellersegel.fields import (
 )
 from kellersegel.fields.spectral import BYTES_PER_MODE
 from kellersegel.kernels import CutoffKernel, ExactKernel, GaussianMollifiedKernel
+from kellersegel.kernels.fourier import gaussian_reach
 
 N = 2500
 EPS = N**-0.25  # ≈ 0.14
@@ -102,6 +103,32 @@ def test_spectral_is_bitwise_reproducible(rng):
     x = rng.standard_normal((N, 2))
     engine = SpectralEngine(GaussianMollifiedKernel(EPS))
     assert np.array_equal(engine.evaluate(x, 1 / N).gradient, engine.evaluate(x, 1 / N).gradient)
+
+
+def test_spectral_lattice_is_large_enough_and_its_cached_symbol_changes_no_number(rng):
+    """The truncation radius and the period reach what free space needs (L ≥ diameter + ε·reach,
+    P ≥ width + L + ε·reach, else images of the truncated kernel reach targets) by at most one
+    ladder step; a step of the points that keeps the lattice reuses the symbol, bitwise the
+    numbers of an engine that computes it afresh; 2 finufft threads agree to rounding."""
+    x = rng.standard_normal((N, 2))
+    engine = SpectralEngine(GaussianMollifiedKernel(EPS, 1.0))
+    grid = engine.grid(x, x)
+    width = x.max(axis=0) - x.min(axis=0)
+    margin = EPS * gaussian_reach(engine.tolerance)
+    need_l = float(np.hypot(*width)) + margin
+    assert need_l <= grid.radius < need_l * 2 ** (1 / 64)
+    need_p = float(width.max()) + grid.radius + margin
+    assert need_p <= grid.period < need_p * 2 ** (1 / 64)
+    engine.evaluate(x, 1 / N)
+    moved = x + 1e-4 * rng.standard_normal((N, 2))
+    key = engine._symbol[0]
+    assert engine.grid(moved, moved).period == grid.period
+    cached = engine.evaluate(moved, 1 / N).gradient
+    assert engine._symbol[0] == key
+    fresh = SpectralEngine(GaussianMollifiedKernel(EPS, 1.0)).evaluate(moved, 1 / N).gradient
+    assert np.array_equal(cached, fresh)
+    two = SpectralEngine(GaussianMollifiedKernel(EPS, 1.0), threads=2).evaluate(moved, 1 / N).gradient
+    assert rel_error(two, fresh) < 1e-12
 
 
 def test_unsupported_kernels_and_oversized_lattices_fail_clearly(rng):

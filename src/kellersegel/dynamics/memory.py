@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kellersegel.dynamics.signal import SignalField
-from kellersegel.fields.base import EngineError, FieldValues
+from kellersegel.fields.base import EngineError, FieldValues, bounding_box
 from kellersegel.fields.history import history_field
 from kellersegel.fields.spectral import SpectralGrid
 from kellersegel.initial.c0 import GaussianMixtureC0, UniformDiskC0
@@ -57,7 +57,7 @@ class _LatticeBox:
 
     @classmethod
     def around(cls, x: NDArray[np.float64], horizon: float, theta: float, tolerance: float, margin: float):
-        lower, upper = x.min(axis=0), x.max(axis=0)
+        lower, upper = bounding_box(x)
         return cls(
             0.5 * (lower + upper),
             0.5 * float((upper - lower).max()) + margin,

@@ -6,7 +6,7 @@ from kellersegel.config.schema import FunctionConfig, ModelConfig, RunConfig
 from kellersegel.dynamics import EllipticSignal, SignalField, TimeGrid
 from kellersegel.dynamics.memory import ExactHistorySignal, SpectralMemorySignal
 from kellersegel.dynamics.split_memory import SplitMemorySignal
-from kellersegel.fields import make_engine
+from kellersegel.fields import choose_engine, make_engine
 from kellersegel.initial import GaussianMixtureC0, InitialData, UniformDiskC0
 from kellersegel.kernels import InteractionKernel, make_kernel, make_scaling
 from kellersegel.kernels.memory import SlabKernel
@@ -77,7 +77,9 @@ def build_signal(
     p = config.particles
     kernel = build_kernel(config) if kernel is None else kernel
     if model.theta == 0:
-        return EllipticSignal(make_engine(p.engine, kernel, p.n), model.mass)
+        name = choose_engine(kernel, p.n) if p.engine == "auto" else p.engine
+        threads = {"threads": p.threads} if name == "spectral" else {}
+        return EllipticSignal(make_engine(name, kernel, p.n, **threads), model.mass)
     epsilon = kernel.epsilon
     kernel = SlabKernel(model.theta, model.lam, epsilon)
     c0 = build_initial_signal(config)
@@ -91,4 +93,6 @@ def build_signal(
             kernel, model.mass, horizon=config.time.t_end, step=config.time.dt, include_self=own,
             initial_signal=c0, **accuracy,
         )  # fmt: skip
-    return SpectralMemorySignal(kernel, model.mass, horizon=config.time.t_end, initial_signal=c0, **accuracy)
+    return SpectralMemorySignal(
+        kernel, model.mass, horizon=config.time.t_end, initial_signal=c0, threads=p.threads, **accuracy
+    )

@@ -30,6 +30,8 @@ import numba
 import numpy as np
 from numba import prange
 
+from kellersegel.fields.base import bounding_box
+
 __all__ = ["laplace_fmm", "order_for_tolerance"]
 
 _LEVELS = 21  # Morton depth: 2 × 21 bits
@@ -69,19 +71,6 @@ def _keys(x, y, x0, y0, scale):
         iy = min(int((y[i] - y0) * scale), top)
         keys[i] = _morton(np.int64(ix), np.int64(iy))
     return keys
-
-
-@numba.njit(cache=True)
-def _bounds(points):
-    """Lower corner and largest extent of the points' bounding box (one pass)."""
-    x0 = x1 = points[0, 0]
-    y0 = y1 = points[0, 1]
-    for i in range(1, points.shape[0]):
-        x0 = min(x0, points[i, 0])
-        x1 = max(x1, points[i, 0])
-        y0 = min(y0, points[i, 1])
-        y1 = max(y1, points[i, 1])
-    return x0, y0, max(x1 - x0, y1 - y0)
 
 
 @numba.njit(cache=True, parallel=True)
@@ -542,7 +531,8 @@ def laplace_fmm(
     n = points.shape[0]
     if n == 0:
         return (np.zeros(0) if potential else None), np.zeros(0, np.complex128)
-    x0, y0, extent = _bounds(points)
+    (x0, y0), upper = bounding_box(points)
+    extent = float((upper - (x0, y0)).max())
     side0 = extent * (1.0 + 1e-9) if extent > 0 else 1.0
     keys = _keys(points[:, 0], points[:, 1], x0, y0, (1 << _LEVELS) / side0)
     keys, perm, levels = _sorted_keys(keys)

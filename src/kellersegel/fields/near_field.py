@@ -15,6 +15,7 @@ import numba
 import numpy as np
 from numba import prange
 
+from kellersegel.fields.base import bounding_box
 from kellersegel.kernels.compiled import GRADIENT_PROFILES, POTENTIAL_PROFILES
 
 __all__ = ["CellList", "difference_sum"]
@@ -26,8 +27,8 @@ class CellList:
     """Sources sorted by square cells of side ``>= radius``."""
 
     def __init__(self, sources: np.ndarray, radius: float) -> None:
-        self.lower = sources.min(axis=0)
-        extent = float((sources.max(axis=0) - self.lower).max())
+        self.lower, upper = bounding_box(sources)
+        extent = float((upper - self.lower).max())
         self.side = max(float(radius), extent / _MAX_CELLS_PER_SIDE, 1e-300)
         cells = np.floor((sources - self.lower) / self.side).astype(np.int64)
         self.rows = int(cells[:, 1].max()) + 1

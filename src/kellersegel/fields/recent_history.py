@@ -25,6 +25,7 @@ import numpy as np
 from numba import prange
 from numpy.typing import NDArray
 
+from kellersegel.fields.base import bounding_box
 from kellersegel.kernels.memory import phi_at, psi_at, variance
 
 __all__ = ["CellList", "own_past_field", "recent_field"]
@@ -44,8 +45,7 @@ class CellList:
     def __init__(self, sources: NDArray[np.float64], targets: NDArray[np.float64], radius: float) -> None:
         slabs, n = sources.shape[:2]
         flat = sources.reshape(-1, 2)
-        lower = np.minimum(flat.min(axis=0), targets.min(axis=0))
-        upper = np.maximum(flat.max(axis=0), targets.max(axis=0))
+        lower, upper = bounding_box(flat, targets)
         width = float(max((upper - lower).max(), radius))
         # cells of side ≥ R/2, and not many more cells than sources (a short R in a wide box)
         side = max(0.5 * radius, width / math.sqrt(4.0 * n + 16.0))

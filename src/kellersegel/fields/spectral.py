@@ -27,11 +27,25 @@ import os
 import finufft
 import numpy as np
 
-from kellersegel.fields.base import DEFAULT_TOLERANCE, EngineError, FieldEngine, FieldValues, as_tolerance
+from kellersegel.fields.base import (
+    DEFAULT_TOLERANCE,
+    EngineError,
+    FieldEngine,
+    FieldValues,
+    as_tolerance,
+    bounding_box,
+)
 from kellersegel.kernels.fourier import gaussian_reach, gaussian_transform, truncated_green_transform
 from kellersegel.kernels.interaction import GaussianMollifiedKernel
 
 __all__ = ["SpectralEngine", "SpectralGrid"]
+
+
+def _ladder(value: float) -> float:
+    """The smallest 2^(k/64), k an integer, that is ≥ value > 0."""
+    k = math.ceil(64.0 * math.log2(value))
+    step = 2.0 ** (k / 64.0)
+    return step if step >= value else 2.0 ** ((k + 1) / 64.0)
 
 
 class SpectralGrid:
@@ -56,14 +70,16 @@ class SpectralGrid:
     @classmethod
     def free_space(cls, lower, upper, epsilon: float, tolerance: float) -> SpectralGrid:
         """The lattice of one free-space evaluation of points in the box [lower, upper]: the
-        Green's function truncated at L = diameter + ε·reach, period P = width + diameter + 2ε·reach
-        (no image reaches a target)."""
+        Green's function truncated at L ≥ diameter + ε·reach, period P ≥ width + L + ε·reach
+        (no image reaches a target). L and P are rounded up to the geometric ladder
+        2^(k/64) (at most 1.1 % more per side), so that points that move a little keep the
+        lattice and its symbol (cached by the engine)."""
         width = np.asarray(upper, dtype=np.float64) - np.asarray(lower, dtype=np.float64)
         center = 0.5 * (np.asarray(lower) + np.asarray(upper))
-        diameter = float(np.hypot(*width))
         margin = epsilon * gaussian_reach(tolerance)
-        period = float(width.max()) + diameter + 2.0 * margin
-        return cls(center, period, epsilon, tolerance, radius=diameter + margin)
+        radius = _ladder(float(np.hypot(*width)) + margin)
+        period = _ladder(float(width.max()) + radius + margin)
+        return cls(center, period, epsilon, tolerance, radius=radius)
 
     def wavenumbers(self) -> np.ndarray:
         """The lattice's 1-D wavenumbers 2π m / P, m = −(modes//2) … modes//2 (finufft's order)."""
@@ -79,8 +95,8 @@ class SpectralGrid:
 
     def scaled(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Points mapped to finufft's [−π, π): 2π (x − center) / P."""
-        s = (2.0 * math.pi / self.period) * (points - self.center)
-        return np.ascontiguousarray(s[:, 0]), np.ascontiguousarray(s[:, 1])
+        scale = 2.0 * math.pi / self.period
+        return scale * (points[:, 0] - self.center[0]), scale * (points[:, 1] - self.center[1])
 
 
 # Peak memory of one evaluation per lattice mode: 58 bytes measured for ∇c (finufft's upsampled
@@ -126,6 +142,22 @@ class SpectralEngine(FieldEngine):
         self.tolerance = as_tolerance(tolerance)
         self.threads = int(threads)
         self.max_modes = default_max_modes() if max_modes is None else int(max_modes)
+        self._symbol: tuple[tuple, np.ndarray] | None = None  # the last lattice's, with its key
+
+    def symbol(self, grid: SpectralGrid) -> np.ndarray:
+        """Ĝ_{λ,L} V̂_ε / P² on the lattice, shape (modes, modes); the last one is kept."""
+        key = (grid.modes, grid.period, grid.radius)
+        if self._symbol is None or self._symbol[0] != key:
+            lam, eps, scale = self.kernel.lam, self.kernel.epsilon, 1.0 / grid.period**2
+            self._symbol = (
+                key,
+                grid.radial_symbol(
+                    lambda k: (
+                        truncated_green_transform(k, lam, grid.radius) * gaussian_transform(k, eps) * scale
+                    )
+                ),
+            )
+        return self._symbol[1]
 
     @classmethod
     def unsupported_reason(cls, kernel) -> str | None:
@@ -138,8 +170,7 @@ class SpectralEngine(FieldEngine):
 
     def grid(self, sources: np.ndarray, targets: np.ndarray) -> SpectralGrid:
         """The lattice for these points (checks its size against ``max_modes``)."""
-        lower = np.minimum(sources.min(axis=0), targets.min(axis=0))
-        upper = np.maximum(sources.max(axis=0), targets.max(axis=0))
+        lower, upper = bounding_box(sources, targets)
         grid = SpectralGrid.free_space(lower, upper, self.kernel.epsilon, self.tolerance)
         if grid.modes**2 > self.max_modes:
             raise EngineError(
@@ -161,10 +192,7 @@ class SpectralEngine(FieldEngine):
         sx, sy = grid.scaled(sources)
         shape = (grid.modes, grid.modes)
         signal_hat = finufft.nufft2d1(sx, sy, weights.astype(np.complex128), shape, isign=-1, **opts)
-        lam, eps, scale = self.kernel.lam, self.kernel.epsilon, 1.0 / grid.period**2
-        signal_hat *= grid.radial_symbol(
-            lambda k: truncated_green_transform(k, lam, grid.radius) * gaussian_transform(k, eps) * scale
-        )
+        signal_hat *= self.symbol(grid)
         vectors = np.empty((int(potential) + 2 * int(gradient), *shape), dtype=np.complex128)
         if potential:
             vectors[0] = signal_hat
