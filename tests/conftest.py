@@ -16,6 +16,16 @@ KERNELS = [
 ]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_machine_calibration(tmp_path_factory):
+    """The engine costs `auto` uses are the built-in ones in every test (a calibration written on
+    this machine by `kellersegel bench calibrate` would change which engine runs)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KELLERSEGEL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261123)

@@ -68,9 +68,18 @@ def test_bench_engines_prints_every_engine_and_bench_step_its_memory(capsys):
     for engine in ("direct", "numpy", "fmm", "spectral"):
         assert engine in out
     assert "time [s]" in out  # units survive rich's markup
+    assert "auto (built-in costs) picked the fastest engine at" in out and "of 1 (kernel, N)" in out
     assert main(["bench", "step", "--n", "1500", "--kernel", "exact", "--repeats", "1"]) == 0
     assert "peak RSS [MiB]" in capsys.readouterr().out
     assert main(["bench", "engines", "--n", "1500", "--engine", "tree"]) == 2
+
+
+def test_bench_calibrate_refuses_to_replace_a_file_it_did_not_write(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("KELLERSEGEL_CACHE_DIR", str(tmp_path))
+    (tmp_path / "engine-costs.json").write_text("mine")
+    assert main(["bench", "calibrate"]) == 2
+    assert "not written by kellersegel" in capsys.readouterr().err
+    assert (tmp_path / "engine-costs.json").read_text() == "mine"
 
 
 def test_bench_compare_prints_the_fmms_and_refuses_an_existing_figure(capsys, tmp_path):

@@ -233,3 +233,26 @@ def test_ctrl_c_inside_code_run_by_exec_still_exits_with_130(tmp_path):
     )
     assert done.returncode == 130, done.stderr
     assert done.stderr.startswith("kellersegel: interrupted")
+
+
+def test_ctrl_c_inside_an_extensions_import_exits_with_130(monkeypatch, capsys):
+    """A Ctrl-C that interrupts the initialisation of a C extension reaches us as ImportError
+    ("initialization failed") raised from the KeyboardInterrupt: an interrupt, not a bug."""
+    import kellersegel.cli.main as cli
+
+    def interrupted(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as err:
+            raise ImportError("initialization failed") from err
+
+    monkeypatch.setattr(cli, "_cmd_example", interrupted)
+    assert cli.main(["example"]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("kellersegel: interrupted") and "Traceback" not in err and "bug" not in err
+    # the same while _main imports its modules, before its own handlers
+    monkeypatch.setattr(cli, "build_parser", lambda: interrupted(None))
+    assert cli.main(["example"]) == 130
+    monkeypatch.setattr(cli, "build_parser", lambda: (_ for _ in ()).throw(ImportError("no module")))
+    with pytest.raises(ImportError, match="no module"):  # a real import error stays one
+        cli.main(["example"])

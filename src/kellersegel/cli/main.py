@@ -342,6 +342,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         raise UserError("--repeats must be ≥ 1")
     if args.what == "compare":
         return _bench_compare(args, sizes)
+    if args.what == "calibrate":
+        return _bench_calibrate(args, sizes)
     if args.what == "step":
         try:
             FieldEngine.check_name(args.engine, also=("auto",))
@@ -359,6 +361,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             sizes, kernels=args.kernel, engines=engines, repeats=args.repeats, direct_max=args.direct_max
         )
     )
+    return 0
+
+
+def _bench_calibrate(args: argparse.Namespace, sizes: list[int]) -> int:
+    from kellersegel.experiments.bench import print_costs
+    from kellersegel.fields.costs import calibrate
+
+    try:
+        costs, path = calibrate(progress=lambda what: print(f"timing {what}", flush=True))
+    except FileExistsError as err:
+        raise UserError(str(err)) from None
+    print_costs(costs, sizes)
+    print(f"wrote {path} (auto uses it on this machine; delete it to return to the built-in constants)")
     return 0
 
 
@@ -559,6 +574,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--direct-max", type=int, default=20_000, help="the direct engine up to this N")
     compare.add_argument("--figure", default=None, help="also draw time against N into this new file")
     compare.set_defaults(func=_cmd_bench)
+    calibrate = bench_sub.add_parser(
+        "calibrate", help="measure the engines' cost constants on this machine, for auto"
+    )
+    calibrate.add_argument("--n", default="1000,10000,100000,1000000", help="sizes of the table of choices")
+    calibrate.add_argument("--repeats", type=int, default=1, help=argparse.SUPPRESS)
+    calibrate.set_defaults(func=_cmd_bench)
     return parser
 
 
@@ -583,12 +604,26 @@ def command() -> None:
 def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
-    except KeyboardInterrupt:  # also while the modules load (a second or two), before any work
+    except (KeyboardInterrupt, ImportError) as err:  # also while the modules load, before any work
+        if not _caused_by_interrupt(err):  # a C extension's import that Ctrl-C cut short
+            raise
         print(
             "kellersegel: interrupted; what was finished is kept (run, sweep: rerun with --resume)",
             file=sys.stderr,
         )
         return 130
+
+
+def _caused_by_interrupt(err: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is in the chain of causes of ``err`` (a C extension whose import
+    a Ctrl-C interrupts raises ImportError "initialization failed" from it)."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def _main(argv: list[str] | None) -> int:
@@ -610,7 +645,9 @@ def _main(argv: list[str] | None) -> int:
     except BrokenPipeError:  # `kellersegel report … | head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
         return 141
-    except Exception:
+    except Exception as err:
+        if _caused_by_interrupt(err):  # Ctrl-C inside an extension's import: "initialization failed"
+            raise KeyboardInterrupt from err
         traceback.print_exc()
         print(
             "kellersegel: this is a bug, not a mistake of yours: please report it to the kellersegel "

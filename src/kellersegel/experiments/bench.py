@@ -29,7 +29,8 @@ import numba
 import numpy as np
 
 from kellersegel.dynamics import EllipticSignal, EulerMaruyama
-from kellersegel.fields import ENGINES, choose_engine, make_engine
+from kellersegel.fields import ENGINES, EngineCosts, choose_engine, make_engine
+from kellersegel.fields.costs import cpu_model, engine_costs
 from kellersegel.kernels import InteractionKernel, make_kernel
 from kellersegel.models import ClassicalModel
 
@@ -253,24 +254,9 @@ def bench_step(
     return StepRow(kernel, n, name, t, peak)
 
 
-def _cpu_model() -> str:
-    """The CPU's model name (/proc/cpuinfo on Linux) and the widest SIMD LLVM targets on it."""
-    name = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            name = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    import llvmlite.binding as llvm
-
-    features = llvm.get_host_cpu_features()
-    simd = next((s for s in ("avx512f", "avx2", "avx", "neon", "sse2") if features.get(s)), "no SIMD")
-    return f"{name} ({llvm.get_host_cpu_name()}, {simd.upper()})"
-
-
 def machine_description() -> str:
     return (
-        f"{_cpu_model()}, {os.cpu_count()} cores, "
+        f"{cpu_model()}, {os.cpu_count()} cores, "
         f"numba {numba.__version__} with {numba.get_num_threads()} threads, "
         f"NumPy {np.__version__}, Python {platform.python_version()}"
     )
@@ -287,8 +273,10 @@ def print_table(rows: list[BenchRow]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    picks = {(r.kernel, r.n): choose_engine(_kernel(r.kernel, r.n), r.n) for r in rows}
     table = Table(title=f"field engines: ∇c at N Gaussian points ({machine_description()})")
-    for col in ("kernel", "N", "engine", "time [s]", "direct/engine", "max rel. err", "err. targets"):
+    columns = ("kernel", "N", "engine", "time [s]", "direct/engine", "max rel. err", "err. targets", "auto")
+    for col in columns:
         table.add_column(escape(col), justify="right")  # "[s]" is not rich markup
     for r in rows:
         speedup = "—" if r.speedup is None else f"{r.speedup:.1f}×"
@@ -300,8 +288,32 @@ def print_table(rows: list[BenchRow]) -> None:
             speedup,
             f"{r.max_rel_error:.1e}",
             f"{r.error_targets}",
+            "←" if picks[r.kernel, r.n] == r.engine else "",
         )
-    _console().print(table)
+    console = _console()
+    console.print(table)
+    console.print(auto_verdict(rows, picks))
+
+
+def auto_verdict(rows: list[BenchRow], picks: dict[tuple[str, int], str]) -> str:
+    """Whether ``auto`` picked the fastest of direct, fmm and spectral at each (kernel, N) timed
+    with all its candidates (as measured in the same run)."""
+    good, total, misses = 0, 0, []
+    for (kernel, n), pick in picks.items():
+        timed = {r.engine: r.seconds for r in rows if (r.kernel, r.n) == (kernel, n)}
+        timed = {e: t for e, t in timed.items() if e in ("direct", "fmm", "spectral")}
+        if pick not in timed or "direct" not in timed:
+            continue
+        total += 1
+        fastest = min(timed, key=timed.get)
+        if fastest == pick:
+            good += 1
+        else:
+            misses.append(
+                f"{kernel} at N = {n}: {pick} {timed[pick]:.3g} s, {fastest} {timed[fastest]:.3g} s"
+            )
+    text = f"auto ({engine_costs().source} costs) picked the fastest engine at {good} of {total} (kernel, N)"
+    return text + ("; slower picks: " + "; ".join(misses) if misses else "")
 
 
 def print_compare(rows: list[CompareRow], tolerance: float) -> None:
@@ -319,6 +331,40 @@ def print_compare(rows: list[CompareRow], tolerance: float) -> None:
         ratio = f"{r.seconds / ours[r.n]:.2f}" if r.n in ours else "—"
         table.add_row(f"{r.n}", r.implementation, f"{r.seconds:.4g}", ratio, f"{r.max_rel_error:.1e}")
     _console().print(table)
+
+
+def print_costs(costs: EngineCosts, sizes: list[int]) -> None:
+    """The cost constants, and the engine ``auto`` picks with them for every bench kernel and N
+    (with the predicted seconds of each candidate)."""
+    from rich.table import Table
+
+    constants = Table(title=f"engine cost constants, {costs.source} ({costs.machine or 'this machine'})")
+    for col in ("constant", "value [s]"):
+        constants.add_column(col, justify="right")
+    for family, value in costs.direct_pair.items():
+        constants.add_row(f"direct, per pair, {family}", f"{value:.3g}")
+    for flavour in ("laplace", "yukawa"):
+        constants.add_row(f"fmm, per particle, {flavour}", f"{costs.fmm_particle[flavour]:.3g}")
+        constants.add_row(f"fmm, per near pair, {flavour}", f"{costs.fmm_near_pair[flavour]:.3g}")
+    constants.add_row("fmm, fixed", f"{costs.fmm_fixed:.3g}")
+    constants.add_row("spectral, per mode", f"{costs.spectral_mode:.3g}")
+    constants.add_row("spectral, per point", f"{costs.spectral_point:.3g}")
+    constants.add_row("spectral, fixed", f"{costs.spectral_fixed:.3g}")
+    choices = Table(title="what auto picks (predicted seconds per evaluation of ∇c; ε = N^−1/4)")
+    for col in ("kernel", "N", "auto", "direct", "fmm", "spectral"):
+        choices.add_column(col, justify="right")
+    for name in bench_kernels():
+        for n in sizes:
+            kernel = _kernel(name, n)
+            predicted = {
+                e: costs.seconds(e, kernel, n) if not ENGINES[e].unsupported_reason(kernel) else None
+                for e in ("direct", "fmm", "spectral")
+            }
+            cells = ["—" if t is None else f"{t:.3g}" for t in predicted.values()]
+            choices.add_row(name, f"{n}", choose_engine(kernel, n, costs), *cells)
+    console = _console()
+    console.print(constants)
+    console.print(choices)
 
 
 def print_steps(rows: list[StepRow]) -> None:

@@ -68,16 +68,20 @@ def build_initial_signal(config: RunConfig) -> GaussianMixtureC0 | UniformDiskC0
 
 
 def build_signal(
-    config: RunConfig, model: KellerSegelModel, kernel: InteractionKernel | None = None
+    config: RunConfig,
+    model: KellerSegelModel,
+    kernel: InteractionKernel | None = None,
+    engine: str | None = None,
 ) -> SignalField:
     """θ = 0: the elliptic field of the chosen engine. θ > 0: the exact-history field ('direct'), the
     split field ('split'; 'auto' for the exact kernel) or the spectral field ('spectral'; 'auto'
     when mollified).
-    ``kernel``: the one :func:`build_kernel` gives, when already built."""
+    ``kernel``: the one :func:`build_kernel` gives, when already built; ``engine``: the θ = 0
+    engine already chosen for ``auto`` (the run plan's)."""
     p = config.particles
     kernel = build_kernel(config) if kernel is None else kernel
     if model.theta == 0:
-        name = choose_engine(kernel, p.n) if p.engine == "auto" else p.engine
+        name = engine or (choose_engine(kernel, p.n) if p.engine == "auto" else p.engine)
         threads = {"threads": p.threads} if name == "spectral" else {}
         return EllipticSignal(make_engine(name, kernel, p.n, **threads), model.mass)
     epsilon = kernel.epsilon

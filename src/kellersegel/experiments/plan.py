@@ -40,6 +40,7 @@ from kellersegel.experiments.build import (
 )
 from kellersegel.fields import ENGINES, choose_engine
 from kellersegel.fields.base import EngineError
+from kellersegel.fields.costs import engine_costs
 from kellersegel.initial import InitialData
 from kellersegel.kernels import ExactKernel, InteractionKernel, make_scaling
 from kellersegel.kernels.memory import SlabKernel
@@ -75,6 +76,9 @@ class RunPlan:
         The engine's requested relative accuracy (NaN: exact sums, as ``direct``).
     include_self : bool
         Whether a particle's own mass (own past, θ > 0) acts on it, as the signal field built.
+    engine_costs : str
+        What chose the engine: ``configured``, or for ``auto`` at θ = 0 the cost constants used
+        (``built-in`` or ``calibrated DATE``, :mod:`kellersegel.fields.costs`).
     dry_run : dict
         What the dry run on replica 0's initial points measured (``lattice_modes`` of a
         spectral field).
@@ -89,10 +93,12 @@ class RunPlan:
     tolerance: float = math.nan
     include_self: bool = False
     dry_run: dict[str, int] = field(default_factory=dict)
+    engine_costs: str = "configured"
 
     def stepper(self) -> EulerMaruyama:
         """The particle system: the model with a new signal field of the planned kind."""
-        return EulerMaruyama(self.model, build_signal(self.config, self.model, self.kernel))
+        engine = self.engine if self.model.theta == 0 else None  # auto resolved once, in the plan
+        return EulerMaruyama(self.model, build_signal(self.config, self.model, self.kernel, engine))
 
     def collision_dimension(self) -> Callable[[int], float] | None:
         """k ↦ δ_k of the model's k-clusters when the theory gives it (classical model, exact
@@ -188,6 +194,7 @@ class RunPlan:
             "kernel": k.name,
             "epsilon": k.epsilon if k.epsilon is not None else math.nan,
             "engine": self.engine,
+            "engine_costs": self.engine_costs,
             "engine_tolerance": self.tolerance,
             "lattice_modes": int(self.dry_run.get("lattice_modes", 0)),
             "include_self": int(self.include_self),
@@ -210,12 +217,16 @@ def plan_run(config: RunConfig) -> RunPlan:
         kernel = build_kernel(config)
     except ValueError as err:
         raise PlanError(f"{_epsilon_key(config)} with model.lam = {config.model.lam:g}: {err}") from None
+    costs = "configured"
     if model.theta == 0:
-        engine = p.engine if p.engine != "auto" else choose_engine(kernel, p.n)
+        engine = p.engine
+        if engine == "auto":
+            constants = engine_costs()
+            engine, costs = choose_engine(kernel, p.n, constants), constants.source
         reason = ENGINES[engine].unsupported_reason(kernel)
         if reason:
             raise PlanError(f"particles.engine: {engine!r} cannot do the {p.kernel} kernel: {reason}")
-        signal = build_signal(config, model, kernel)
+        signal = build_signal(config, model, kernel, engine)
     else:
         try:
             signal = build_signal(config, model, kernel)
@@ -233,7 +244,9 @@ def plan_run(config: RunConfig) -> RunPlan:
         measured = _dry_run(signal, x0, engine)
     tolerance = getattr(getattr(signal, "engine", signal), "tolerance", math.nan)
     grid = build_time_grid(config)
-    return RunPlan(config, model, initial, kernel, engine, grid, tolerance, signal.include_self, measured)
+    return RunPlan(
+        config, model, initial, kernel, engine, grid, tolerance, signal.include_self, measured, costs
+    )
 
 
 def _dry_run(signal: SignalField, x0, engine: str) -> dict[str, int]:

@@ -12,23 +12,18 @@ spectral   Gaussian-mollified                          O(N + M log M), M ∝ (P/
 
 from __future__ import annotations
 
-import math
-
 from kellersegel.fields.base import EngineError, FieldEngine, FieldValues
+from kellersegel.fields.costs import EngineCosts, engine_costs
 from kellersegel.fields.direct import DirectEngine
 from kellersegel.fields.multipole import MultipoleEngine
 from kellersegel.fields.numpy_engine import NumpyEngine
 from kellersegel.fields.spectral import SpectralEngine
-from kellersegel.kernels.interaction import (
-    CutoffKernel,
-    ExactKernel,
-    GaussianMollifiedKernel,
-    InteractionKernel,
-)
+from kellersegel.kernels.interaction import InteractionKernel
 
 __all__ = [
     "ENGINES",
     "DirectEngine",
+    "EngineCosts",
     "EngineError",
     "FieldEngine",
     "FieldValues",
@@ -42,45 +37,18 @@ __all__ = [
 #: Engines by name: the registry every engine subclass with a ``name`` joins when defined.
 ENGINES: dict[str, type[FieldEngine]] = FieldEngine.registry
 
-# Crossovers on 2 cores (benchmarks/README.md): λ = 0, fmm/direct = 1.3× at N = 5000 and 0.5× at
-# 2000 for the exact kernel, 1.1× and 0.6× for the cut-off (measured); λ > 0 and spectral from
-# 10³: estimated from the per-particle costs measured at 2·10⁴ (fmm 31 µs, spectral 2 µs) and
-# the direct engine's O(N²) costs, not timed at 10³.
-_FMM_FROM_N = {True: 5_000, False: 1_000}  # λ = 0, λ > 0
-_SPECTRAL_FROM_N = 1_000
 
-
-def _spectral_seconds(kernel: GaussianMollifiedKernel) -> float:
-    """Rough cost of one spectral evaluation: ≈ 2.5e-7 s per lattice mode, ≈ (25/ε)² modes.
-
-    Calibrated on 2 cores for Gaussian clouds of variance 0.5, N = 10³ … 10⁵ (the lattice grows
-    with the cloud's extent, which this estimate does not see).
-    """
-    return 1.6e-4 / kernel.epsilon**2
-
-
-def _fmm_seconds(kernel: GaussianMollifiedKernel, n: float) -> float:
-    """Rough cost of one fmm evaluation: per particle, plus the near field within ~6ε (∝ (Nε)²).
-
-    Same calibration as :func:`_spectral_seconds` (λ > 0 uses the single-threaded pyfmmlib).
-    """
-    per_particle, near = (1.5e-5, 2.5e-6) if kernel.lam == 0 else (3e-5, 3.5e-6)
-    return per_particle * n + near * (n * kernel.epsilon) ** 2
-
-
-def choose_engine(kernel: InteractionKernel, n: int | None) -> str:
-    """The engine ``auto`` picks for ``kernel`` and n particles (None: a large n, costed as 10⁶).
-
-    Exact and cut-off kernels: fmm from the measured crossover with direct. Mollified kernels:
-    direct below 10³ particles, else spectral or fmm, whichever the cost model above says is
-    faster (spectral for ε large against the interparticle distance, fmm for ε small).
-    """
-    big = math.inf if n is None else n
-    if isinstance(kernel, (ExactKernel, CutoffKernel)):
-        return "fmm" if big >= _FMM_FROM_N[kernel.lam == 0] else "direct"
-    if isinstance(kernel, GaussianMollifiedKernel) and big >= _SPECTRAL_FROM_N:
-        return "spectral" if _spectral_seconds(kernel) <= _fmm_seconds(kernel, min(big, 1e6)) else "fmm"
-    return "direct"
+def choose_engine(kernel: InteractionKernel, n: int | None, costs: EngineCosts | None = None) -> str:
+    """The engine ``auto`` picks for ``kernel`` and n particles (None: a large n, costed as 10⁶):
+    of direct, fmm and (Gaussian-mollified kernels) spectral, the one the cost model of
+    :mod:`~kellersegel.fields.costs` predicts fastest, with this machine's constants where
+    ``kellersegel bench calibrate`` measured them (``costs``: constants to use instead)."""
+    costs = engine_costs() if costs is None else costs
+    size = 1e6 if n is None else float(n)
+    candidates = [
+        name for name in ("direct", "fmm", "spectral") if not ENGINES[name].unsupported_reason(kernel)
+    ]
+    return min(candidates, key=lambda name: costs.seconds(name, kernel, size))
 
 
 def make_engine(name: str, kernel: InteractionKernel, n: int | None = None, **options) -> FieldEngine:

@@ -1,0 +1,63 @@
+"""Seconds spent in each stage of the compiled Laplace FMM (fields/laplace_fmm.py) at N Gaussian
+points: the best of three calls after a warm-up, stages timed by wrapping the module's functions.
+
+    python benchmarks/fmm_profile.py [N] [order] [leaf_size]      # default 10⁶, 1e-7's order, 64
+"""
+
+import sys
+import time
+
+import numpy as np
+
+from kellersegel.experiments.bench import machine_description
+from kellersegel.fields import laplace_fmm as fmm
+
+STAGES = {
+    "_keys": "Morton keys",
+    "_sorted_keys": "sort",
+    "_build_tree": "tree",
+    "_p2m": "P2M",
+    "_m2m": "M2M",
+    "_interaction_lists": "interaction lists",
+    "_m2l": "M2L",
+    "_l2l": "L2L",
+    "_l2p": "L2P",
+    "_p2p": "P2P (near field)",
+}
+
+
+def main() -> None:
+    n = int(float(sys.argv[1])) if len(sys.argv) > 1 else 10**6
+    order = int(sys.argv[2]) if len(sys.argv) > 2 else fmm.order_for_tolerance(1e-7)
+    leaf = int(sys.argv[3]) if len(sys.argv) > 3 else 64
+    spent: dict[str, float] = {}
+    for name in STAGES:
+        inner = getattr(fmm, name)
+
+        def timed(*args, _inner=inner, _name=name):
+            start = time.perf_counter()
+            out = _inner(*args)
+            spent[_name] = spent.get(_name, 0.0) + time.perf_counter() - start
+            return out
+
+        setattr(fmm, name, timed)
+    x = np.random.default_rng(0).standard_normal((n, 2))
+    w = np.full(n, 1.0 / n)
+    fmm.laplace_fmm(x[:2000], w[:2000], order=order, leaf_size=leaf)
+    best = None
+    for _ in range(3):
+        spent.clear()
+        start = time.perf_counter()
+        fmm.laplace_fmm(x, w, order=order, leaf_size=leaf)
+        total = time.perf_counter() - start
+        if best is None or total < best[0]:
+            best = total, dict(spent)
+    total, stages = best
+    print(f"N = {n}, order {order}, leaves of {leaf}: {total:.3f} s ({machine_description()})")
+    for name, label in STAGES.items():
+        print(f"  {label:20s} {stages.get(name, 0.0):.3f} s")
+    print(f"  {'the rest':20s} {total - sum(stages.values()):.3f} s")
+
+
+if __name__ == "__main__":
+    main()
