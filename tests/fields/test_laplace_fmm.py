@@ -74,3 +74,18 @@ def test_results_do_not_depend_on_the_number_of_threads(cloud):
     finally:
         numba.set_num_threads(threads)
     assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1])
+
+
+def test_sorted_keys_is_a_stable_argsort_and_drops_the_finest_levels_only_where_bits_run_out(rng):
+    from kellersegel.fields.laplace_fmm import _LEVELS, _sorted_keys
+
+    keys = rng.integers(0, 1 << 10, 5000) << 32  # many ties: stability shows
+    got, perm, levels = _sorted_keys(keys)
+    expected = np.argsort(keys, kind="stable")
+    assert levels == _LEVELS and np.array_equal(perm, expected) and np.array_equal(got, keys[expected])
+    # 2²¹ + 1 points need 22 index bits: 42 + 22 > 63, so one level (two bits) goes
+    many = rng.integers(0, 1 << (2 * _LEVELS), (1 << 21) + 1)
+    got, perm, levels = _sorted_keys(many)
+    coarse = (many >> 2) << 2
+    expected = np.argsort(coarse, kind="stable")
+    assert levels == _LEVELS - 1 and np.array_equal(perm, expected) and np.array_equal(got, coarse[expected])

@@ -331,19 +331,18 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     )
     from kellersegel.fields import ENGINES, FieldEngine
 
-    kernels = bench_kernels()
-    asked = {"step": [getattr(args, "kernel", None)], "engines": getattr(args, "kernel", None) or []}
-    asked = asked.get(args.what, [])
-    unknown = [k for k in asked if k not in kernels]
-    if unknown:
-        raise UserError(f"--kernel: unknown kernel {unknown[0]!r}; allowed: {', '.join(kernels)}")
     sizes = _parse_sizes(args.n)
+    if args.what == "calibrate":
+        return _bench_calibrate(sizes)
     if args.repeats < 1:
         raise UserError("--repeats must be ≥ 1")
     if args.what == "compare":
         return _bench_compare(args, sizes)
-    if args.what == "calibrate":
-        return _bench_calibrate(args, sizes)
+    kernels = bench_kernels()
+    asked = [args.kernel] if args.what == "step" else (args.kernel or [])
+    unknown = [k for k in asked if k not in kernels]
+    if unknown:
+        raise UserError(f"--kernel: unknown kernel {unknown[0]!r}; allowed: {', '.join(kernels)}")
     if args.what == "step":
         try:
             FieldEngine.check_name(args.engine, also=("auto",))
@@ -364,7 +363,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench_calibrate(args: argparse.Namespace, sizes: list[int]) -> int:
+def _bench_calibrate(sizes: list[int]) -> int:
     from kellersegel.experiments.bench import print_costs
     from kellersegel.fields.costs import calibrate
 
@@ -578,7 +577,6 @@ def build_parser() -> argparse.ArgumentParser:
         "calibrate", help="measure the engines' cost constants on this machine, for auto"
     )
     calibrate.add_argument("--n", default="1000,10000,100000,1000000", help="sizes of the table of choices")
-    calibrate.add_argument("--repeats", type=int, default=1, help=argparse.SUPPRESS)
     calibrate.set_defaults(func=_cmd_bench)
     return parser
 

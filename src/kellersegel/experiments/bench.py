@@ -166,10 +166,12 @@ def _laplace_sum_gradient_direct(x, w, targets):
 
 
 def _gradient_package(x, w, tolerance):
-    from kellersegel.fields.laplace_fmm import laplace_fmm, order_for_tolerance
-
-    _, df = laplace_fmm(x, w, order=order_for_tolerance(tolerance))
-    return np.stack([df.real, -df.imag], axis=1)
+    """The fmm engine's ∇c (the compiled Laplace FMM for λ = 0), as ∇ Σ w log|y − x|."""
+    return (
+        -2.0
+        * np.pi
+        * make_engine("fmm", make_kernel("exact", 0.0, None), tolerance=tolerance).evaluate(x, w).gradient
+    )
 
 
 def _gradient_pyfmmlib(x, w, tolerance):
@@ -273,7 +275,8 @@ def print_table(rows: list[BenchRow]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    picks = {(r.kernel, r.n): choose_engine(_kernel(r.kernel, r.n), r.n) for r in rows}
+    costs = engine_costs()
+    picks = {(r.kernel, r.n): choose_engine(_kernel(r.kernel, r.n), r.n, costs) for r in rows}
     table = Table(title=f"field engines: ∇c at N Gaussian points ({machine_description()})")
     columns = ("kernel", "N", "engine", "time [s]", "direct/engine", "max rel. err", "err. targets", "auto")
     for col in columns:
@@ -292,10 +295,10 @@ def print_table(rows: list[BenchRow]) -> None:
         )
     console = _console()
     console.print(table)
-    console.print(auto_verdict(rows, picks))
+    console.print(auto_verdict(rows, picks, costs.source))
 
 
-def auto_verdict(rows: list[BenchRow], picks: dict[tuple[str, int], str]) -> str:
+def auto_verdict(rows: list[BenchRow], picks: dict[tuple[str, int], str], source: str) -> str:
     """Whether ``auto`` picked the fastest of direct, fmm and spectral at each (kernel, N) timed
     with all its candidates (as measured in the same run)."""
     good, total, misses = 0, 0, []
@@ -312,7 +315,7 @@ def auto_verdict(rows: list[BenchRow], picks: dict[tuple[str, int], str]) -> str
             misses.append(
                 f"{kernel} at N = {n}: {pick} {timed[pick]:.3g} s, {fastest} {timed[fastest]:.3g} s"
             )
-    text = f"auto ({engine_costs().source} costs) picked the fastest engine at {good} of {total} (kernel, N)"
+    text = f"auto ({source} costs) picked the fastest engine at {good} of {total} (kernel, N)"
     return text + ("; slower picks: " + "; ".join(misses) if misses else "")
 
 

@@ -22,6 +22,7 @@ records which constants chose its engine (dataset attribute ``engine_costs``).
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import math
 import os
@@ -34,9 +35,9 @@ import numba
 import numpy as np
 
 from kellersegel._files import write_text
+from kellersegel.kernels import make_kernel
 from kellersegel.kernels.fourier import gaussian_reach
 from kellersegel.kernels.interaction import (
-    CutoffKernel,
     ExactKernel,
     GaussianMollifiedKernel,
     InteractionKernel,
@@ -106,6 +107,7 @@ BUILT_IN = EngineCosts(
 )
 
 
+@functools.cache
 def cpu_model() -> str:
     """The CPU's model name (/proc/cpuinfo on Linux) and the widest SIMD LLVM targets on it."""
     name = platform.processor() or platform.machine()
@@ -178,13 +180,11 @@ def _two_point(t1: float, t2: float, a1: float, a2: float) -> tuple[float, float
 
 
 def _kernel(family: str, epsilon: float) -> InteractionKernel:
+    """The kernel of a family name ("cutoff-bessel": the cut-off kernel at λ = 1)."""
     name, _, bessel = family.partition("-")
-    lam = 1.0 if bessel else 0.0
-    return {
-        "exact": lambda: ExactKernel(lam),
-        "mollified": lambda: GaussianMollifiedKernel(epsilon, lam),
-        "cutoff": lambda: CutoffKernel(epsilon, lam),
-    }[name]()
+    return make_kernel(
+        name, 1.0 if bessel else 0.0, epsilon if InteractionKernel.named(name).takes_epsilon else None
+    )
 
 
 def measure_costs(progress=None) -> EngineCosts:

@@ -382,32 +382,36 @@ def _list_kind(c, r, centre, side, is_leaf, theta):
 
 
 @numba.njit(cache=True)
-def _node_lists(c, near, lo, hi, child, centre, side, is_leaf, theta, fill, out, at):
-    """The M2L, near and P2P lists of node c from its parent's near list ``near[lo:hi]``.
+def _push_children(r, child, stack, top):
+    """Push r's children (last quadrant first) on ``stack`` above ``top``; the new top."""
+    for q in range(3, -1, -1):
+        if child[r, q] >= 0:
+            stack[top] = child[r, q]
+            top += 1
+    return top
+
+
+@numba.njit(cache=True)
+def _node_lists(c, near, lo, hi, tree, theta, fill, out, at):
+    """The M2L, near and P2P lists of node c from its parent's near list ``near[lo:hi]``
+    (``tree`` = (child, centre, side, is_leaf)).
 
     Each box of the parent's list stands for itself if it is a leaf, else for its children, and
     goes where ``_list_kind`` says. Counts only (returned) unless ``fill``, then also writes
     list k from ``at[k]`` into ``out[k]`` (k = 0 M2L, 1 near, 2 P2P)."""
+    child, centre, side, is_leaf = tree
     counts = np.zeros(3, np.int64)
     stack = np.empty(4 * _LEVELS + 8, np.int64)
     for e in range(lo, hi):
         b = near[e]
-        top = 0
-        for q in range(3, -1, -1):
-            if is_leaf[b] or child[b, q] >= 0:
-                stack[top] = b if is_leaf[b] else child[b, q]
-                top += 1
-            if is_leaf[b]:
-                break
+        stack[0] = b
+        top = 1 if is_leaf[b] else _push_children(b, child, stack, 0)
         while top > 0:
             top -= 1
             r = stack[top]
             kind = _list_kind(c, r, centre, side, is_leaf, theta)
             if kind < 0:
-                for q in range(3, -1, -1):
-                    if child[r, q] >= 0:
-                        stack[top] = child[r, q]
-                        top += 1
+                top = _push_children(r, child, stack, top)
                 continue
             if fill:
                 out[kind][at[kind] + counts[kind]] = r
@@ -416,7 +420,7 @@ def _node_lists(c, near, lo, hi, child, centre, side, is_leaf, theta, fill, out,
 
 
 @numba.njit(cache=True, parallel=True)
-def _level_lists(lo, hi, parent, parent_lo, near_first, near, child, centre, side, is_leaf, theta):
+def _level_lists(lo, hi, parent, parent_lo, near_first, near, tree, theta):
     """The lists of the nodes lo..hi−1 (one level): counts (hi − lo, 3), then the lists
     (M2L, near, P2P) as CSR over those nodes, each node's list built by one thread."""
     m = hi - lo
@@ -426,18 +430,7 @@ def _level_lists(lo, hi, parent, parent_lo, near_first, near, child, centre, sid
     for t in prange(m):
         a = parent[lo + t] - parent_lo
         counts[t] = _node_lists(
-            lo + t,
-            near,
-            near_first[a],
-            near_first[a + 1],
-            child,
-            centre,
-            side,
-            is_leaf,
-            theta,
-            False,
-            none,
-            zero,
+            lo + t, near, near_first[a], near_first[a + 1], tree, theta, False, none, zero
         )
     offsets = np.zeros((m + 1, 3), np.int64)
     for t in range(m):
@@ -449,20 +442,7 @@ def _level_lists(lo, hi, parent, parent_lo, near_first, near, child, centre, sid
     )
     for t in prange(m):
         a = parent[lo + t] - parent_lo
-        _node_lists(
-            lo + t,
-            near,
-            near_first[a],
-            near_first[a + 1],
-            child,
-            centre,
-            side,
-            is_leaf,
-            theta,
-            True,
-            lists,
-            offsets[t],
-        )
+        _node_lists(lo + t, near, near_first[a], near_first[a + 1], tree, theta, True, lists, offsets[t])
     return offsets, lists
 
 
@@ -472,6 +452,7 @@ def _interaction_lists(level, parent, child, centre, side, is_leaf, theta):
     Level-synchronous: a node's lists come from its parent's near list, so the nodes of a level
     are processed in parallel; each list is in a fixed order whatever the number of threads."""
     m = level.shape[0]
+    tree = (child, centre, side, is_leaf)
     bounds = np.searchsorted(level, np.arange(level.max() + 2))
     m2l_count = np.zeros(m, np.int64)
     p2p_count = np.zeros(m, np.int64)
@@ -484,7 +465,7 @@ def _interaction_lists(level, parent, child, centre, side, is_leaf, theta):
     for lv in range(1, len(bounds) - 1):
         lo, hi = int(bounds[lv]), int(bounds[lv + 1])
         offsets, (m2l, near, p2p) = _level_lists(
-            lo, hi, parent, int(bounds[lv - 1]), near_first, near, child, centre, side, is_leaf, theta
+            lo, hi, parent, int(bounds[lv - 1]), near_first, near, tree, theta
         )
         m2l_count[lo:hi] = np.diff(offsets[:, 0])
         p2p_count[lo:hi] = np.diff(offsets[:, 2])
