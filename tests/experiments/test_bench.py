@@ -26,7 +26,7 @@ def test_compare_figure_has_a_line_per_implementation_and_a_linear_guide():
     fig = Figure()
     ax = plot_bench_compare(rows, ax=fig.subplots())
     labels = [line.get_label() for line in ax.lines]
-    assert labels == [*dict.fromkeys(r.implementation for r in rows), "∝ N"]
+    assert labels == [*dict.fromkeys(f"{r.implementation}, λ = 0" for r in rows), "∝ N"]
     ours = [r.seconds for r in rows if r.implementation == "kellersegel fmm"]
     np.testing.assert_allclose(ax.lines[0].get_ydata(), ours)
     np.testing.assert_allclose(ax.lines[-1].get_ydata(), [ours[0], 2 * ours[0]])

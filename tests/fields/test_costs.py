@@ -71,7 +71,7 @@ def test_calibrate_measures_positive_constants_and_auto_uses_them(monkeypatch, t
     costs, path = calibrate()
     assert path == costs_path() and path.is_file()
     assert all(v > 0 for v in costs.direct_pair.values())
-    assert costs.fmm_particle["yukawa"] > costs.fmm_particle["laplace"] > 0  # pyfmmlib, one core
+    assert costs.fmm_particle["yukawa"] > costs.fmm_particle["laplace"] > 0  # Bessel expansions cost more
     assert costs.spectral_mode > 0 and costs.spectral_point > 0
     assert engine_costs() == costs and engine_costs().source.startswith("calibrated")
     calibrate()  # its own file: replaced

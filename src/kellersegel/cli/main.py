@@ -395,7 +395,13 @@ def _bench_compare(args: argparse.Namespace, sizes: list[int]) -> int:
     reason = fmm2d_unavailable()
     if reason:
         print(f"FMM2D skipped: {reason} (pip install fmm2dpy where a NumPy 2 build exists)")
-    rows = bench_compare(sizes, args.tolerance, args.repeats, direct_max=args.direct_max)
+    try:
+        lams = tuple(float(v) for v in args.lam.split(","))
+    except ValueError:
+        raise UserError(f"--lam: not a comma-separated list of numbers: {args.lam!r}") from None
+    if any(not (lam >= 0 and math.isfinite(lam)) for lam in lams):
+        raise UserError(f"--lam: each λ must be a finite number ≥ 0, got {args.lam!r}")
+    rows = bench_compare(sizes, args.tolerance, args.repeats, direct_max=args.direct_max, lams=lams)
     print_compare(rows, args.tolerance)
     if figure is not None:
         from kellersegel.plotting.bench_figures import save_bench_compare
@@ -565,8 +571,9 @@ def build_parser() -> argparse.ArgumentParser:
     step.add_argument("--repeats", type=int, default=3)
     step.set_defaults(func=_cmd_bench)
     compare = bench_sub.add_parser(
-        "compare", help="the Laplace FMM against pyfmmlib (and FMM2D where installed), one run"
+        "compare", help="the FMMs against pyfmmlib (and FMM2D where installed), one run"
     )
+    compare.add_argument("--lam", default="0,1", help="comma-separated λ (0: Laplace, > 0: Yukawa)")
     compare.add_argument("--n", default="10000,100000,1000000", help="comma-separated particle numbers")
     compare.add_argument("--tolerance", type=float, default=1e-7, help="requested relative accuracy")
     compare.add_argument("--repeats", type=int, default=3)

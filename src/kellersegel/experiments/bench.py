@@ -7,11 +7,12 @@ its speed-up over the direct engine timed in the same run, and its error against
 max_i |∇c_i − ∇c_i^direct| / max_i |∇c_i^direct|. Above ``direct_max`` the direct engine is not
 timed and the error is measured on a random subset of targets.
 
-``bench_compare``: ∇ Σ_j w_j log|y_i − x_j| at N Gaussian points (self term excluded) at one
-requested relative accuracy by the package's Laplace FMM, by pyfmmlib (FMMLIB2D) and by FMM2D
-where its Python package ``fmm2dpy`` imports (skipped, with the reason, where it does not), and
-by the direct engine up to ``direct_max``; each time the median of repeats after a warm-up, all
-in one run, with the error against direct sums on 1000 random targets.
+``bench_compare``: ∇c of the exact kernel G_λ (Laplace for λ = 0, Yukawa for λ > 0) at N Gaussian
+points (self term excluded) at one requested relative accuracy by the package's FMMs, by pyfmmlib
+(FMMLIB2D) and, for λ = 0, by FMM2D where its Python package ``fmm2dpy`` imports (skipped, with
+the reason, where it does not), and by the direct engine up to ``direct_max``; each time the
+median of repeats that go round the implementations in turn, all in one run, with the error
+against direct sums on 1000 random targets.
 
 ``bench_step``: time and peak resident memory of full Euler–Maruyama steps at one N.
 """
@@ -153,48 +154,64 @@ def bench_engines(
 @dataclass(frozen=True)
 class CompareRow:
     implementation: str
+    lam: float  # 0: the Laplace kernel, > 0: the Yukawa kernel K_0(√λ r)/(2π)
     n: int
     seconds: float  # one evaluation of the gradient at all points, median of repeats
     max_rel_error: float  # against direct sums on ``error_targets`` random targets
     error_targets: int
 
 
-def _laplace_sum_gradient_direct(x, w, targets):
-    """∇ Σ_j w_j log|y − x_j| at x[targets], self term excluded, by the direct engine (exact
-    kernel, λ = 0: ∇c = −(1/2π) of it)."""
-    return -2.0 * np.pi * _direct_on_subset(make_kernel("exact", 0.0, None), x, w, targets)
+def _gradient_package(x, w, lam, tolerance):
+    """∇c of the exact kernel G_λ by the fmm engine (the compiled Laplace or Yukawa FMM)."""
+    return make_engine("fmm", make_kernel("exact", lam, None), tolerance=tolerance).evaluate(x, w).gradient
 
 
-def _gradient_package(x, w, tolerance):
-    """The fmm engine's ∇c (the compiled Laplace FMM for λ = 0), as ∇ Σ w log|y − x|."""
-    return (
-        -2.0
-        * np.pi
-        * make_engine("fmm", make_kernel("exact", 0.0, None), tolerance=tolerance).evaluate(x, w).gradient
-    )
+def pyfmmlib_precision(tolerance: float) -> int:
+    """FMMLIB2D's iprec for a tolerance on max |error| / max |∇c|.
+
+    Its nominal tolerances (1 → 5e-4, 2 → 5e-7, 3 → 5e-10, 4 → 5e-13) bound the error relative to
+    the total charge; measured on Gaussian and clustered points, the error relative to max |∇c| is
+    about 100 times smaller (iprec 2: 2e-9), which is what this mapping assumes."""
+    for iprec, tol in ((1, 5e-6), (2, 5e-9), (3, 5e-12), (4, 5e-15)):
+        if tolerance >= tol:
+            return iprec
+    return 5
 
 
-def _gradient_pyfmmlib(x, w, tolerance):
+def pyfmmlib_field(x, w, lam, tolerance, potential=False):
+    """(c, ∇c) of the exact kernel G_λ at the sources x, self term excluded, by pyfmmlib on one
+    core: its Laplace FMM (Σ w log|·|, c = −(1/2π) of it) for λ = 0, its Helmholtz FMM at the
+    imaginary wavenumber i√λ (Σ w (i/4) H_0^(1)(i√λ r) = Σ w K_0(√λ r)/(2π) = c) for λ > 0."""
     import pyfmmlib
 
-    from kellersegel.fields.multipole import _precision_flag
-
     n = x.shape[0]
-    none = (np.zeros((2, 1)), 0, np.zeros(1, complex), 0, np.zeros((2, 1), complex))
-    out = pyfmmlib.lfmm2dparttarg(
-        _precision_flag(tolerance), np.asfortranarray(x.T), 1, w.astype(complex), 0,
-        np.zeros(n, complex), np.zeros((2, n)), 0, 1, 0, 1, *none, 0, np.zeros((3, 1), complex),
-    )  # fmt: skip
+    src, charge, iprec = np.asfortranarray(x.T), w.astype(complex), pyfmmlib_precision(tolerance)
+    no_dipoles = (0, np.zeros(n, complex), np.zeros((2, n)))
+    no_targets = (0, np.zeros((2, 1)), 0, np.zeros(1, complex), 0, np.zeros((2, 1), complex), 0,
+                  np.zeros((3, 1), complex))  # fmt: skip
+    flags = (int(potential), 1, 0)
+    if lam == 0:
+        out = pyfmmlib.lfmm2dparttarg(iprec, src, 1, charge, *no_dipoles, *flags, *no_targets)
+        scale = -1.0 / (2.0 * np.pi)
+    else:
+        out = pyfmmlib.hfmm2dparttarg(iprec, 1j * np.sqrt(lam), src, 1, charge, *no_dipoles, *flags,
+                                      *no_targets)  # fmt: skip
+        scale = 1.0
     if out[0] != 0:
         raise RuntimeError(f"FMMLIB2D failed with error code {out[0]}")
-    return np.ascontiguousarray(out[2].real.T)
+    c = scale * out[1].real if potential else None
+    return c, scale * np.ascontiguousarray(out[2].real.T)
 
 
-def _gradient_fmm2d(x, w, tolerance):
+def _gradient_pyfmmlib(x, w, lam, tolerance):
+    return pyfmmlib_field(x, w, lam, tolerance)[1]
+
+
+def _gradient_fmm2d(x, w, lam, tolerance):
     import fmm2dpy
 
     out = fmm2dpy.lfmm2d(eps=tolerance, sources=np.asfortranarray(x.T), charges=w, pg=2)
-    return np.ascontiguousarray(np.asarray(out.grad).real.T)
+    return -np.ascontiguousarray(np.asarray(out.grad).real.T) / (2.0 * np.pi)
 
 
 def fmm2d_unavailable() -> str | None:
@@ -206,6 +223,23 @@ def fmm2d_unavailable() -> str | None:
     return None
 
 
+def _gradient_direct(x, w, lam, tolerance):
+    return make_engine("direct", make_kernel("exact", lam, None)).evaluate(x, w).gradient
+
+
+def _compared(lams, with_direct: bool) -> dict:
+    """{(implementation, λ): gradient function} in table order."""
+    timed = {}
+    for lam in lams:
+        timed[("kellersegel fmm", lam)] = _gradient_package
+        timed[("pyfmmlib", lam)] = _gradient_pyfmmlib
+        if lam == 0 and fmm2d_unavailable() is None:
+            timed[("FMM2D", lam)] = _gradient_fmm2d
+        if with_direct:
+            timed[("direct", lam)] = _gradient_direct
+    return timed
+
+
 def bench_compare(
     sizes: list[int],
     tolerance: float = 1e-7,
@@ -213,30 +247,34 @@ def bench_compare(
     direct_max: int = 20_000,
     subset: int = 1000,
     seed: int = 0,
+    lams: tuple[float, ...] = (0.0,),
 ) -> list[CompareRow]:
-    """Time the Laplace FMMs (and direct up to ``direct_max``) at each N, in one run."""
-    implementations = {"kellersegel fmm": _gradient_package, "pyfmmlib": _gradient_pyfmmlib}
-    if fmm2d_unavailable() is None:
-        implementations["FMM2D"] = _gradient_fmm2d
+    """Time the FMMs of the exact kernel G_λ (and direct up to ``direct_max``) at each λ and N,
+    in one run: after a warm-up, the repeats go round all implementations in turn, so that the
+    ratios between them see the same state of the machine; each time is the median."""
     rows = []
     for n in sizes:
         x = np.random.default_rng(seed).standard_normal((n, 2))
         w = np.full(n, 1.0 / n)
         idx = np.sort(np.random.default_rng(seed + 1).choice(n, min(subset, n), replace=False))
-        ref = _laplace_sum_gradient_direct(x, 1.0 / n, idx)
-        scale = np.max(np.abs(ref))
-        timed = dict(implementations)
-        if n <= direct_max:
-            direct = make_engine("direct", make_kernel("exact", 0.0, None))
-            timed["direct"] = lambda x, w, _tol, _d=direct: -2.0 * np.pi * _d.evaluate(x, w).gradient
-        for name, fn in timed.items():
-            t, g = _median_time(
-                lambda: fn(x, w, tolerance),  # noqa: B023
-                repeats,
-                warmup=lambda: fn(x[:200], w[:200], tolerance),  # noqa: B023
-            )
-            err = float(np.max(np.abs(g[idx] - ref)) / scale)
-            rows.append(CompareRow(name, n, t, err, idx.size))
+        timed = _compared(lams, n <= direct_max)
+        times: dict = {key: [] for key in timed}
+        out = {}
+        for (_, lam), fn in timed.items():
+            fn(x[:200], w[:200], lam, tolerance)  # compilation
+        for _ in range(repeats):
+            for key, fn in timed.items():
+                start = time.perf_counter()
+                out[key] = fn(x, w, key[1], tolerance)
+                times[key].append(time.perf_counter() - start)
+        for lam in lams:
+            ref = _direct_on_subset(make_kernel("exact", lam, None), x, 1.0 / n, idx)
+            scale = np.max(np.abs(ref))
+            for (name, key_lam), g in out.items():
+                if key_lam == lam:
+                    err = float(np.max(np.abs(g[idx] - ref)) / scale)
+                    seconds = statistics.median(times[(name, lam)])
+                    rows.append(CompareRow(name, lam, n, seconds, err, idx.size))
     return rows
 
 
@@ -324,16 +362,24 @@ def print_compare(rows: list[CompareRow], tolerance: float) -> None:
     from rich.table import Table
 
     table = Table(
-        title=f"Laplace FMMs: ∇ Σ w log|y − x| at N Gaussian points, tolerance {tolerance:g} "
+        title=f"FMMs: ∇c of the exact kernel G_λ at N Gaussian points, tolerance {tolerance:g} "
         f"({machine_description()})"
     )
-    for col in ("N", "implementation", "time [s]", "time / kellersegel fmm", "max rel. err"):
+    for col in ("λ", "N", "implementation", "time [s]", "time / kellersegel fmm", "max rel. err"):
         table.add_column(escape(col), justify="right")
-    ours = {r.n: r.seconds for r in rows if r.implementation == "kellersegel fmm"}
+    ours = {(r.lam, r.n): r.seconds for r in rows if r.implementation == "kellersegel fmm"}
     for r in rows:
-        ratio = f"{r.seconds / ours[r.n]:.2f}" if r.n in ours else "—"
-        table.add_row(f"{r.n}", r.implementation, f"{r.seconds:.4g}", ratio, f"{r.max_rel_error:.1e}")
-    _console().print(table)
+        key = (r.lam, r.n)
+        ratio = f"{r.seconds / ours[key]:.2f}" if key in ours else "—"
+        table.add_row(f"{r.lam:g}", f"{r.n}", r.implementation, f"{r.seconds:.4g}", ratio,
+                      f"{r.max_rel_error:.1e}")  # fmt: skip
+    console = _console()
+    console.print(table)
+    for (lam, n), t in ours.items():
+        if lam > 0 and (0.0, n) in ours:
+            console.print(
+                f"kellersegel fmm at N = {n}: λ = {lam:g} (Yukawa) takes {t / ours[0.0, n]:.2f}× λ = 0"
+            )
 
 
 def print_costs(costs: EngineCosts, sizes: list[int]) -> None:

@@ -111,8 +111,9 @@ def _sorted_keys(keys):
 
 
 @numba.njit(cache=True)
-def _build_tree(keys, leaf_size, levels):
-    """Nodes of the adaptive quadtree over sorted Morton keys (breadth first)."""
+def _build_tree(keys, leaf_size, levels, min_level):
+    """Nodes of the adaptive quadtree over sorted Morton keys (breadth first); boxes above
+    ``min_level`` are split whatever their number of points."""
     n = keys.shape[0]
     cap = max(16, 4 * (n // max(leaf_size, 1) + 1) * 4)
     start = np.empty(cap, np.int64)
@@ -127,7 +128,8 @@ def _build_tree(keys, leaf_size, levels):
     while head < count:
         node = head
         head += 1
-        if end[node] - start[node] <= leaf_size or level[node] >= levels:
+        small = end[node] - start[node] <= leaf_size and level[node] >= min_level
+        if small or level[node] >= levels:
             continue
         shift = 2 * (_LEVELS - level[node] - 1)
         lo = start[node]
@@ -310,6 +312,30 @@ def _l2p(zs, start, end, leaves, centre, side, p, local, potential, out_f, out_d
                 out_f[i] += f.real
 
 
+@numba.njit(cache=True)
+def _near_block(node, xs, ys, ws, start, end, first, sources):
+    """x, y and w of the points of the node's near list ``sources[first[node]:first[node+1]]``
+    copied into one contiguous block, and where the node's own points start in it."""
+    count = 0
+    for e in range(first[node], first[node + 1]):
+        count += end[sources[e]] - start[sources[e]]
+    bx = np.empty(count)
+    by = np.empty(count)
+    bw = np.empty(count)
+    own = 0
+    k = 0
+    for e in range(first[node], first[node + 1]):
+        s = sources[e]
+        if s == node:
+            own = k
+        for j in range(start[s], end[s]):
+            bx[k] = xs[j]
+            by[k] = ys[j]
+            bw[k] = ws[j]
+            k += 1
+    return bx, by, bw, own
+
+
 @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def _p2p(xs, ys, ws, start, end, leaves, first, sources, potential, out_f, out_df):
     """Direct sums over each leaf's near list: f' += Σ_j w_j conj(d)/|d|², Re f += ½ Σ_j w_j log|d|²
@@ -320,23 +346,8 @@ def _p2p(xs, ys, ws, start, end, leaves, first, sources, potential, out_f, out_d
     in block order on one thread."""
     for t in prange(leaves.shape[0]):
         node = leaves[t]
-        count = 0
-        for e in range(first[node], first[node + 1]):
-            count += end[sources[e]] - start[sources[e]]
-        bx = np.empty(count)
-        by = np.empty(count)
-        bw = np.empty(count)
-        own = 0
-        k = 0
-        for e in range(first[node], first[node + 1]):
-            s = sources[e]
-            if s == node:
-                own = k
-            for j in range(start[s], end[s]):
-                bx[k] = xs[j]
-                by[k] = ys[j]
-                bw[k] = ws[j]
-                k += 1
+        bx, by, bw, own = _near_block(node, xs, ys, ws, start, end, first, sources)
+        count = bx.shape[0]
         for i in range(start[node], end[node]):
             skip = own + i - start[node]
             xi = xs[i]
@@ -371,10 +382,27 @@ def _separated(a, b, centre, side, theta):
 
 
 @numba.njit(cache=True)
-def _list_kind(c, r, centre, side, is_leaf, theta):
+def _gap(a, b, centre, side):
+    """Distance between the closest points of boxes a and b."""
+    d = centre[a] - centre[b]
+    half = 0.5 * (side[a] + side[b])
+    gx = max(abs(d.real) - half, 0.0)
+    gy = max(abs(d.imag) - half, 0.0)
+    return math.sqrt(gx * gx + gy * gy)
+
+
+@numba.njit(cache=True)
+def _list_kind(c, r, centre, side, is_leaf, rule):
     """Where box r goes for node c: 0 M2L (separated), 1 near (c has children), 2 P2P (both
-    leaves), −1 descend r's children (c is a leaf, r is not)."""
-    if _separated(c, r, centre, side, theta):
+    leaves), −1 descend r's children (c is a leaf, r is not), 3 dropped.
+
+    ``rule`` = (θ, largest side with expansions, drop distance): boxes larger than the side are
+    never separated; boxes farther apart than the drop distance do not interact (both infinite
+    for the Laplace kernel; the Yukawa kernel decays as e^{−κr})."""
+    theta, expand_side, drop = rule
+    if drop < math.inf and _gap(c, r, centre, side) > drop:
+        return 3
+    if side[c] <= expand_side and side[r] <= expand_side and _separated(c, r, centre, side, theta):
         return 0
     if not is_leaf[c]:
         return 1
@@ -392,9 +420,9 @@ def _push_children(r, child, stack, top):
 
 
 @numba.njit(cache=True)
-def _node_lists(c, near, lo, hi, tree, theta, fill, out, at):
+def _node_lists(c, near, lo, hi, tree, rule, fill, out, at):
     """The M2L, near and P2P lists of node c from its parent's near list ``near[lo:hi]``
-    (``tree`` = (child, centre, side, is_leaf)).
+    (``tree`` = (child, centre, side, is_leaf); ``rule`` as in ``_list_kind``).
 
     Each box of the parent's list stands for itself if it is a leaf, else for its children, and
     goes where ``_list_kind`` says. Counts only (returned) unless ``fill``, then also writes
@@ -409,7 +437,9 @@ def _node_lists(c, near, lo, hi, tree, theta, fill, out, at):
         while top > 0:
             top -= 1
             r = stack[top]
-            kind = _list_kind(c, r, centre, side, is_leaf, theta)
+            kind = _list_kind(c, r, centre, side, is_leaf, rule)
+            if kind == 3:
+                continue
             if kind < 0:
                 top = _push_children(r, child, stack, top)
                 continue
@@ -420,7 +450,7 @@ def _node_lists(c, near, lo, hi, tree, theta, fill, out, at):
 
 
 @numba.njit(cache=True, parallel=True)
-def _level_lists(lo, hi, parent, parent_lo, near_first, near, tree, theta):
+def _level_lists(lo, hi, parent, parent_lo, near_first, near, tree, rule):
     """The lists of the nodes lo..hi−1 (one level): counts (hi − lo, 3), then the lists
     (M2L, near, P2P) as CSR over those nodes, each node's list built by one thread."""
     m = hi - lo
@@ -429,9 +459,7 @@ def _level_lists(lo, hi, parent, parent_lo, near_first, near, tree, theta):
     zero = np.zeros(3, np.int64)
     for t in prange(m):
         a = parent[lo + t] - parent_lo
-        counts[t] = _node_lists(
-            lo + t, near, near_first[a], near_first[a + 1], tree, theta, False, none, zero
-        )
+        counts[t] = _node_lists(lo + t, near, near_first[a], near_first[a + 1], tree, rule, False, none, zero)
     offsets = np.zeros((m + 1, 3), np.int64)
     for t in range(m):
         offsets[t + 1] = offsets[t] + counts[t]
@@ -442,11 +470,11 @@ def _level_lists(lo, hi, parent, parent_lo, near_first, near, tree, theta):
     )
     for t in prange(m):
         a = parent[lo + t] - parent_lo
-        _node_lists(lo + t, near, near_first[a], near_first[a + 1], tree, theta, True, lists, offsets[t])
+        _node_lists(lo + t, near, near_first[a], near_first[a + 1], tree, rule, True, lists, offsets[t])
     return offsets, lists
 
 
-def _interaction_lists(level, parent, child, centre, side, is_leaf, theta):
+def _interaction_lists(level, parent, child, centre, side, is_leaf, rule):
     """M2L and P2P lists of every node as CSR over node ids (ids run level by level).
 
     Level-synchronous: a node's lists come from its parent's near list, so the nodes of a level
@@ -465,7 +493,7 @@ def _interaction_lists(level, parent, child, centre, side, is_leaf, theta):
     for lv in range(1, len(bounds) - 1):
         lo, hi = int(bounds[lv]), int(bounds[lv + 1])
         offsets, (m2l, near, p2p) = _level_lists(
-            lo, hi, parent, int(bounds[lv - 1]), near_first, near, tree, theta
+            lo, hi, parent, int(bounds[lv - 1]), near_first, near, tree, rule
         )
         m2l_count[lo:hi] = np.diff(offsets[:, 0])
         p2p_count[lo:hi] = np.diff(offsets[:, 2])
@@ -519,7 +547,7 @@ def laplace_fmm(
     keys, perm, levels = _sorted_keys(keys)
     xs, ys, ws = _gather(points, weights, perm)
     zs = xs + 1j * ys
-    start, end, level, prefix, child, parent = _build_tree(keys, leaf_size, levels)
+    start, end, level, prefix, child, parent = _build_tree(keys, leaf_size, levels, 0)
     cx, cy, side = _centres(level, prefix, x0, y0, side0)
     centre = cx + 1j * cy
     is_leaf = np.all(child < 0, axis=1)
@@ -536,7 +564,7 @@ def laplace_fmm(
         if by_level[lv].size:
             _m2m(by_level[lv], child, centre, side, p, binom, mult)
     m2l_first, m2l_sources, p2p_first, p2p_sources = _interaction_lists(
-        level, parent, child, centre, side, is_leaf, _THETA
+        level, parent, child, centre, side, is_leaf, (_THETA, math.inf, math.inf)
     )
     shift = np.zeros((p + 1, p + 1))
     shift[1:, 1:] = binom[np.add.outer(np.arange(1, p + 1), np.arange(p)), np.arange(p)]

@@ -2,9 +2,8 @@
 
 λ = 0: our compiled parallel Laplace FMM (:mod:`~kellersegel.fields.laplace_fmm`) gives
 Σ_j q_j log|y − x_j| and its gradient, so c = −(1/2π) Σ_j w_j log|y − x_j|.
-λ > 0: pyfmmlib (FMMLIB2D of Greengard and Gimbutas): the Helmholtz FMM at the imaginary
-wavenumber i√λ gives Σ_j q_j (i/4) H_0^{(1)}(i√λ r), which is Σ_j q_j K_0(√λ r)/(2π) = c exactly
-(the Yukawa kernel).
+λ > 0: our compiled parallel Yukawa FMM (:mod:`~kellersegel.fields.yukawa_fmm`, same tree and
+lists) gives Σ_j w_j K_0(√λ |y − x_j|) and its gradient, so c = (1/2π) of it.
 
 Gaussian-mollified kernels K_ε = G_λ * V_ε: the FMM of s G_λ plus the short-range difference
 Σ_{r < a} w_j (K_ε − s G_λ), a = ε √(2 log(1/τ)) (:mod:`~kellersegel.fields.near_field`), with
@@ -12,8 +11,8 @@ s = e^{λε²/2}: far away K_ε ≈ s G_λ, since (K_ε − s G_λ)^ = s (1 − 
 entire in k²; beyond a the difference is below τ times the pair's own term.
 Cut-off kernels equal G_λ beyond ε: the FMM of G_λ plus the difference over pairs closer than ε.
 
-pyfmmlib runs on one core (measured at 10⁶ points, 1e-7: 17.8 µs per particle for the Laplace
-gradient, where the compiled FMM takes 0.96 µs on 2 cores; ``kellersegel bench compare``).
+Both are checked against pyfmmlib (FMMLIB2D of Greengard and Gimbutas) in the tests and timed
+against it by ``kellersegel bench compare``.
 """
 
 from __future__ import annotations
@@ -21,30 +20,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyfmmlib
 
 from kellersegel.fields.base import DEFAULT_TOLERANCE, EngineError, FieldEngine, FieldValues, as_tolerance
 from kellersegel.fields.laplace_fmm import laplace_fmm, order_for_tolerance
 from kellersegel.fields.near_field import CellList, difference_sum
+from kellersegel.fields.yukawa_fmm import yukawa_fmm
 from kellersegel.kernels.fourier import gaussian_reach
 from kellersegel.kernels.interaction import CutoffKernel, ExactKernel, GaussianMollifiedKernel
 
 __all__ = ["MultipoleEngine"]
 
 _TWO_PI = 2.0 * math.pi
-
-
-def _precision_flag(tolerance: float) -> int:
-    """FMMLIB2D's iprec for a tolerance on max |error| / max |∇c|.
-
-    Its nominal tolerances (1 → 5e-4, 2 → 5e-7, 3 → 5e-10, 4 → 5e-13) bound the error relative to
-    the total charge; measured on Gaussian and clustered points, the error relative to max |∇c| is
-    about 100 times smaller (iprec 2: 2e-9), which is what this mapping assumes and the tests check.
-    """
-    for iprec, tol in ((1, 5e-6), (2, 5e-9), (3, 5e-12), (4, 5e-15)):
-        if tolerance >= tol:
-            return iprec
-    return 5
 
 
 class MultipoleEngine(FieldEngine):
@@ -55,7 +41,7 @@ class MultipoleEngine(FieldEngine):
     kernel : ExactKernel, GaussianMollifiedKernel or CutoffKernel
         Any λ ≥ 0.
     tolerance : float
-        Requested relative accuracy τ (sets FMMLIB2D's precision and the near-field radius).
+        Requested relative accuracy τ (sets the expansion order and the near-field radius).
     """
 
     name = "fmm"
@@ -85,9 +71,10 @@ class MultipoleEngine(FieldEngine):
             return math.exp(0.5 * self.kernel.lam * self.kernel.epsilon**2)
         return 1.0
 
-    def _precision(self, tolerance: float) -> int:
-        """The FMM's precision setting for a tolerance (expansion order, or FMMLIB2D's iprec)."""
-        return order_for_tolerance(tolerance) if self.kernel.lam == 0 else _precision_flag(tolerance)
+    @staticmethod
+    def _precision(tolerance: float) -> int:
+        """The FMMs' expansion order for a tolerance."""
+        return order_for_tolerance(tolerance)
 
     def _fmm(self, sources, weights, targets, on_sources, potential, gradient, tolerance):
         """Σ_j w_j G_λ(y − x_j) and its gradient (self term excluded when ``on_sources``)."""
@@ -113,44 +100,17 @@ class MultipoleEngine(FieldEngine):
     @staticmethod
     def _yukawa(lam, sources, weights, targets, on_sources, potential, gradient, tolerance):
         n = sources.shape[0]
-        m = targets.shape[0]
-        src = np.asfortranarray(sources.T)
-        charge = weights.astype(np.complex128)
-        no_dip = np.zeros(n, np.complex128), np.zeros((2, n))
-        if on_sources:
-            tgt_args = (
-                1,
-                np.zeros((2, 1)),
-                0,
-                np.zeros(1, complex),
-                0,
-                np.zeros((2, 1), complex),
-                0,
-                np.zeros((3, 1), complex),
-            )
-            flags = (int(potential), int(gradient), 0)
-        else:
-            tgt_args = (
-                m,
-                np.asfortranarray(targets.T),
-                int(potential),
-                np.zeros(m, complex),
-                int(gradient),
-                np.zeros((2, m), complex),
-                0,
-                np.zeros((3, m), complex),
-            )
-            flags = (0, 0, 0)
-        iprec = _precision_flag(tolerance)
-        zk = 1j * math.sqrt(lam)
-        out = pyfmmlib.hfmm2dparttarg(iprec, zk, src, 1, charge, 0, *no_dip, *flags, *tgt_args)
-        ier = out[0]
-        if ier != 0:
-            raise RuntimeError(f"FMMLIB2D failed with error code {ier}")
-        pot, fld = (out[1], out[2]) if on_sources else (out[4], out[5])
-        c = pot.real if potential else None
-        grad = np.ascontiguousarray(fld.real.T) if gradient else None
-        return c, grad
+        points, w = sources, weights
+        if not on_sources:  # targets join the tree with weight 0
+            points = np.concatenate([sources, targets])
+            w = np.concatenate([weights, np.zeros(targets.shape[0])])
+        phi, grad = yukawa_fmm(
+            points, w, math.sqrt(lam), order=order_for_tolerance(tolerance), potential=potential,
+            tolerance=tolerance,
+        )  # fmt: skip
+        part = slice(None) if on_sources else slice(n, None)
+        c = None if phi is None else phi[part] / _TWO_PI
+        return c, (grad[part] / _TWO_PI if gradient else None)
 
     def _evaluate(self, sources, weights, targets, self_mode, potential, gradient):
         on_sources = self_mode != 0

@@ -14,14 +14,14 @@ __all__ = ["plot_bench_compare", "save_bench_compare"]
 
 
 def plot_bench_compare(rows: Sequence[CompareRow], ax: Axes | None = None, title: str = "") -> Axes:
-    """Seconds per evaluation against N for each implementation, with an O(N) guide line
-    through the first implementation's largest N."""
+    """Seconds per evaluation against N for each implementation and λ, with an O(N) guide line
+    through the first one's smallest N."""
     (ax,) = axes_row(ax, 1, width=5.0, height=3.8)
-    names = list(dict.fromkeys(r.implementation for r in rows))
-    for name in names:
-        mine = sorted((r.n, r.seconds) for r in rows if r.implementation == name)
-        ax.loglog(*zip(*mine, strict=True), "o-", label=name)
-    first = sorted((r.n, r.seconds) for r in rows if r.implementation == names[0])
+    names = list(dict.fromkeys((r.implementation, r.lam) for r in rows))
+    for name, lam in names:
+        mine = sorted((r.n, r.seconds) for r in rows if (r.implementation, r.lam) == (name, lam))
+        ax.loglog(*zip(*mine, strict=True), "o-", label=f"{name}, λ = {lam:g}")
+    first = sorted((r.n, r.seconds) for r in rows if (r.implementation, r.lam) == names[0])
     if len(first) > 1:
         (n0, t0), (n1, _) = first[0], first[-1]
         ax.loglog([n0, n1], [t0, t0 * n1 / n0], "k:", lw=1, label="∝ N")

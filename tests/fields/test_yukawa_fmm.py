@@ -1,0 +1,122 @@
+"""The compiled Yukawa FMM against direct sums (SciPy's K_0, K_1) and against pyfmmlib's Helmholtz
+FMM at imaginary wavenumber: accuracy by order and across κ, awkward point sets, threads, and the
+pieces a wrong formula would break (the vectorised logarithm, the near-field series)."""
+
+import numba
+import numpy as np
+import pytest
+from scipy import special
+
+from kellersegel.experiments.bench import pyfmmlib_field
+from kellersegel.fields.laplace_fmm import laplace_fmm
+from kellersegel.fields.yukawa_fmm import _log_positive, _series_coefficients, yukawa_fmm
+
+
+def direct(points, weights, kappa):
+    """Σ_{j≠i} w_j K_0(κ r_ij) and its gradient at every point."""
+    d = points[:, None, :] - points[None, :, :]
+    r = np.hypot(d[..., 0], d[..., 1])
+    np.fill_diagonal(r, 1.0)
+    phi = special.k0(kappa * r) * weights[None, :]
+    f = -kappa * special.k1(kappa * r) / r * weights[None, :]
+    np.fill_diagonal(phi, 0.0)
+    np.fill_diagonal(f, 0.0)
+    return phi.sum(axis=1), np.stack([(f * d[..., 0]).sum(axis=1), (f * d[..., 1]).sum(axis=1)], axis=1)
+
+
+def rel(a, b):
+    return np.max(np.abs(a - b)) / np.max(np.abs(b))
+
+
+@pytest.fixture
+def gaussian(rng):
+    return rng.standard_normal((3000, 2)), rng.uniform(0.5, 1.5, 3000)
+
+
+@pytest.mark.parametrize("kappa", [0.05, 0.3, 1.0, 3.0, 10.0, 100.0])
+def test_potential_and_gradient_match_direct_sums_across_kappa(gaussian, kappa):
+    # κ = 0.05: boxes far below 1/κ (the Laplace-like regime of the scaled expansions); κ = 3:
+    # coarse boxes without expansions; κ = 100: most pairs beyond the drop distance
+    x, w = gaussian
+    ref_phi, ref_grad = direct(x, w, kappa)
+    phi, grad = yukawa_fmm(x, w, kappa, potential=True)
+    assert rel(grad, ref_grad) < 2e-8 and rel(phi, ref_phi) < 2e-8
+
+
+def test_error_falls_geometrically_with_the_order(gaussian):
+    x, w = gaussian
+    _, ref = direct(x, w, 1.0)
+    errors = [rel(yukawa_fmm(x, w, 1.0, order=p)[1], ref) for p in (8, 12, 16, 24)]
+    assert all(b < a / 5 for a, b in zip(errors, errors[1:], strict=False)), errors
+    assert errors[-1] < 1e-10
+
+
+def test_agrees_with_pyfmmlib_for_yukawa_and_with_the_laplace_fmm_in_the_laplace_oracle(rng):
+    x = rng.standard_normal((20000, 2))
+    w = np.full(20000, 1.0 / 20000)
+    c, grad = pyfmmlib_field(x, w, 1.0, 1e-9, potential=True)  # c = Σ w K_0(r)/(2π)
+    phi, ours = yukawa_fmm(x, w, 1.0, potential=True)
+    assert rel(ours / (2 * np.pi), grad) < 1e-7 and rel(phi / (2 * np.pi), c) < 1e-7
+    _, lap = pyfmmlib_field(x, w, 0.0, 1e-9)  # ∇c = −(1/2π) ∇ Σ w log r
+    _, df = laplace_fmm(x, w)
+    assert rel(-np.stack([df.real, -df.imag], axis=1) / (2 * np.pi), lap) < 1e-7
+
+
+def test_clusters_and_outliers(rng):
+    x = rng.standard_normal((3000, 2))
+    x[:500] = [2.0, 1.0] + 1e-6 * rng.standard_normal((500, 2))  # a cluster 20 levels down
+    x[500:505] = rng.uniform(-50, 50, (5, 2))  # outliers: coarse sparse boxes
+    w = rng.uniform(0.5, 1.5, 3000)
+    _, ref = direct(x, w, 1.0)
+    rest = slice(500, None)  # the cluster's field is 10⁶ times larger
+    _, grad = yukawa_fmm(x, w, 1.0)
+    assert rel(grad[rest], ref[rest]) < 1e-7 and rel(grad, ref) < 1e-7
+
+
+def test_results_do_not_depend_on_the_number_of_threads(gaussian):
+    x, w = gaussian
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = yukawa_fmm(x, w, 1.0, potential=True)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = yukawa_fmm(x, w, 1.0, potential=True)
+    finally:
+        numba.set_num_threads(threads)
+    assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1])
+
+
+def test_vectorised_log_matches_numpy_over_the_near_field_range():
+    @numba.njit
+    def logs(x):
+        out = np.empty_like(x)
+        for i in range(x.shape[0]):
+            out[i] = _log_positive(x[i])
+        return out
+
+    x = np.geomspace(1e-300, 16.0, 20001)
+    exact = np.log(x)
+    assert np.max(np.abs(logs(x) - exact) / np.maximum(1.0, np.abs(exact))) < 4e-15
+
+
+def test_near_field_series_equal_the_bessel_functions_up_to_z_6():
+    s0, r0, s1, r1 = _series_coefficients()
+    z = np.linspace(1e-3, 6.0, 500)
+    q = z * z / 4
+    zk1 = 1.0 + q * (np.log(q) * np.polyval(s1[::-1], q) - np.polyval(r1[::-1], q))
+    k0 = (
+        -0.5 * np.log(q) * np.polyval(s0[::-1], q)
+        + np.polyval(r0[::-1], q)
+        - np.euler_gamma * np.polyval(s0[::-1], q)
+    )
+    assert np.max(np.abs(zk1 - z * special.k1(z))) < 1e-12
+    assert np.max(np.abs(k0 - special.k0(z))) < 1e-12
+    short = [c[:6] for c in (s1, r1)]
+    q = q[z <= 0.5]
+    zk1 = 1.0 + q * (np.log(q) * np.polyval(short[0][::-1], q) - np.polyval(short[1][::-1], q))
+    assert np.max(np.abs(zk1 - z[z <= 0.5] * special.k1(z[z <= 0.5]))) < 1e-13
+
+
+def test_refuses_a_non_positive_kappa(gaussian):
+    with pytest.raises(ValueError, match="kappa must be > 0"):
+        yukawa_fmm(*gaussian, 0.0)
