@@ -111,6 +111,20 @@ def _bits_float(typingctx, n):
 
 
 @numba.njit(cache=True, inline="always", fastmath=_FASTMATH)
+def _inverse_and_log(u, x):
+    """(1/u, log x) with one division (as ``_log_positive``, whose (m − 1)/(m + 1) shares it)."""
+    bits = _float_bits(x)
+    e = np.float64((bits >> 52) - 1023)
+    m = _bits_float((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
+    big = m > 1.4142135623730951
+    m = m * 0.5 if big else m
+    e = e + 1.0 if big else e
+    both = 1.0 / (u * (m + 1.0))
+    s = (m - 1.0) * u * both
+    return (m + 1.0) * both, e * _LN2 + 2.0 * s * _poly(_ATANH, s * s)
+
+
+@numba.njit(cache=True, inline="always", fastmath=_FASTMATH)
 def _log_positive(x):
     """log x for a normal x > 0 without a library call (vectorises): x = 2^e m with m from the
     exponent and mantissa bits, m moved into [1/√2, √2), then 2 atanh((m − 1)/(m + 1)) by its
@@ -337,37 +351,57 @@ def _translate(coef, d, kappa, ss, st, p, out):
 
 
 @numba.njit(cache=True, parallel=True)
-def _offset_operators(kappa, side_at, scale_at, used, p):
-    """Real (2(p+1), 2(p+1)) matrices of the translation between boxes of one level at offset
-    (i, j) sides (max(|i|, |j|) ∈ {2, 3}, index 7(i + 3) + j + 3), acting on (Re M̃, Im M̃) and
-    giving (Re L̃, Im L̃); the translation is real-linear, so column k is the image of a unit."""
+def _offset_operators(kappa, h, scale, radius, p):
+    """Real (2(p+1), 2(p+1)) matrices of the translation between boxes of side h (scale s) at
+    offset (i, j) sides, |i|, |j| ≤ radius, max(|i|, |j|) ≥ 2 (index (2R + 1)(i + R) + j + R),
+    acting on (Re M̃, Im M̃) and giving (Re L̃, Im L̃); the translation is real-linear, so
+    column k is the image of a unit vector."""
     size = 2 * (p + 1)
-    ops = np.zeros((side_at.shape[0], 49, size, size))
-    for task in prange(side_at.shape[0] * 49):
-        lv = task // 49
-        idx = task % 49
-        i = idx // 7 - 3
-        j = idx % 7 - 3
-        if not used[lv] or max(abs(i), abs(j)) < 2:
+    width = 2 * radius + 1
+    ops = np.zeros((width * width, size, size))
+    for idx in prange(width * width):
+        i = idx // width - radius
+        j = idx % width - radius
+        if max(abs(i), abs(j)) < 2:
             continue
-        d = complex(i * side_at[lv], j * side_at[lv])
         for col in range(size):
             coef = np.zeros(p + 1, np.complex128)
             coef[col % (p + 1)] = 1.0 if col <= p else 1.0j
             out = np.zeros(p + 1, np.complex128)
-            _translate(coef, d, kappa, scale_at[lv], scale_at[lv], p, out)
+            _translate(coef, complex(i * h, j * h), kappa, scale, scale, p, out)
             for m in range(p + 1):
-                ops[lv, idx, m, col] = out[m].real
-                ops[lv, idx, p + 1 + m, col] = out[m].imag
+                ops[idx, m, col] = out[m].real
+                ops[idx, p + 1 + m, col] = out[m].imag
     return ops
 
 
+def _translation_tables(kappa, side_at, scale_at, used, coarse, drop, p):
+    """Per level the offset matrices of radius 3 (where a node's parent has expansions, its
+    separated same-size boxes lie within 3 sides), and for the coarsest level with expansions,
+    whose parent has none, those of radius ⌈drop/h⌉ + 1 (bounded by the boxes across the
+    domain). Levels without M2L get a dummy table (radius 0)."""
+    size = 2 * (p + 1)
+    tables = []
+    radii = np.zeros(side_at.shape[0], np.int64)
+    for lv in range(side_at.shape[0]):
+        radius = 3
+        if lv == coarse:
+            radius = max(3, min(math.ceil(drop / side_at[lv]) + 1, 2**lv))
+        if used[lv]:
+            tables.append(_offset_operators(kappa, side_at[lv], scale_at[lv], radius, p))
+            radii[lv] = radius
+        else:
+            tables.append(np.zeros((1, size, size)))
+    return numba.typed.List(tables), radii
+
+
 @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _m2l(first, sources, tree, kappa, scale, p, ops, mult, local):
+def _m2l(first, sources, tree, kappa, scale, p, tables, mult, local):
     """Every node's local expansion from the multipoles of its M2L list: by the precomputed
     matrix of the offset (``ops``, a dense real product that vectorises) for boxes of one size,
     by ``_translate`` for boxes of different sizes (``tree`` = (level, centre, side))."""
     level, centre, side = tree
+    ops, radii = tables
     size = 2 * (p + 1)
     for node in prange(first.shape[0] - 1):
         if first[node + 1] == first[node]:
@@ -381,11 +415,12 @@ def _m2l(first, sources, tree, kappa, scale, p, ops, mult, local):
             d = centre[node] - centre[s]
             i = int(round(d.real / h))
             j = int(round(d.imag / h))
-            if side[s] != h or max(abs(i), abs(j)) > 3:  # sizes differ, or below unexpanded boxes
+            table = ops[level[node]]
+            radius = radii[level[node]]
+            if side[s] != h or max(abs(i), abs(j)) > radius:  # sizes differ
                 _translate(mult[s], d, kappa, scale[s], scale[node], p, other)
                 continue
-            idx = 7 * (i + 3) + j + 3
-            op = ops[level[node], idx]
+            op = table[(2 * radius + 1) * (i + radius) + j + radius]
             for m in range(p + 1):
                 v[m] = mult[s, m].real
                 v[p + 1 + m] = mult[s, m].imag
@@ -426,7 +461,9 @@ def _l2p(zs, start, end, leaves, centre, kappa, scale, p, local, potential, out_
             for m in range(1, p + 1):
                 down += local[node, m] * f[m - 1]
                 up += local[node, m] * f[m + 1]
-                val += local[node, m] * f[m]
+            if potential:
+                for m in range(1, p + 1):
+                    val += local[node, m] * f[m]
             a = kappa * (s * lo * f[1].conjugate() + down / s + s * up.conjugate())
             out_g[i, 0] += a.real
             out_g[i, 1] -= a.imag
@@ -445,9 +482,9 @@ def _series_gradient(bx, by, bw, xi, yi, skip, c4, s1, r1):
         dy = yi - by[k]
         u = dx * dx + dy * dy
         q = c4 * u
-        lg = _log_positive(max(q, 1e-15))
+        inv_u, lg = _inverse_and_log(u, max(q, 1e-15))
         corr = c4 * (lg * _poly(s1, q) - _poly(r1, q))
-        f = bw[k] * (1.0 / u + corr) if k != skip else 0.0
+        f = bw[k] * (inv_u + corr) if k != skip else 0.0
         gx -= f * dx
         gy -= f * dy
     return gx, gy
@@ -523,8 +560,8 @@ def _p2p(xs, ys, ws, start, end, leaves, first, sources, tree, kappa, potential,
 
 
 def drop_distance(kappa: float, tolerance: float) -> float:
-    """Boxes farther apart than this do not interact: e^{−κd} below 10⁻² × tolerance × 10⁻⁶."""
-    return (math.log(100.0 / tolerance) + 14.0) / kappa
+    """Boxes farther apart than this do not interact: e^{−κd} = tolerance/20."""
+    return math.log(20.0 / tolerance) / kappa
 
 
 def yukawa_fmm(
@@ -608,7 +645,7 @@ def yukawa_fmm(
     )
     used = np.zeros(depth + 2, np.bool_)
     used[np.unique(level[np.diff(m2l_first) > 0])] = True
-    ops = _offset_operators(kappa, side_at, scale_at, used, p)
+    ops = _translation_tables(kappa, side_at, scale_at, used, min(min_level, levels), rule[2], p)
     _m2l(m2l_first, m2l_sources, (level, centre, side), kappa, scale, p, ops, mult, local)
     for lv in range(1, depth + 1):
         nodes = np.flatnonzero((level == lv) & expanded[parent.clip(0)]).astype(np.int64)
