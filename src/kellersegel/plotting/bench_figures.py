@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def plot_bench_compare(rows: Sequence[CompareRow], ax: Axes | None = None, title
         ax.loglog([n0, n1], [t0, t0 * n1 / n0], "k:", lw=1, label="∝ N")
     ax.set_xlabel("N")
     ax.set_ylabel("seconds per evaluation of ∇")
-    ax.set_title(title, fontsize=9)
+    ax.set_title("\n".join(textwrap.fill(line, 72) for line in title.splitlines()), fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     return ax
