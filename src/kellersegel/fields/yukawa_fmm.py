@@ -16,7 +16,7 @@ Coefficients are scaled per level by s = min(κh, 1) (h the box side): M̃_n = M
 L̃_m = s^m L_m, so that for κh ≪ 1 every number stays O(1) as in the Laplace case. Boxes larger
 than ``_EXPAND_KH``/κ get no expansions (the series would need more than p terms); they stay near
 until their children are small enough, and boxes farther apart than ``drop_distance`` do not
-interact at all (their contribution is below e^{−κ d} ≤ 10⁻² × tolerance).
+interact at all (their contribution is below e^{−κ d} = tolerance/20).
 
 Near field: ∇K_0(κr) = −(d/r²) z K_1(z), z = κr, with z K_1(z) = 1 + q (log q · S_1(q) − R_1(q)),
 q = z²/4 and S_1, R_1 the power series of I_1 and of K_1's regular part: one division, one log
@@ -108,20 +108,6 @@ def _bits_float(typingctx, n):
         return builder.bitcast(args[0], ir.DoubleType())
 
     return types.float64(types.int64), codegen
-
-
-@numba.njit(cache=True, inline="always", fastmath=_FASTMATH)
-def _inverse_and_log(u, x):
-    """(1/u, log x) with one division (as ``_log_positive``, whose (m − 1)/(m + 1) shares it)."""
-    bits = _float_bits(x)
-    e = np.float64((bits >> 52) - 1023)
-    m = _bits_float((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
-    big = m > 1.4142135623730951
-    m = m * 0.5 if big else m
-    e = e + 1.0 if big else e
-    both = 1.0 / (u * (m + 1.0))
-    s = (m - 1.0) * u * both
-    return (m + 1.0) * both, e * _LN2 + 2.0 * s * _poly(_ATANH, s * s)
 
 
 @numba.njit(cache=True, inline="always", fastmath=_FASTMATH)
@@ -482,9 +468,8 @@ def _series_gradient(bx, by, bw, xi, yi, skip, c4, s1, r1):
         dy = yi - by[k]
         u = dx * dx + dy * dy
         q = c4 * u
-        inv_u, lg = _inverse_and_log(u, max(q, 1e-15))
-        corr = c4 * (lg * _poly(s1, q) - _poly(r1, q))
-        f = bw[k] * (inv_u + corr) if k != skip else 0.0
+        corr = c4 * (_log_positive(max(q, 1e-15)) * _poly(s1, q) - _poly(r1, q))
+        f = bw[k] * (1.0 / u + corr) if k != skip else 0.0
         gx -= f * dx
         gy -= f * dy
     return gx, gy
