@@ -77,8 +77,9 @@ def _series_coefficients(degree: int = 16) -> tuple[np.ndarray, ...]:
 
 
 _S0, _R0, _S1, _R1 = _series_coefficients()
-# for z ≤ 1/2 (q ≤ 1/16): degree 5, within 2·10⁻¹⁴
+# for z ≤ 1/2 (q ≤ 1/16): degree 5, within 2·10⁻¹⁴; for z ≤ 2 (q ≤ 1): degree 9, within 10⁻¹³
 _S1_SHORT, _R1_SHORT = (c[:6].copy() for c in _series_coefficients()[2:])
+_S1_MID, _R1_MID = (c[:10].copy() for c in _series_coefficients()[2:])
 _INV_PAIR = np.concatenate([[0.0], 1.0 / (np.arange(1.0, 200.0) * np.arange(2.0, 201.0))])  # 1/(m(m+1))
 _INV_PAIR_SHIFTED = 1.0 / np.maximum(
     np.outer(np.arange(80.0), np.ones(200)) * np.add.outer(np.arange(80.0), np.arange(200.0)), 1.0
@@ -517,7 +518,7 @@ def _near_potential(bx, by, bw, xi, yi, skip, kappa, series):
 def _p2p(xs, ys, ws, start, end, leaves, first, sources, tree, kappa, potential, out_f, out_g):
     """Direct sums over each leaf's near list: ∇Φ += −Σ_j w_j (d/r²) z K_1(z), Φ += Σ_j w_j K_0(z)
     (d = y_i − x_j, z = κ|d|, j ≠ i). Where every pair of the leaf has z ≤ 6, by the series in
-    q = z²/4 (vectorised; degree 16, within 2·10⁻¹³ of z K_1, or 5 where z ≤ 1/2), by K_0 and
+    q = z²/4 (vectorised; degree 16, within 2·10⁻¹³ of z K_1; 9 where z ≤ 2, 5 where z ≤ 1/2), by K_0 and
     K_1 otherwise (``tree`` = (centre, side))."""
     centre, side = tree
     c4 = 0.25 * kappa * kappa
@@ -530,10 +531,13 @@ def _p2p(xs, ys, ws, start, end, leaves, first, sources, tree, kappa, potential,
         bx, by, bw, own = _near_block(node, xs, ys, ws, start, end, first, sources)
         series = kappa * reach <= 6.0
         short = kappa * reach <= 0.5
+        mid = kappa * reach <= 2.0
         for i in range(start[node], end[node]):
             skip = own + i - start[node]
             if short:
                 gx, gy = _series_gradient(bx, by, bw, xs[i], ys[i], skip, c4, _S1_SHORT, _R1_SHORT)
+            elif mid:
+                gx, gy = _series_gradient(bx, by, bw, xs[i], ys[i], skip, c4, _S1_MID, _R1_MID)
             elif series:
                 gx, gy = _series_gradient(bx, by, bw, xs[i], ys[i], skip, c4, _S1, _R1)
             else:
