@@ -1,7 +1,8 @@
-"""Seconds spent in each stage of the compiled Laplace FMM (fields/laplace_fmm.py) at N Gaussian
-points: the best of three calls after a warm-up, stages timed by wrapping the module's functions.
+"""Seconds spent in each stage of the compiled Laplace FMM (fields/laplace_fmm.py), or with a κ > 0
+of the Yukawa FMM (fields/yukawa_fmm.py), at N Gaussian points: the best of three calls after a
+warm-up, stages timed by wrapping the module's functions.
 
-    python benchmarks/fmm_profile.py [N] [order] [leaf_size]      # default 10⁶, 1e-7's order, 64
+    python benchmarks/fmm_profile.py [N] [order] [leaf_size] [kappa]  # 10⁶, 1e-7's order, 64, 0
 """
 
 import sys
@@ -10,7 +11,7 @@ import time
 import numpy as np
 
 from kellersegel.experiments.bench import machine_description
-from kellersegel.fields import laplace_fmm as fmm
+from kellersegel.fields import laplace_fmm, yukawa_fmm
 
 STAGES = {
     "_keys": "Morton keys",
@@ -19,6 +20,7 @@ STAGES = {
     "_p2m": "P2M",
     "_m2m": "M2M",
     "_interaction_lists": "interaction lists",
+    "_translation_tables": "M2L tables (Yukawa)",
     "_m2l": "M2L",
     "_l2l": "L2L",
     "_l2p": "L2P",
@@ -28,10 +30,18 @@ STAGES = {
 
 def main() -> None:
     n = int(float(sys.argv[1])) if len(sys.argv) > 1 else 10**6
-    order = int(sys.argv[2]) if len(sys.argv) > 2 else fmm.order_for_tolerance(1e-7)
+    order = int(sys.argv[2]) if len(sys.argv) > 2 else laplace_fmm.order_for_tolerance(1e-7)
     leaf = int(sys.argv[3]) if len(sys.argv) > 3 else 64
+    kappa = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
+    fmm = yukawa_fmm if kappa > 0 else laplace_fmm
+
+    def run(x, w):
+        if kappa > 0:
+            return fmm.yukawa_fmm(x, w, kappa, order=order, leaf_size=leaf)
+        return fmm.laplace_fmm(x, w, order=order, leaf_size=leaf)
+
     spent: dict[str, float] = {}
-    for name in STAGES:
+    for name in [name for name in STAGES if hasattr(fmm, name)]:
         inner = getattr(fmm, name)
 
         def timed(*args, _inner=inner, _name=name):
@@ -43,19 +53,21 @@ def main() -> None:
         setattr(fmm, name, timed)
     x = np.random.default_rng(0).standard_normal((n, 2))
     w = np.full(n, 1.0 / n)
-    fmm.laplace_fmm(x[:2000], w[:2000], order=order, leaf_size=leaf)
+    run(x[:2000], w[:2000])
     best = None
     for _ in range(3):
         spent.clear()
         start = time.perf_counter()
-        fmm.laplace_fmm(x, w, order=order, leaf_size=leaf)
+        run(x, w)
         total = time.perf_counter() - start
         if best is None or total < best[0]:
             best = total, dict(spent)
     total, stages = best
-    print(f"N = {n}, order {order}, leaves of {leaf}: {total:.3f} s ({machine_description()})")
+    kernel = f"Yukawa κ = {kappa:g}" if kappa > 0 else "Laplace"
+    print(f"{kernel}, N = {n}, order {order}, leaves of {leaf}: {total:.3f} s ({machine_description()})")
     for name, label in STAGES.items():
-        print(f"  {label:20s} {stages.get(name, 0.0):.3f} s")
+        if name in stages:
+            print(f"  {label:20s} {stages.get(name, 0.0):.3f} s")
     print(f"  {'the rest':20s} {total - sum(stages.values()):.3f} s")
 
 
