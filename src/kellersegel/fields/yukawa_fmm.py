@@ -78,11 +78,13 @@ def _series_coefficients(degree: int = 16) -> tuple[np.ndarray, ...]:
 
 _S0, _R0, _S1, _R1 = _series_coefficients()
 # for z ≤ 1/2 (q ≤ 1/16): degree 5, within 2·10⁻¹⁴; for z ≤ 2 (q ≤ 1): degree 9, within 10⁻¹³
-_S1_SHORT, _R1_SHORT = (c[:6].copy() for c in _series_coefficients()[2:])
-_S1_MID, _R1_MID = (c[:10].copy() for c in _series_coefficients()[2:])
-_INV_PAIR = np.concatenate([[0.0], 1.0 / (np.arange(1.0, 200.0) * np.arange(2.0, 201.0))])  # 1/(m(m+1))
+_S1_SHORT, _R1_SHORT = _S1[:6].copy(), _R1[:6].copy()
+_S1_MID, _R1_MID = _S1[:10].copy(), _R1[:10].copy()
+# reciprocals for the recurrence and the series of Î_m (orders m < 200, series terms k < 80)
+_M = np.arange(200.0)
+_INV_PAIR = np.concatenate([[0.0], 1.0 / (_M[1:] * (_M[1:] + 1.0))])  # 1/(m(m+1))
 _INV_PAIR_SHIFTED = 1.0 / np.maximum(
-    np.outer(np.arange(80.0), np.ones(200)) * np.add.outer(np.arange(80.0), np.arange(200.0)), 1.0
+    np.outer(_M[:80], np.ones(200)) * np.add.outer(_M[:80], _M), 1.0
 )  # 1/(k(m+k))
 _ATANH = 1.0 / np.arange(1.0, 23.0, 2.0)  # atanh(s)/s = Σ s^{2k}/(2k + 1)
 
