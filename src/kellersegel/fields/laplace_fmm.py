@@ -25,6 +25,7 @@ the number of threads.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -508,6 +509,48 @@ def _interaction_lists(level, parent, child, centre, side, is_leaf, rule):
     )
 
 
+class Quadtree(NamedTuple):
+    """Points in Morton order and the adaptive quadtree over them (nodes breadth first)."""
+
+    perm: np.ndarray  # sorted position → input index
+    xs: np.ndarray
+    ys: np.ndarray
+    ws: np.ndarray
+    zs: np.ndarray  # xs + i ys
+    start: np.ndarray  # node → its points start:end in the sorted order
+    end: np.ndarray
+    level: np.ndarray
+    prefix: np.ndarray  # Morton prefix (the last two bits: the quadrant in the parent)
+    child: np.ndarray  # (nodes, 4), −1 where empty
+    parent: np.ndarray
+    centre: np.ndarray  # complex
+    side: np.ndarray
+    is_leaf: np.ndarray
+    side0: float  # the root's side
+    min_level: int  # boxes above it were split whatever their count
+
+
+def quadtree(points, weights, leaf_size: int, max_leaf_side: float = math.inf) -> Quadtree:
+    """The tree of the points (at most ``leaf_size`` per leaf where the Morton depth allows, and
+    no leaf larger than ``max_leaf_side``)."""
+    (x0, y0), upper = bounding_box(points)
+    extent = float((upper - (x0, y0)).max())
+    side0 = extent * (1.0 + 1e-9) if extent > 0 else 1.0
+    keys = _keys(points[:, 0], points[:, 1], x0, y0, (1 << _LEVELS) / side0)
+    keys, perm, levels = _sorted_keys(keys)
+    xs, ys, ws = _gather(points, weights, perm)
+    min_level = 0
+    if side0 > max_leaf_side:
+        min_level = min(math.ceil(math.log2(side0 / max_leaf_side)), levels)
+    start, end, level, prefix, child, parent = _build_tree(keys, leaf_size, levels, min_level)
+    cx, cy, side = _centres(level, prefix, x0, y0, side0)
+    is_leaf = np.all(child < 0, axis=1)
+    return Quadtree(
+        perm, xs, ys, ws, xs + 1j * ys, start, end, level, prefix, child, parent, cx + 1j * cy,
+        side, is_leaf, side0, min_level,
+    )  # fmt: skip
+
+
 def laplace_fmm(
     points: np.ndarray,
     weights: np.ndarray,
@@ -540,17 +583,10 @@ def laplace_fmm(
     n = points.shape[0]
     if n == 0:
         return (np.zeros(0) if potential else None), np.zeros(0, np.complex128)
-    (x0, y0), upper = bounding_box(points)
-    extent = float((upper - (x0, y0)).max())
-    side0 = extent * (1.0 + 1e-9) if extent > 0 else 1.0
-    keys = _keys(points[:, 0], points[:, 1], x0, y0, (1 << _LEVELS) / side0)
-    keys, perm, levels = _sorted_keys(keys)
-    xs, ys, ws = _gather(points, weights, perm)
-    zs = xs + 1j * ys
-    start, end, level, prefix, child, parent = _build_tree(keys, leaf_size, levels, 0)
-    cx, cy, side = _centres(level, prefix, x0, y0, side0)
-    centre = cx + 1j * cy
-    is_leaf = np.all(child < 0, axis=1)
+    tree = quadtree(points, weights, leaf_size)
+    perm, xs, ys, ws, zs = tree.perm, tree.xs, tree.ys, tree.ws, tree.zs
+    start, end, level, child, parent = tree.start, tree.end, tree.level, tree.child, tree.parent
+    centre, side, is_leaf = tree.centre, tree.side, tree.is_leaf
     p = int(order)
     binom = _binomials(p)
     m = start.shape[0]
