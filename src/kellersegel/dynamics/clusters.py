@@ -1,7 +1,12 @@
 """Close pairs and clusters of particles: connected components of the graph |X_i − X_j| ≤ r.
 
-The pairs come from a KD-tree (O(N log N)); below 64 particles one compiled pass over all pairs
-is faster and gives the same pairs.
+The closest pair comes from a compiled cell grid (O(N): about one particle per cell, a pair closer
+than the cell side lies in one cell or two neighbouring ones), with scipy's KD-tree where the grid
+cannot answer (a pair farther apart than a cell, or cells so crowded that the grid would do more
+than 64 N distance evaluations); at 2^18 Gaussian points the grid takes ~10 ms and the KD-tree's
+build and query ~0.6 s. The pairs within a radius come from the KD-tree (none are searched for a
+radius below the smallest distance); below 64 particles one compiled pass over all pairs is faster
+and gives the same pairs.
 """
 
 from __future__ import annotations
@@ -39,14 +44,78 @@ def close_pairs(x: NDArray[np.float64], radius: float) -> ClosePairs:
     n = x.shape[0]
     if n < 2:
         return ClosePairs(float("nan"), -1, np.empty((0, 2), dtype=np.int64))
+    x = np.ascontiguousarray(x, dtype=np.float64)
     if n < _ALL_PAIRS_BELOW:
-        distance, closest, pairs = _all_pairs(np.ascontiguousarray(x, dtype=np.float64), radius)
+        distance, closest, pairs = _all_pairs(x, radius)
         return ClosePairs(distance, closest, pairs)
-    tree = cKDTree(x)
-    distances, _ = tree.query(x, k=2)
-    closest = int(np.argmin(distances[:, 1]))
+    tree = None
+    distance, closest = _grid_closest_pair(x) if np.isfinite(x).all() else (np.nan, -1)
+    if not distance >= 0:  # the grid could not answer
+        tree = cKDTree(x)
+        distances, _ = tree.query(x, k=2)
+        closest = int(np.argmin(distances[:, 1]))
+        distance = float(distances[closest, 1])
+    if radius < distance:
+        return ClosePairs(distance, closest, np.empty((0, 2), dtype=np.int64))
+    tree = cKDTree(x) if tree is None else tree
     pairs = tree.query_pairs(radius, output_type="ndarray").astype(np.int64).reshape(-1, 2)
-    return ClosePairs(float(distances[closest, 1]), closest, pairs)
+    return ClosePairs(distance, closest, pairs)
+
+
+@numba.njit(cache=True)
+def _cells(x: NDArray[np.float64]) -> tuple[int, float, NDArray[np.int64], NDArray[np.int64]]:
+    """A grid of k × k square cells (k = ⌊√n⌋) over the bounding box: (k, the side h, first,
+    order) with cell c = k·row + column holding the indices order[first[c]:first[c + 1]],
+    ascending (a counting sort)."""
+    n = x.shape[0]
+    x0, y0 = x[:, 0].min(), x[:, 1].min()
+    width = max(x[:, 0].max() - x0, x[:, 1].max() - y0)
+    k = max(1, int(np.sqrt(n)))
+    h = width / k if width > 0 else 1.0
+    cells = np.empty(n, dtype=np.int64)
+    count = np.zeros(k * k + 1, dtype=np.int64)
+    for i in range(n):
+        cx = min(int((x[i, 0] - x0) / h), k - 1)
+        cy = min(int((x[i, 1] - y0) / h), k - 1)
+        cells[i] = cy * k + cx
+        count[cells[i] + 1] += 1
+    first = np.cumsum(count)
+    fill = first[:-1].copy()
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        order[fill[cells[i]]] = i
+        fill[cells[i]] += 1
+    return k, h, first, order
+
+
+@numba.njit(cache=True)
+def _grid_closest_pair(x: NDArray[np.float64]) -> tuple[float, int]:
+    """(min_{i≠j} |x_i − x_j|, the smallest index of a pair at that distance) from the cells of
+    :func:`_cells`: each pair of one cell or of two neighbouring cells is compared once; (NaN, −1)
+    where the answer may lie outside them (the smallest distance found exceeds the cell side) or
+    the cells are too crowded (Σ_c n_c² > 64 n)."""
+    k, h, first, order = _cells(x)
+    sizes = np.diff(first)
+    if np.sum(sizes * sizes) > 64 * x.shape[0]:
+        return np.nan, -1
+    best, closest = np.inf, -1
+    for c in range(k * k):
+        cx, cy = c % k, c // k
+        for a in range(first[c], first[c + 1]):
+            i = order[a]
+            for dxc, dyc in ((0, 0), (1, 0), (-1, 1), (0, 1), (1, 1)):  # each neighbour pair once
+                ux, uy = cx + dxc, cy + dyc
+                if ux < 0 or ux >= k or uy >= k:
+                    continue
+                u = uy * k + ux
+                for b in range(a + 1 if u == c else first[u], first[u + 1]):
+                    j = order[b]
+                    d2 = (x[i, 0] - x[j, 0]) ** 2 + (x[i, 1] - x[j, 1]) ** 2
+                    if d2 < best or (d2 == best and min(i, j) < closest):
+                        best, closest = d2, min(i, j)
+    if not best <= h * h:
+        return np.nan, -1
+    return np.sqrt(best), closest
 
 
 @numba.njit(cache=True)
