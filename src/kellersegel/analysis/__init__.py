@@ -7,6 +7,7 @@ from kellersegel.analysis.distances import (
     density_support,
     relative_entropy,
     wasserstein,
+    wasserstein_distances,
 )
 from kellersegel.analysis.memory_theory import kappa, memory_threshold
 from kellersegel.analysis.rates import RateFit, fit_rate
@@ -40,4 +41,5 @@ __all__ = [
     "smallest_exploding_cluster",
     "virial_blowup_time",
     "wasserstein",
+    "wasserstein_distances",
 ]

@@ -10,13 +10,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import ot
+from numba import prange
 from numpy.typing import NDArray
 
 from kellersegel.pde.grid import Grid2D
 
-__all__ = ["TransportDistance", "density_moments", "density_support", "relative_entropy", "wasserstein"]
+__all__ = [
+    "TransportDistance",
+    "density_moments",
+    "density_support",
+    "relative_entropy",
+    "wasserstein",
+    "wasserstein_distances",
+]
 
 #: ``method="auto"`` solves exactly while the cost matrix has at most this many entries (80 MB)
 EXACT_MAX_ENTRIES = 10_000_000
@@ -70,20 +79,100 @@ def wasserstein(
     projections, seed : int
         Sliced method: number of random directions and their seed.
     """
-    if p not in (1, 2):
-        raise ValueError(f"p must be 1 or 2, got {p}")
+    options = {"x_weights": x_weights, "y_weights": y_weights, "method": method}
+    return wasserstein_distances(x, y, orders=(p,), **options, projections=projections, seed=seed)[0]
+
+
+def wasserstein_distances(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    *,
+    orders: tuple[int, ...] = (1, 2),
+    x_weights: NDArray[np.float64] | None = None,
+    y_weights: NDArray[np.float64] | None = None,
+    method: str = "auto",
+    projections: int = 256,
+    seed: int = 0,
+) -> tuple[TransportDistance, ...]:
+    """W_p for each p of ``orders`` (see :func:`wasserstein`); the sliced method sorts each
+    projection once for all orders.
+
+    The sliced distance uses POT's random directions (``ot.sliced.get_random_projections``) and a
+    compiled merge of the sorted projections, one direction per thread: W_p^p(θ#μ, θ#ν) =
+    ∫₀¹ |F_μθ⁻¹(t) − F_νθ⁻¹(t)|^p dt; the same numbers as ``ot.sliced_wasserstein_distance``
+    (to 1e-12, tested), which at 2^16 particles, 4096 support points and 256 directions took 10 s
+    per order against well under a second here (its sorts and gathers run along the long axis).
+    """
+    for p in orders:
+        if p not in (1, 2):
+            raise ValueError(f"p must be 1 or 2, got {p}")
     x, y = _points(x, "x"), _points(y, "y")
     a, b = _weights(x_weights, len(x), "x_weights"), _weights(y_weights, len(y), "y_weights")
     if method == "auto":
         method = "exact" if len(x) * len(y) <= EXACT_MAX_ENTRIES else "sliced"
     if method == "exact":
-        cost = ot.dist(x, y, metric="sqeuclidean" if p == 2 else "euclidean")
-        value = float(ot.emd2(a, b, cost, numItermax=10_000_000, check_marginals=False))
-        return TransportDistance(value ** (1 / p), p, "exact")
+        out = []
+        for p in orders:
+            cost = ot.dist(x, y, metric="sqeuclidean" if p == 2 else "euclidean")
+            value = float(ot.emd2(a, b, cost, numItermax=10_000_000, check_marginals=False))
+            out.append(TransportDistance(value ** (1 / p), p, "exact"))
+        return tuple(out)
     if method == "sliced":
-        value = ot.sliced_wasserstein_distance(x, y, a, b, n_projections=projections, p=p, seed=seed)
-        return TransportDistance(float(value), p, "sliced", projections)
+        directions = ot.sliced.get_random_projections(x.shape[1], projections, seed)
+        powers = _sliced_powers(x, y, a, b, np.ascontiguousarray(directions.T), bool(np.all(a == a[0])))
+        means = powers.mean(axis=0)
+        return tuple(
+            TransportDistance(float(means[p - 1] ** (1 / p)), p, "sliced", projections) for p in orders
+        )
     raise ValueError(f"method must be 'auto', 'exact' or 'sliced', got {method!r}")
+
+
+@numba.njit(cache=True, parallel=True)
+def _sliced_powers(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    directions: NDArray[np.float64],
+    uniform: bool,
+) -> NDArray[np.float64]:
+    """(W_1, W_2²) between Σ a_i δ_{θ·x_i} and Σ b_j δ_{θ·y_j} on the line for each direction θ
+    (rows of ``directions``, shape (L, 2)), by merging the two sorted projections along their
+    cumulative masses (``uniform``: all a_i equal, so x's projection is sorted without its
+    permutation)."""
+    out = np.empty((directions.shape[0], 2))
+    for row in prange(directions.shape[0]):
+        theta = directions[row]
+        v = y[:, 0] * theta[0] + y[:, 1] * theta[1]
+        iv = np.argsort(v)
+        vs, wt = v[iv], b[iv]
+        u = x[:, 0] * theta[0] + x[:, 1] * theta[1]
+        if uniform:
+            us, ws = np.sort(u), a
+        else:
+            iu = np.argsort(u)
+            us, ws = u[iu], a[iu]
+        i, j, done = 0, 0, 0.0
+        cu, cv = ws[0], wt[0]
+        w1, w2 = 0.0, 0.0
+        while True:
+            t = min(cu, cv)
+            d = abs(us[i] - vs[j])
+            w1 += (t - done) * d
+            w2 += (t - done) * d * d
+            done = t
+            if cu <= t:
+                i += 1
+                if i == us.shape[0]:
+                    break
+                cu += ws[i]
+            if cv <= t:
+                j += 1
+                if j == vs.shape[0]:
+                    break
+                cv += wt[j]
+        out[row, 0], out[row, 1] = w1, w2
+    return out
 
 
 def density_support(

@@ -31,7 +31,7 @@ from kellersegel.analysis import (
     density_support,
     l1_distance,
     relative_entropy,
-    wasserstein,
+    wasserstein_distances,
 )
 from kellersegel.config.load import ConfigError
 from kellersegel.config.schema import RunConfig
@@ -173,11 +173,8 @@ def measure_replica(plan: RunPlan, k: int, solution, mollified=None) -> ChaosMea
     x = coupled.state.x[0]
     cells, rho = limit_density(plan, solution, plan.time_grid.t_end)
     support, weights = density_support(rho, cells, chaos.transport_points)
-    w1 = wasserstein(
-        x, support, p=1, y_weights=weights, method=chaos.wasserstein, projections=chaos.projections
-    )
-    w2 = wasserstein(
-        x, support, p=2, y_weights=weights, method=chaos.wasserstein, projections=chaos.projections
+    w1, w2 = wasserstein_distances(
+        x, support, y_weights=weights, method=chaos.wasserstein, projections=chaos.projections
     )
     m2_pde = density_moments(rho, cells)["second_moment"]
     names = (*ChaosMeasurement.names("series"), *ChaosMeasurement.names("threshold"))
