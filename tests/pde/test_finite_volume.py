@@ -167,6 +167,28 @@ def test_interpolation_reproduces_grid_values_and_is_linear_in_time():
         sol.signal(0.5, pts)
 
 
+def test_compiled_spline_is_scipys_inside_and_outside_the_grid():
+    """Several coefficient arrays at once give ndimage.map_coordinates(order 3, 'nearest') at
+    points inside, near and far outside the grid (a wrong B-spline weight, stencil offset or edge
+    rule moves them by O(1)); a NaN point gives NaN."""
+    from scipy import ndimage
+
+    from kellersegel.pde.solution import _cubic_spline_at
+
+    rng = np.random.default_rng(4)
+    arrays = np.stack(
+        [ndimage.spline_filter(rng.standard_normal((30, 30)), order=3, mode="nearest") for _ in range(3)]
+    )
+    index = np.concatenate(
+        [rng.uniform(0, 29, (500, 2)), rng.uniform(-40, 70, (500, 2)), [[0, 0], [29, 29], [-2, 31]]]
+    )
+    found = _cubic_spline_at(arrays, index)
+    for f, c in enumerate(arrays):
+        expected = ndimage.map_coordinates(c, index.T, order=3, mode="nearest", prefilter=False)
+        np.testing.assert_allclose(found[f], expected, rtol=0, atol=1e-13)
+    assert np.isnan(_cubic_spline_at(arrays, np.array([[np.nan, 1.0]]))).all()
+
+
 def test_supercritical_data_concentrate_before_the_virial_time():
     # χ = 12π, M = 1, variance 0.5: m₂(0) = 1, d/dt m₂ = 4 − 6 = −2, T* = 0.5. A fixed grid cannot
     # follow the collapse to infinity, but the peak passes 10× its initial value before T*
