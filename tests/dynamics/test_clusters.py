@@ -65,3 +65,14 @@ def test_pairs_within_a_radius_around_the_smallest_distance(rng):
     within = close_pairs(x, 0.1).pairs
     expected = np.argwhere(np.triu(squareform(pdist(x)) <= 0.1, k=1))
     np.testing.assert_array_equal(np.unique(within, axis=0), expected)
+
+
+def test_grid_finds_a_pair_across_a_cell_corner(rng):
+    """The closest pair straddles a cell corner on the anti-diagonal: only the (−1, +1)
+    neighbour of the lower cell holds the other point."""
+    n = 3002
+    h = 1.0 / np.sqrt(n)  # the cell side of _cells over the unit square with n points
+    corner, delta = 20 * h, 1e-9
+    x = np.concatenate([[[0.0, 0.0], [1.0, 1.0]], rng.uniform(0.1, 0.9, (n - 4, 2))])
+    x = np.concatenate([x, [[corner + delta, corner - delta], [corner - delta, corner + delta]]])
+    assert _grid_closest_pair(x) == _brute_closest(x)
