@@ -73,6 +73,7 @@ class GridSolution:
         self.wall_time = wall_time
         self.interrupted = interrupted
         self._coefficients: dict[tuple[int, str], NDArray[np.float64]] = {}
+        self._stacks: dict[tuple[tuple[int, ...], tuple[str, ...]], NDArray[np.float64]] = {}
 
     # --- frames ---------------------------------------------------------------------------
     def gradient_frame(self, k: int) -> NDArray[np.float64]:
@@ -112,12 +113,12 @@ class GridSolution:
         if len(self.times) > 1:
             frames, w = (k, k + 1), (t - self.times[k]) / (self.times[k + 1] - self.times[k])
         key = (frames, whats)
-        if key not in self._coefficients:
-            self._coefficients[key] = np.stack([self._spline(f, what) for f in frames for what in whats])
+        if key not in self._stacks:
+            self._stacks[key] = np.stack([self._spline(f, what) for f in frames for what in whats])
         g = self.grid
         lower = np.array(g.center) - g.half_width + 0.5 * g.h
         index = ((points - lower) / g.h).reshape(-1, 2)
-        values = _cubic_spline_at(self._coefficients[key], np.ascontiguousarray(index))
+        values = _cubic_spline_at(self._stacks[key], np.ascontiguousarray(index))
         if len(frames) == 2:
             values = (1 - w) * values[: len(whats)] + w * values[len(whats) :]
         return values.reshape(len(whats), *points.shape[:-1])
