@@ -187,20 +187,29 @@ def _binomials(p):
     return c
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def _p2m(zs, ws, start, end, leaves, centre, side, p, mult):
+    """a_0 = Σ_j q_j, a_k = −Σ_j q_j u_j^k / k (u_j = (x_j − c)/side), the powers of one leaf's
+    points advanced together (a loop over the points that vectorises)."""
     for t in prange(leaves.shape[0]):
         node = leaves[t]
-        c = centre[node]
+        a, b = start[node], end[node]
         inv = 1.0 / side[node]
-        for j in range(start[node], end[node]):
-            u = (zs[j] - c) * inv
-            q = ws[j]
-            mult[node, 0] += q
-            power = 1.0 + 0.0j
-            for k in range(1, p + 1):
-                power *= u
-                mult[node, k] -= q * power / k
+        ur = (zs[a:b].real - centre[node].real) * inv
+        ui = (zs[a:b].imag - centre[node].imag) * inv
+        pr = ws[a:b].copy()  # q_j u_j^k
+        pi = np.zeros(b - a)
+        mult[node, 0] += pr.sum()
+        for k in range(1, p + 1):
+            sr = 0.0
+            si = 0.0
+            for j in range(b - a):
+                r = pr[j] * ur[j] - pi[j] * ui[j]
+                pi[j] = pr[j] * ui[j] + pi[j] * ur[j]
+                pr[j] = r
+                sr += r
+                si += pi[j]
+            mult[node, k] -= complex(sr, si) / k
 
 
 @numba.njit(cache=True, parallel=True)
@@ -293,24 +302,37 @@ def _l2l(nodes, parent, centre, side, p, binom, local):
             half *= 0.5
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def _l2p(zs, start, end, leaves, centre, side, p, local, potential, out_f, out_df):
-    """f and f' of each leaf's local expansion at its points (Horner)."""
+    """f and f' of each leaf's local expansion at its points (Horner in u = (y − c)/side, one
+    step for all of the leaf's points at a time: a loop that vectorises)."""
     for t in prange(leaves.shape[0]):
         node = leaves[t]
-        c = centre[node]
+        a, b = start[node], end[node]
         inv = 1.0 / side[node]
-        for i in range(start[node], end[node]):
-            u = (zs[i] - c) * inv
-            f = local[node, p]
-            df = p * local[node, p]
-            for ell in range(p - 1, -1, -1):
-                f = f * u + local[node, ell]
-                if ell >= 1:
-                    df = df * u + ell * local[node, ell]
-            out_df[i] += df * inv
+        ur = (zs[a:b].real - centre[node].real) * inv
+        ui = (zs[a:b].imag - centre[node].imag) * inv
+        top = local[node, p]
+        fr = np.full(b - a, top.real)
+        fi = np.full(b - a, top.imag)
+        dr = np.full(b - a, p * top.real)
+        di = np.full(b - a, p * top.imag)
+        for ell in range(p - 1, -1, -1):
+            cr = local[node, ell].real
+            ci = local[node, ell].imag
+            for j in range(b - a):
+                r = fr[j] * ur[j] - fi[j] * ui[j] + cr
+                fi[j] = fr[j] * ui[j] + fi[j] * ur[j] + ci
+                fr[j] = r
+            if ell >= 1:
+                for j in range(b - a):
+                    r = dr[j] * ur[j] - di[j] * ui[j] + ell * cr
+                    di[j] = dr[j] * ui[j] + di[j] * ur[j] + ell * ci
+                    dr[j] = r
+        for j in range(b - a):
+            out_df[a + j] += complex(dr[j], di[j]) * inv
             if potential:
-                out_f[i] += f.real
+                out_f[a + j] += fr[j]
 
 
 @numba.njit(cache=True)
