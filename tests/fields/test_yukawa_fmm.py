@@ -8,6 +8,7 @@ import pytest
 from scipy import special
 
 from kellersegel.experiments.bench import pyfmmlib_field
+from kellersegel.fields import yukawa_fmm as Y
 from kellersegel.fields.laplace_fmm import laplace_fmm
 from kellersegel.fields.yukawa_fmm import _log_positive, _series_coefficients, yukawa_fmm
 
@@ -111,11 +112,30 @@ def test_near_field_series_equal_the_bessel_functions_up_to_z_6():
     )
     assert np.max(np.abs(zk1 - z * special.k1(z))) < 1e-12
     assert np.max(np.abs(k0 - special.k0(z))) < 1e-12
-    for degree, reach in ((5, 0.5), (9, 2.0)):  # the P2P's shorter series where every z ≤ reach
-        near = z <= reach
-        qn = q[near]
-        zk1 = 1.0 + qn * (np.log(qn) * np.polyval(s1[degree::-1], qn) - np.polyval(r1[degree::-1], qn))
-        assert np.max(np.abs(zk1 - z[near] * special.k1(z[near]))) < 1e-13, degree
+
+
+@pytest.mark.parametrize(
+    ("reach", "series", "bound"),
+    [(0.5, "SHORT", 1e-11), (2.0, "MID", 3e-12), (6.0, "", 1e-10)],  # at z = 6, relative to z K_1 ≈ 0.008
+)
+def test_the_near_fields_series_give_z_k1_where_the_p2p_uses_them(reach, series, bound):
+    """The compiled pair sum at κ = 1 with one source: ∇K_0 = −(d/r²) z K_1(z), z = r, through the
+    truncated series and logarithm the P2P uses where every pair of a leaf has z ≤ reach."""
+    suffix = f"_{series}" if series else ""
+    s1, r1, atanh = (getattr(Y, f"_{name}{suffix}") for name in ("S1", "R1", "ATANH"))
+
+    @numba.njit
+    def z_k1(z):
+        out = np.empty_like(z)
+        source = np.zeros(1)
+        for i in range(z.shape[0]):
+            gx, _ = Y._series_gradient(source, source, np.ones(1), z[i], 0.0, -1, 0.25, s1, r1, atanh)
+            out[i] = -gx * z[i]
+        return out
+
+    z = np.geomspace(1e-6, reach, 20001)
+    exact = z * special.k1(z)
+    assert np.max(np.abs(z_k1(z) - exact) / exact) < bound
 
 
 def test_refuses_a_non_positive_kappa(gaussian):

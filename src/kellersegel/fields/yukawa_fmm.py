@@ -71,16 +71,18 @@ def _series_coefficients(degree: int = 16) -> tuple[np.ndarray, ...]:
 
 
 _S0, _R0, _S1, _R1 = _series_coefficients()
-# for z ≤ 1/2 (q ≤ 1/16): degree 5, within 2·10⁻¹⁴; for z ≤ 2 (q ≤ 1): degree 9, within 10⁻¹³
-_S1_SHORT, _R1_SHORT = _S1[:6].copy(), _R1[:6].copy()
+# the shorter series where every pair is near (z K_1 within 6·10⁻¹² for z ≤ 1/2, q ≤ 1/16: degree 4
+# and 6 terms of the log's atanh series; within 1.2·10⁻¹² for z ≤ 2, q ≤ 1: degree 9 and 7 terms)
+_ATANH = 1.0 / np.arange(1.0, 23.0, 2.0)  # atanh(s)/s = Σ s^{2k}/(2k + 1)
+_S1_SHORT, _R1_SHORT = _S1[:5].copy(), _R1[:5].copy()
 _S1_MID, _R1_MID = _S1[:10].copy(), _R1[:10].copy()
+_ATANH_SHORT, _ATANH_MID = _ATANH[:6].copy(), _ATANH[:7].copy()
 # reciprocals for the recurrence and the series of Î_m (orders m < 200, series terms k < 80)
 _M = np.arange(200.0)
 _INV_PAIR = np.concatenate([[0.0], 1.0 / (_M[1:] * (_M[1:] + 1.0))])  # 1/(m(m+1))
 _INV_PAIR_SHIFTED = 1.0 / np.maximum(
     np.outer(_M[:80], np.ones(200)) * np.add.outer(_M[:80], _M), 1.0
 )  # 1/(k(m+k))
-_ATANH = 1.0 / np.arange(1.0, 23.0, 2.0)  # atanh(s)/s = Σ s^{2k}/(2k + 1)
 
 
 @intrinsic
@@ -108,7 +110,7 @@ def _bits_float(typingctx, n):
 
 
 @numba.njit(cache=True, inline="always", fastmath=_FASTMATH)
-def _log_positive(x):
+def _log_positive(x, atanh=_ATANH):
     """log x for a normal x > 0 without a library call (vectorises): x = 2^e m with m from the
     exponent and mantissa bits, m moved into [1/√2, √2), then 2 atanh((m − 1)/(m + 1)) by its
     series (error below 4·10⁻¹⁵ relative to max(1, |log x|), tested)."""
@@ -119,7 +121,7 @@ def _log_positive(x):
     m = m * 0.5 if big else m
     e = e + 1.0 if big else e
     s = (m - 1.0) / (m + 1.0)
-    return e * _LN2 + 2.0 * s * _poly(_ATANH, s * s)
+    return e * _LN2 + 2.0 * s * _poly(atanh, s * s)
 
 
 @numba.njit(cache=True, inline="always")
@@ -459,7 +461,7 @@ def _l2p(zs, start, end, leaves, centre, kappa, scale, p, local, potential, out_
 
 
 @numba.njit(cache=True, inline="always", fastmath=_FASTMATH)
-def _series_gradient(bx, by, bw, xi, yi, skip, c4, s1, r1):
+def _series_gradient(bx, by, bw, xi, yi, skip, c4, s1, r1, atanh):
     """−Σ_k bw_k (d_k/u_k)(1 + q_k (log q_k S_1(q_k) − R_1(q_k))), d_k = y − b_k, u_k = |d_k|²,
     q_k = c4 u_k, without the term k = skip (one loop that vectorises)."""
     gx = 0.0
@@ -469,7 +471,7 @@ def _series_gradient(bx, by, bw, xi, yi, skip, c4, s1, r1):
         dy = yi - by[k]
         u = dx * dx + dy * dy
         q = c4 * u
-        corr = c4 * (_log_positive(max(q, 1e-15)) * _poly(s1, q) - _poly(r1, q))
+        corr = c4 * (_log_positive(max(q, 1e-15), atanh) * _poly(s1, q) - _poly(r1, q))
         f = bw[k] * (1.0 / u + corr) if k != skip else 0.0
         gx -= f * dx
         gy -= f * dy
@@ -518,7 +520,7 @@ def _near_potential(bx, by, bw, xi, yi, skip, kappa, series):
 def _p2p(xs, ys, ws, start, end, leaves, first, sources, tree, kappa, potential, out_f, out_g):
     """Direct sums over each leaf's near list: ∇Φ += −Σ_j w_j (d/r²) z K_1(z), Φ += Σ_j w_j K_0(z)
     (d = y_i − x_j, z = κ|d|, j ≠ i). Where every pair of the leaf has z ≤ 6, by the series in
-    q = z²/4 (vectorised; degree 16, within 2·10⁻¹³ of z K_1; 9 where z ≤ 2, 5 where z ≤ 1/2), by K_0 and
+    q = z²/4 (vectorised; degree 16, within 2·10⁻¹³ of z K_1; shorter where z ≤ 2 and z ≤ 1/2), by K_0 and
     K_1 otherwise (``tree`` = (centre, side))."""
     centre, side = tree
     c4 = 0.25 * kappa * kappa
@@ -535,11 +537,13 @@ def _p2p(xs, ys, ws, start, end, leaves, first, sources, tree, kappa, potential,
         for i in range(start[node], end[node]):
             skip = own + i - start[node]
             if short:
-                gx, gy = _series_gradient(bx, by, bw, xs[i], ys[i], skip, c4, _S1_SHORT, _R1_SHORT)
+                gx, gy = _series_gradient(
+                    bx, by, bw, xs[i], ys[i], skip, c4, _S1_SHORT, _R1_SHORT, _ATANH_SHORT
+                )
             elif mid:
-                gx, gy = _series_gradient(bx, by, bw, xs[i], ys[i], skip, c4, _S1_MID, _R1_MID)
+                gx, gy = _series_gradient(bx, by, bw, xs[i], ys[i], skip, c4, _S1_MID, _R1_MID, _ATANH_MID)
             elif series:
-                gx, gy = _series_gradient(bx, by, bw, xs[i], ys[i], skip, c4, _S1, _R1)
+                gx, gy = _series_gradient(bx, by, bw, xs[i], ys[i], skip, c4, _S1, _R1, _ATANH)
             else:
                 gx, gy = _bessel_gradient(bx, by, bw, xs[i], ys[i], skip, kappa)
             out_g[i, 0] += gx
