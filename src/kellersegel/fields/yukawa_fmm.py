@@ -162,6 +162,41 @@ def _scaled_i_series(q, m):
 
 
 @numba.njit(cache=True)
+def _series_terms(q, m):
+    """How many terms _scaled_i_series(q, m) sums (enough for every q' ≤ q)."""
+    term = 1.0
+    total = 1.0
+    for k in range(1, 80):
+        term *= q * _INV_PAIR_SHIFTED[k, m]
+        total += term
+        if term < 1e-17 * total:
+            return k
+    return 79
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH)
+def _scaled_i_block(q, p, out):
+    """out[m, j] = Î_m(x_j) for m = 0..p and q_j = x_j²/4, as ``_scaled_i`` does for one x, every
+    step taken for all j at a time (loops over j that vectorise)."""
+    n = q.shape[0]
+    terms = _series_terms(q.max(), p) if n else 0
+    nxt = np.ones(n)  # Î_{p+1}
+    for m, row in ((p, out[p]), (p + 1, nxt)):
+        row[:] = 1.0
+        term = np.ones(n)
+        for k in range(1, terms + 1):
+            c = _INV_PAIR_SHIFTED[k, m]
+            for j in range(n):
+                term[j] *= q[j] * c
+                row[j] += term[j]
+    for m in range(p, 0, -1):
+        c = _INV_PAIR[m]
+        above = out[m + 1] if m < p else nxt
+        for j in range(n):
+            out[m - 1, j] = out[m, j] + q[j] * above[j] * c
+
+
+@numba.njit(cache=True)
 def _factorials(m):
     out = np.ones(m + 1)
     for j in range(1, m + 1):
@@ -218,25 +253,33 @@ def _l2l_operator(kappa, a, s_child, s_parent, p):
     return op
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def _p2m(zs, ws, start, end, leaves, centre, kappa, scale, p, mult):
-    """M̃_m = Σ_j w_j Î_m(κ|u_j|) (κ/2s)^m/m! conj(u_j)^m, u_j = x_j − c."""
+    """M̃_m = Σ_j w_j Î_m(κ|u_j|) (κ/2s)^m/m! conj(u_j)^m, u_j = x_j − c (each order for all of a
+    leaf's points at a time)."""
     for t in prange(leaves.shape[0]):
         node = leaves[t]
-        c = centre[node]
-        coef = np.empty(p + 1)
-        coef[0] = 1.0
-        for m in range(1, p + 1):
-            coef[m] = coef[m - 1] * kappa / (2.0 * scale[node] * m)
-        ihat = np.empty(p + 1)
-        for j in range(start[node], end[node]):
-            u = zs[j] - c
-            _scaled_i(kappa * abs(u), p, ihat)
-            cu = u.conjugate()
-            power = ws[j] + 0.0j
-            for m in range(p + 1):
-                mult[node, m] += power * (ihat[m] * coef[m])
-                power *= cu
+        a, b = start[node], end[node]
+        ur = zs[a:b].real - centre[node].real
+        ui = zs[a:b].imag - centre[node].imag
+        ihat = np.empty((p + 1, b - a))
+        _scaled_i_block(0.25 * kappa * kappa * (ur * ur + ui * ui), p, ihat)
+        pr = ws[a:b].copy()  # w_j conj(u_j)^m
+        pi = np.zeros(b - a)
+        coef = 1.0
+        for m in range(p + 1):
+            if m > 0:
+                coef *= kappa / (2.0 * scale[node] * m)
+                for j in range(b - a):
+                    r = pr[j] * ur[j] + pi[j] * ui[j]
+                    pi[j] = pi[j] * ur[j] - pr[j] * ui[j]
+                    pr[j] = r
+            sr = 0.0
+            si = 0.0
+            for j in range(b - a):
+                sr += pr[j] * ihat[m, j]
+                si += pi[j] * ihat[m, j]
+            mult[node, m] += coef * complex(sr, si)
 
 
 @numba.njit(cache=True)
@@ -422,42 +465,60 @@ def _m2l(first, sources, tree, kappa, scale, p, tables, mult, local):
             local[node, m] += complex(acc[m], acc[p + 1 + m]) + other[m]
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def _l2p(zs, start, end, leaves, centre, kappa, scale, p, local, potential, out_f, out_g):
     """Φ = L̃_0 f_0 + 2 Re Σ_{m≥1} L̃_m f_m and (∂_x − i∂_y)Φ = κ[s L̃_0 conj f_1
-    + (1/s) Σ_{m≥1} L̃_m f_{m−1} + s Σ_{m≥1} conj(L̃_m f_{m+1})], f_m = Î_m(κ|w|) (κ/2s)^m/m! w^m."""
+    + (1/s) Σ_{m≥1} L̃_m f_{m−1} + s Σ_{m≥1} conj(L̃_m f_{m+1})], f_m = Î_m(κ|w|) (κ/2s)^m/m! w^m
+    (one pass over m = 0..p + 1, each f_m for all of a leaf's points at a time)."""
     for t in prange(leaves.shape[0]):
         node = leaves[t]
-        c = centre[node]
+        a, b = start[node], end[node]
+        n = b - a
         s = scale[node]
-        coef = np.empty(p + 2)
-        coef[0] = 1.0
-        for m in range(1, p + 2):
-            coef[m] = coef[m - 1] * kappa / (2.0 * s * m)
-        ihat = np.empty(p + 2)
-        f = np.empty(p + 2, np.complex128)
-        for i in range(start[node], end[node]):
-            w = zs[i] - c
-            _scaled_i(kappa * abs(w), p + 1, ihat)
-            power = 1.0 + 0.0j
-            for m in range(p + 2):
-                f[m] = ihat[m] * coef[m] * power
-                power *= w
-            lo = local[node, 0]
-            down = 0.0j
-            up = 0.0j
-            val = 0.0j
-            for m in range(1, p + 1):
-                down += local[node, m] * f[m - 1]
-                up += local[node, m] * f[m + 1]
+        wr = zs[a:b].real - centre[node].real
+        wi = zs[a:b].imag - centre[node].imag
+        ihat = np.empty((p + 2, n))
+        _scaled_i_block(0.25 * kappa * kappa * (wr * wr + wi * wi), p + 1, ihat)
+        pr = np.ones(n)  # w^m
+        pi = np.zeros(n)
+        down_r = np.zeros(n)  # Σ L̃_m f_{m−1}
+        down_i = np.zeros(n)
+        up_r = np.zeros(n)  # Σ L̃_m f_{m+1} and s conj(L̃_0) f_1
+        up_i = np.zeros(n)
+        val = np.zeros(n)  # ½ Re L̃_0 f_0 + Re Σ_{m≥1} L̃_m f_m
+        # what f_m adds to down (L̃_{m+1}/s), to up (s L̃_{m−1}; for m = 1 s conj L̃_0, as the sum is
+        # conjugated) and to the potential (L̃_m, and ½ L̃_0 for m = 0, as it is doubled)
+        dn = np.zeros(p + 2, np.complex128)
+        up = np.zeros(p + 2, np.complex128)
+        at = np.zeros(p + 2, np.complex128)
+        dn[:p] = local[node, 1 : p + 1] / s
+        up[2:] = s * local[node, 1 : p + 1]
+        up[1] = s * local[node, 0].conjugate()
+        at[1 : p + 1] = local[node, 1 : p + 1]
+        at[0] = 0.5 * local[node, 0]
+        coef = 1.0
+        for m in range(p + 2):
+            if m > 0:
+                coef *= kappa / (2.0 * s * m)
+                for j in range(n):
+                    r = pr[j] * wr[j] - pi[j] * wi[j]
+                    pi[j] = pr[j] * wi[j] + pi[j] * wr[j]
+                    pr[j] = r
+            for j in range(n):
+                fr = ihat[m, j] * coef * pr[j]
+                fi = ihat[m, j] * coef * pi[j]
+                down_r[j] += dn[m].real * fr - dn[m].imag * fi
+                down_i[j] += dn[m].real * fi + dn[m].imag * fr
+                up_r[j] += up[m].real * fr - up[m].imag * fi
+                up_i[j] += up[m].real * fi + up[m].imag * fr
+                if potential:
+                    val[j] += at[m].real * fr - at[m].imag * fi
+        for j in range(n):
+            # (∂_x − i∂_y)Φ = κ(down + conj(up)): ∂_xΦ = κ Re(down + conj up), ∂_yΦ = −κ Im(...)
+            out_g[a + j, 0] += kappa * (down_r[j] + up_r[j])
+            out_g[a + j, 1] -= kappa * (down_i[j] - up_i[j])
             if potential:
-                for m in range(1, p + 1):
-                    val += local[node, m] * f[m]
-            a = kappa * (s * lo * f[1].conjugate() + down / s + s * up.conjugate())
-            out_g[i, 0] += a.real
-            out_g[i, 1] -= a.imag
-            if potential:
-                out_f[i] += (lo * f[0]).real + 2.0 * val.real
+                out_f[a + j] += 2.0 * val[j]
 
 
 @numba.njit(cache=True, inline="always", fastmath=_FASTMATH)
