@@ -141,3 +141,22 @@ def test_the_near_fields_series_give_z_k1_where_the_p2p_uses_them(reach, series,
 def test_refuses_a_non_positive_kappa(gaussian):
     with pytest.raises(ValueError, match="kappa must be > 0"):
         yukawa_fmm(*gaussian, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("d", "kappa", "scales"),
+    [(0.3 - 0.2j, 1.0, (0.1, 0.1)), (0.5 + 0.7j, 2.0, (0.3, 0.7)), (-4 + 1j, 0.5, (1.0, 0.5))],
+)
+def test_the_m2l_matrix_is_the_translation_entry_by_entry(d, kappa, scales):
+    """The M2L tables' real matrix applied to (Re M̃, Im M̃) gives the L̃ of the translation done
+    term by term (``_translate``), for random coefficients."""
+    p = 17
+    matrix = np.zeros((2 * p + 2, 2 * p + 2))
+    Y._translation_matrix(d, kappa, *scales, p, matrix)
+    coef = np.random.default_rng(1).standard_normal(p + 1) + 1j * np.random.default_rng(2).standard_normal(
+        p + 1
+    )
+    expected = np.zeros(p + 1, np.complex128)
+    Y._translate(coef, d, kappa, *scales, p, expected)
+    got = matrix @ np.concatenate([coef.real, coef.imag])
+    assert np.max(np.abs(got[: p + 1] + 1j * got[p + 1 :] - expected)) < 1e-14 * np.max(np.abs(expected))

@@ -380,12 +380,54 @@ def _translate(coef, d, kappa, ss, st, p, out):
         rot *= -big_e.conjugate()
 
 
+@numba.njit(cache=True, fastmath=_FASTMATH)
+def _translation_matrix(d, kappa, ss, st, p, out):
+    """out (2(p+1), 2(p+1)), real: the map (Re M̃, Im M̃) → (Re L̃, Im L̃) of ``_translate``,
+    entry by entry: L̃_m = Σ_n P_mn M̃_n + Σ_{k≥1} Q_mk conj M̃_k with R_m = (−1)^m conj(E)^m,
+    P_mn = R_m E^n (g_t[m−n] w^n for n < m, w^m g_s[n−m] for n ≥ m), Q_mk = R_m conj(E)^k
+    v_t^m K̂_{m+k} v_s^k (the notation of ``_translate``)."""
+    x = kappa * abs(d)
+    big_e = d / abs(d)
+    khat = np.empty(2 * p + 1)
+    khat[0] = bessel_k0(x)
+    khat[1] = 0.5 * x * bessel_k1(x)
+    q = 0.25 * x * x
+    for j in range(1, 2 * p):
+        khat[j + 1] = j * khat[j] + q * khat[j - 1]
+    vs = 2.0 * ss / x
+    vt = 2.0 * st / x
+    w = ss * st
+    pow_vs = np.empty(p + 1)
+    pow_vt = np.empty(p + 1)
+    pow_w = np.empty(p + 1)
+    pow_e = np.empty(p + 1, np.complex128)
+    pow_vs[0] = pow_vt[0] = pow_w[0] = 1.0
+    pow_e[0] = 1.0
+    for n in range(1, p + 1):
+        pow_vs[n] = pow_vs[n - 1] * vs
+        pow_vt[n] = pow_vt[n - 1] * vt
+        pow_w[n] = pow_w[n - 1] * w
+        pow_e[n] = pow_e[n - 1] * big_e
+    for m in range(p + 1):
+        rot = (-1.0) ** m * pow_e[m].conjugate()
+        for n in range(p + 1):
+            if n < m:
+                alpha = khat[m - n] * pow_vt[m - n] * pow_w[n]
+            else:
+                alpha = pow_w[m] * khat[n - m] * pow_vs[n - m]
+            pc = rot * pow_e[n] * alpha
+            qc = rot * pow_e[n].conjugate() * (pow_vt[m] * khat[m + n] * pow_vs[n]) if n >= 1 else 0.0j
+            out[m, n] = pc.real + qc.real
+            out[m, p + 1 + n] = qc.imag - pc.imag
+            out[p + 1 + m, n] = pc.imag + qc.imag
+            out[p + 1 + m, p + 1 + n] = pc.real - qc.real
+
+
 @numba.njit(cache=True, parallel=True)
 def _offset_operators(kappa, h, scale, radius, p):
     """Real (2(p+1), 2(p+1)) matrices of the translation between boxes of side h (scale s) at
     offset (i, j) sides, |i|, |j| ≤ radius, max(|i|, |j|) ≥ 2 (index (2R + 1)(i + R) + j + R),
-    acting on (Re M̃, Im M̃) and giving (Re L̃, Im L̃); the translation is real-linear, so
-    column k is the image of a unit vector."""
+    acting on (Re M̃, Im M̃) and giving (Re L̃, Im L̃)."""
     size = 2 * (p + 1)
     width = 2 * radius + 1
     ops = np.zeros((width * width, size, size))
@@ -394,14 +436,7 @@ def _offset_operators(kappa, h, scale, radius, p):
         j = idx % width - radius
         if max(abs(i), abs(j)) < 2:
             continue
-        for col in range(size):
-            coef = np.zeros(p + 1, np.complex128)
-            coef[col % (p + 1)] = 1.0 if col <= p else 1.0j
-            out = np.zeros(p + 1, np.complex128)
-            _translate(coef, complex(i * h, j * h), kappa, scale, scale, p, out)
-            for m in range(p + 1):
-                ops[idx, m, col] = out[m].real
-                ops[idx, p + 1 + m, col] = out[m].imag
+        _translation_matrix(complex(i * h, j * h), kappa, scale, scale, p, ops[idx])
     return ops
 
 
