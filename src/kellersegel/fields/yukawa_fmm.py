@@ -462,42 +462,116 @@ def _translation_tables(kappa, side_at, scale_at, entries, coarse, drop, p):
     return numba.typed.List(tables), radii
 
 
-@numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _m2l(first, sources, tree, kappa, scale, p, tables, mult, local):
-    """Every node's local expansion from the multipoles of its M2L list: by the precomputed
-    matrix of the offset (``ops``, a dense real product that vectorises) for boxes of one size,
-    by ``_translate`` for boxes of different sizes (``tree`` = (level, centre, side))."""
-    level, centre, side = tree
-    ops, radii = tables
-    size = 2 * (p + 1)
-    for node in prange(first.shape[0] - 1):
-        if first[node + 1] == first[node]:
-            continue
-        h = side[node]
-        v = np.empty(size)
-        acc = np.zeros(size)
-        other = np.zeros(p + 1, np.complex128)
+#: target nodes per M2L block: one table matrix serves every target of a block with a source at
+#: its offset (a matrix–matrix product), and the block's buffers stay in the L1 cache
+_M2L_BLOCK = 32
+
+
+@numba.njit(cache=True, inline="always")
+def _offset_index(d, h, radius):
+    """The table index (2R + 1)(i + R) + j + R of the offset d ≈ (i, j) h, or −1 beyond radius R."""
+    i = int(round(d.real / h))
+    j = int(round(d.imag / h))
+    if max(abs(i), abs(j)) > radius:
+        return -1
+    return (2 * radius + 1) * (i + radius) + j + radius
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH)
+def _entries_by_offset(lo, hi, first, sources, tree, radius, kappa, scale, p, mult, other):
+    """The M2L entries of the targets lo..hi−1 (one level, boxes of side h) grouped by table offset
+    (a counting sort: group o is src/tgt[count[o]:count[o + 1]], tgt relative to lo, in list
+    order); entries with a box of another size or beyond the radius translated term by term into
+    ``other`` (by target, in list order)."""
+    centre, side = tree
+    h = side[lo]
+    offsets = (2 * radius + 1) ** 2
+    count = np.zeros(offsets + 1, np.int64)
+    for node in range(lo, hi):
         for e in range(first[node], first[node + 1]):
             s = sources[e]
             d = centre[node] - centre[s]
-            i = int(round(d.real / h))
-            j = int(round(d.imag / h))
-            table = ops[level[node]]
-            radius = radii[level[node]]
-            if side[s] != h or max(abs(i), abs(j)) > radius:  # sizes differ
-                _translate(mult[s], d, kappa, scale[s], scale[node], p, other)
-                continue
-            op = table[(2 * radius + 1) * (i + radius) + j + radius]
+            o = _offset_index(d, h, radius) if side[s] == h else -1
+            if o < 0:
+                _translate(mult[s], d, kappa, scale[s], scale[node], p, other[node - lo])
+            else:
+                count[o + 1] += 1
+    for o in range(offsets):
+        count[o + 1] += count[o]
+    fill = count[:offsets].copy()
+    src = np.empty(count[offsets], np.int64)
+    tgt = np.empty(count[offsets], np.int64)
+    for node in range(lo, hi):
+        for e in range(first[node], first[node + 1]):
+            s = sources[e]
+            o = _offset_index(centre[node] - centre[s], h, radius) if side[s] == h else -1
+            if o >= 0:
+                src[fill[o]] = s
+                tgt[fill[o]] = node - lo
+                fill[o] += 1
+    return count, src, tgt
+
+
+@numba.njit(cache=True)
+def _table_products(count, src, tgt, table, p, mult, acc):
+    """acc[tgt] += table[o] (Re M̃, Im M̃)[src] for every group o in turn: one matrix product per
+    group, (group rows × 2(p + 1)) @ table[o]ᵀ."""
+    size = 2 * (p + 1)
+    rows = np.empty((np.diff(count).max(), size))
+    for o in range(count.shape[0] - 1):
+        k0 = count[o]
+        k = count[o + 1] - k0
+        if k == 0:
+            continue
+        for c in range(k):
             for m in range(p + 1):
-                v[m] = mult[s, m].real
-                v[p + 1 + m] = mult[s, m].imag
-            for r in range(size):
-                total = 0.0
-                for col in range(size):
-                    total += op[r, col] * v[col]
-                acc[r] += total
-        for m in range(p + 1):
-            local[node, m] += complex(acc[m], acc[p + 1 + m]) + other[m]
+                rows[c, m] = mult[src[k0 + c], m].real
+                rows[c, p + 1 + m] = mult[src[k0 + c], m].imag
+        prod = np.dot(rows[:k], table[o].T)
+        for c in range(k):
+            acc[tgt[k0 + c]] += prod[c]
+
+
+@numba.njit(cache=True, parallel=True)
+def _m2l(first, sources, blocks, tree, kappa, scale, p, tables, mult, local):
+    """Every node's local expansion from the multipoles of its M2L list, per block of target
+    nodes of one level (``blocks`` = (lo, hi) node ranges): for boxes of one size within the
+    table's radius, the entries grouped by offset and each group one product with the offset's
+    precomputed real matrix (``tables``), added to the targets offset by offset; for boxes of
+    different sizes, ``_translate`` per pair (``tree`` = (level, centre, side)). The order of
+    every target's sum is fixed by the lists, the offsets and the blocks (which depend on the
+    tree only), whatever the number of threads."""
+    level, centre, side = tree
+    ops, radii = tables
+    block_lo, block_hi = blocks
+    for b in prange(block_lo.shape[0]):
+        lo = block_lo[b]
+        hi = block_hi[b]
+        other = np.zeros((hi - lo, p + 1), np.complex128)
+        radius = radii[level[lo]]
+        count, src, tgt = _entries_by_offset(
+            lo, hi, first, sources, (centre, side), radius, kappa, scale, p, mult, other
+        )
+        acc = np.zeros((hi - lo, 2 * (p + 1)))
+        _table_products(count, src, tgt, ops[level[lo]], p, mult, acc)
+        for node in range(lo, hi):
+            for m in range(p + 1):
+                local[node, m] += complex(acc[node - lo, m], acc[node - lo, p + 1 + m]) + other[node - lo, m]
+
+
+def _m2l_blocks(first, level):
+    """(lo, hi) ranges of consecutive nodes of one level, over the nodes with an M2L list (nodes
+    run level by level): at most ``_M2L_BLOCK``, and at least 16 blocks where a level has enough
+    nodes (the coarse levels translate term by term, so that their work is spread)."""
+    bounds = np.searchsorted(level, np.arange(level.max() + 2))
+    los, his = [], []
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        width = int(min(_M2L_BLOCK, max(1, (b - a) // 16)))
+        los.append(np.arange(a, b, width))
+        his.append(np.minimum(los[-1] + width, b))
+    lo, hi = np.concatenate(los), np.concatenate(his)
+    busy = (first[hi] - first[lo]) > 0
+    return lo[busy].astype(np.int64), hi[busy].astype(np.int64)
 
 
 @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
@@ -733,7 +807,8 @@ def yukawa_fmm(
     )
     entries = np.bincount(level, weights=np.diff(m2l_first), minlength=depth + 2)
     ops = _translation_tables(kappa, side_at, scale_at, entries, tree.min_level, rule[2], p)
-    _m2l(m2l_first, m2l_sources, (level, centre, side), kappa, scale, p, ops, mult, local)
+    blocks = _m2l_blocks(m2l_first, level)
+    _m2l(m2l_first, m2l_sources, blocks, (level, centre, side), kappa, scale, p, ops, mult, local)
     for lv in range(1, depth + 1):
         nodes = np.flatnonzero((level == lv) & expanded[parent.clip(0)]).astype(np.int64)
         if nodes.size:
