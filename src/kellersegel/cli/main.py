@@ -633,11 +633,13 @@ def _caused_by_interrupt(err: BaseException) -> bool:
 
 def _main(argv: list[str] | None) -> int:
     from kellersegel._interrupt import interrupts_kept
+    from kellersegel._memory import keep_freed_memory
     from kellersegel.config import ConfigError
     from kellersegel.experiments.outputs import FolderError
     from kellersegel.fields.base import EngineError
 
     args = build_parser().parse_args(argv)
+    keep_freed_memory()
     try:
         with warnings.catch_warnings(), interrupts_kept():
             warnings.showwarning = _one_line_warning

@@ -47,8 +47,11 @@ def _init_worker(threads: int, progress_queue=None) -> None:
 
     import numba
 
+    from kellersegel._memory import keep_freed_memory
+
     global _progress_queue
     _die_with_parent()
+    keep_freed_memory()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     numba.set_num_threads(threads)
     _progress_queue = progress_queue
