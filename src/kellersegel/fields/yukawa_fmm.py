@@ -204,6 +204,16 @@ def _factorials(m):
 
 
 @numba.njit(cache=True)
+def _powers(x, n):
+    """x^0 … x^n."""
+    out = np.empty(n + 1, type(x))
+    out[0] = 1.0
+    for j in range(1, n + 1):
+        out[j] = out[j - 1] * x
+    return out
+
+
+@numba.njit(cache=True)
 def _m2m_operator(kappa, a, s_child, s_parent, p):
     """(p + 1, 2p + 1) matrix: parent's M̃_n (n ≥ 0) from the child's (M̃_{−p} … M̃_p, with
     M̃_{−m} = conj M̃_m), for the child centre c_p + a:
@@ -212,20 +222,21 @@ def _m2m_operator(kappa, a, s_child, s_parent, p):
     ihat = np.empty(2 * p + 1)
     _scaled_i(2.0 * y, 2 * p, ihat)
     fact = _factorials(2 * p)
-    r = y / s_parent
+    base = ihat / fact * _powers(y / s_parent, 2 * p)
+    ratio = _powers(s_child / s_parent, p)
+    both = _powers(s_child * s_parent, 2 * p)
+    phase = _powers(np.conj(a / abs(a)), 2 * p)
     op = np.zeros((p + 1, 2 * p + 1), np.complex128)
-    phase = a / abs(a)
     for n in range(p + 1):
         for m in range(-p, p + 1):
             j = abs(n - m)
-            base = ihat[j] / fact[j] * r**j
             if 0 <= m <= n:
-                factor = base * (s_child / s_parent) ** m
+                factor = base[j] * ratio[m]
             elif m > n:
-                factor = base * (s_child / s_parent) ** n * (s_child * s_parent) ** (m - n)
+                factor = base[j] * ratio[n] * both[m - n]
             else:
-                factor = base * (s_parent * s_child) ** (-m)
-            op[n, m + p] = factor * np.conj(phase) ** (n - m)
+                factor = base[j] * both[-m]
+            op[n, m + p] = factor * (phase[n - m] if n >= m else np.conj(phase[m - n]))
     return op
 
 
@@ -236,19 +247,23 @@ def _l2l_operator(kappa, a, s_child, s_parent, p):
     y = 0.5 * kappa * abs(a)
     ihat = np.empty(2 * p + 1)
     _scaled_i(2.0 * y, 2 * p, ihat)
-    fact = _factorials(2 * p)
+    coef = ihat / _factorials(2 * p)
+    by_parent = _powers(y / s_parent, 2 * p)
+    by_child = _powers(y / s_child, 2 * p)
+    ratio = _powers(s_child / s_parent, p)
+    child2 = _powers(s_child * s_child, p)
+    phase = _powers(a / abs(a), 2 * p)
     op = np.zeros((p + 1, 2 * p + 1), np.complex128)
-    phase = a / abs(a)
     for m in range(p + 1):
         for n in range(-p, p + 1):
             j = abs(n - m)
             if n >= m:
-                factor = (y / s_parent) ** j * (s_child / s_parent) ** m
+                factor = by_parent[j] * ratio[m]
             elif n >= 0:
-                factor = (y / s_child) ** j * (s_child / s_parent) ** n * s_child ** (2 * (m - n))
+                factor = by_child[j] * ratio[n] * child2[m - n]
             else:
-                factor = (y / s_child) ** m * s_child ** (2 * m) * (y / s_parent) ** (-n)
-            op[m, n + p] = ihat[j] / fact[j] * factor * phase ** (n - m)
+                factor = by_child[m] * child2[m] * by_parent[-n]
+            op[m, n + p] = coef[j] * factor * (phase[n - m] if n >= m else np.conj(phase[m - n]))
     return op
 
 
