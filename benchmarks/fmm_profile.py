@@ -1,6 +1,7 @@
 """Seconds spent in each stage of the compiled Laplace FMM (fields/laplace_fmm.py), or with a κ > 0
 of the Yukawa FMM (fields/yukawa_fmm.py), at N Gaussian points: the best of three calls after a
-warm-up, stages timed by wrapping the module's functions.
+warm-up, stages timed by wrapping the module's functions, freed memory kept mapped as in
+the kellersegel command.
 
     python benchmarks/fmm_profile.py [N] [order] [leaf_size] [kappa]  # 10⁶, 1e-7's order, 64, 0
 """
@@ -10,8 +11,11 @@ import time
 
 import numpy as np
 
+from kellersegel._memory import keep_freed_memory
 from kellersegel.experiments.bench import machine_description
 from kellersegel.fields import laplace_fmm, yukawa_fmm
+
+keep_freed_memory()  # as the kellersegel command does
 
 STAGES = {
     "_keys": "Morton keys",
