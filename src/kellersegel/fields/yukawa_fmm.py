@@ -458,9 +458,10 @@ def _translation_tables(kappa, side_at, scale_at, entries, coarse, drop, p):
     """Per level the offset matrices of radius 3 (where a node's parent has expansions, its
     separated same-size boxes lie within 3 sides), and for the coarsest level with expansions,
     whose parent has none, those of radius ⌈drop/h⌉ + 1 (bounded by the boxes across the
-    domain). A table costs 2(p + 1) translations per offset and then saves about three quarters
-    of each of the level's ``entries`` M2L translations: levels with fewer than 40 entries per
-    offset get a dummy table (radius 0: every translation computed)."""
+    domain). A table costs about one translation per offset (``_translation_matrix``) and turns
+    the level's ``entries`` into grouped matrix products; levels with fewer than 40 entries per
+    offset get a dummy table (radius 0: every translation computed term by term). The threshold
+    dates from tables of 2(p + 1) translations per offset; 4 measured the same at 10⁵, κ = 1."""
     size = 2 * (p + 1)
     tables = []
     radii = np.zeros(side_at.shape[0], np.int64)
