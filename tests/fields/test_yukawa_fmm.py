@@ -160,3 +160,82 @@ def test_the_m2l_matrix_is_the_translation_entry_by_entry(d, kappa, scales):
     Y._translate(coef, d, kappa, *scales, p, expected)
     got = matrix @ np.concatenate([coef.real, coef.imag])
     assert np.max(np.abs(got[: p + 1] + 1j * got[p + 1 :] - expected)) < 1e-14 * np.max(np.abs(expected))
+
+
+@pytest.mark.parametrize("quadrant", range(4))
+def test_m2m_gives_the_parents_multipole_of_the_childs_sources(quadrant):
+    """The parent's M̃_n (n = 0..p) translated from the multipole of a child box equals the P2M of the
+    child's sources about the parent's centre, order by order (relative to each order's size; the
+    top orders are 10⁻²⁴ of M̃_0, so that only this comparison sees them)."""
+    rng = np.random.default_rng(quadrant)
+    p, kappa, h = 17, 1.0, 0.5  # the child's side; the parent's is 2h
+    parent = 0.2 + 0.1j
+    a = complex(((quadrant >> 1) - 0.5) * h, ((quadrant & 1) - 0.5) * h)
+    z = parent + a + h * (rng.uniform(-0.5, 0.5, 40) + 1j * rng.uniform(-0.5, 0.5, 40))
+    w = rng.uniform(0.5, 1.5, 40)
+    scales = np.array([min(2 * kappa * h, 1.0), min(kappa * h, 1.0)])
+    mult = np.zeros((2, p + 1), np.complex128)
+    both = np.array([0, 1])
+    Y._p2m(z, w, np.zeros(2, np.int64), np.full(2, 40), both, np.array([parent, parent + a]), kappa, scales, p, mult)
+    ext = np.empty(2 * p + 1, np.complex128)
+    Y._extended(mult[1], p, ext)
+    translated = Y._m2m_operator(kappa, a, scales[1], scales[0], p) @ ext
+    assert np.max(np.abs(translated - mult[0]) / np.abs(mult[0])) < 1e-6
+
+
+def test_the_pair_sums_beyond_the_series_are_k0_and_k1():
+    """The P2P's pair sums where a leaf's pairs reach past z = 6: Σ_k w_k K_0(κ r_k) and
+    −Σ_k w_k κ K_1(κ r_k) d_k/r_k without the term k = skip, and the series form of the potential."""
+    rng = np.random.default_rng(4)
+    kappa, skip = 2.0, 3
+    bx, by, bw = rng.uniform(-4, 4, 50), rng.uniform(-4, 4, 50), rng.uniform(0.5, 1.5, 50)
+    xi, yi = 0.3, -0.2
+    d = np.stack([xi - bx, yi - by])
+    r = np.hypot(*d)
+    keep = np.arange(50) != skip
+    grad = -(bw * kappa * special.k1(kappa * r) / r * d)[:, keep].sum(axis=1)
+    assert np.allclose(Y._bessel_gradient(bx, by, bw, xi, yi, skip, kappa), grad, rtol=1e-13, atol=0)
+    pot = (bw * special.k0(kappa * r))[keep].sum()
+    assert Y._near_potential(bx, by, bw, xi, yi, skip, kappa, False) == pytest.approx(pot, rel=1e-13)
+    near = keep & (kappa * r <= 6.0)
+    series = Y._near_potential(bx[near], by[near], bw[near], xi, yi, -1, kappa, True)
+    assert series == pytest.approx((bw * special.k0(kappa * r))[near].sum(), rel=1e-11)
+
+
+@pytest.mark.parametrize("m", [0, 1, 5, 17, 40])
+def test_the_scaled_i_series_is_m_factorial_times_2_over_x_to_the_m_times_i_m(m):
+    x = np.geomspace(1e-3, 12.0, 200)
+    exact = special.factorial(m) * (2.0 / x) ** m * special.iv(m, x)
+    series = np.array([Y._scaled_i_series(0.25 * v * v, m) for v in x])
+    assert np.max(np.abs(series - exact) / exact) < 1e-13
+
+
+def test_the_near_fields_reach_bounds_every_pair_of_a_leaf_and_its_near_boxes(rng, monkeypatch):
+    """The reach that picks the P2P's series is at least the largest distance between a point of a
+    leaf and a point of its near boxes, at least the largest between the boxes' corners, and at most
+    9 % more than that (√5 against 1 + √2 for side-by-side boxes; leaves of one and of different
+    sizes: a Gaussian with a dense cluster)."""
+    x = rng.standard_normal((4000, 2))
+    x[:1000] = [1.0, 0.5] + 0.01 * rng.standard_normal((1000, 2))
+    seen = {}
+
+    def capture(*args):
+        seen["args"] = args
+        return p2p(*args)
+
+    p2p = Y._p2p
+    monkeypatch.setattr(Y, "_p2p", capture)
+    yukawa_fmm(x, np.ones(4000), 1.0)
+    xs, ys, _, start, end, leaves, first, sources, (centre, side), *_ = seen["args"]
+    by_points, by_corners = [], []
+    for node in leaves:
+        boxes = sources[first[node] : first[node + 1]]
+        near = np.concatenate([np.arange(start[s], end[s]) for s in boxes])
+        own = np.arange(start[node], end[node])
+        reach = Y._near_reach(node, first, sources, centre, side)
+        by_points.append(reach / np.hypot(xs[own, None] - xs[None, near], ys[own, None] - ys[None, near]).max())
+        half = 0.5 * (side[boxes] + side[node])
+        d = centre[boxes] - centre[node]
+        by_corners.append(reach / np.hypot(np.abs(d.real) + half, np.abs(d.imag) + half).max())
+    assert min(by_points) >= 1.0 and len(set(side[leaves])) > 3
+    assert 1.0 - 1e-12 <= min(by_corners) and max(by_corners) < 1.09, (min(by_corners), max(by_corners))

@@ -22,8 +22,9 @@ design, which leaves out every ``@numba.njit`` kernel (the Bessel functions, sla
 Philox, the FMM).
 
 The report counts, per unit: killed, survived, equivalent (survivors listed with a reason in
-``tools/mutation/equivalent.toml``), timeout (counted as killed by cosmic-ray) and incompetent
-(the mutant did not import or compile); survivors are written with their diffs to
+``tools/mutation/equivalent.toml``), timeout (counted as killed by cosmic-ray), incompetent
+(the mutant did not import or compile) and, for a unit with ``sample = K``, the mutants left out
+of its seeded sample of K; survivors are written with their diffs to
 ``.mutation/survivors.md``.
 """
 
@@ -220,6 +221,35 @@ def _skip_filtered(db_path: Path, keep: list[str], tree: Path) -> int:
     return skipped
 
 
+UNSAMPLED = "not in the unit's sample"
+
+
+def _mutant_key(m) -> tuple:
+    return (str(m.module_path), tuple(m.start_pos), m.operator_name, m.occurrence)
+
+
+def _sample(db_path: Path, size: int, seed: str) -> int:
+    """Keep ``size`` of the pending mutants, drawn uniformly with a seed (the unit's name, so the
+    same sample on every machine and on resuming); the others are skipped as unsampled. For a unit
+    whose every mutant recompiles a large numba module, sampling estimates the score in a bounded
+    time: with k of n sampled mutants surviving, the survival rate is k/n ± about sqrt(k)/n."""
+    import random
+
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        # job ids are random: order the mutants by what they mutate, then draw
+        items = sorted(db.pending_work_items, key=lambda item: _mutant_key(item.mutations[0]))
+        if len(items) <= size:
+            return 0
+        kept = {item.job_id for item in random.Random(seed).sample(items, size)}
+        dropped = [item.job_id for item in items if item.job_id not in kept]
+        for job in dropped:
+            db.set_result(job, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=UNSAMPLED))
+    return len(dropped)
+
+
 def _start_workers(workers: int, base_port: int) -> list[subprocess.Popen]:
     """Per worker: a copy of the tree, its fork server and a cosmic-ray http-worker."""
     procs = []
@@ -314,6 +344,9 @@ def run_unit(
             check=True,
         )
         skipped = _skip_filtered(Path(str(db_path) + ".new"), keep, tree)
+        if "sample" in unit:
+            unsampled = _sample(Path(str(db_path) + ".new"), int(unit["sample"]), unit["name"])
+            print(f"{unit['name']}: {unsampled} mutants left out of a sample of {unit['sample']}", flush=True)
         for module in unit["modules"]:  # the source the mutants refer to (by position), for reports
             snapshot = STATE / f"{unit['name']}.src" / module
             snapshot.parent.mkdir(parents=True, exist_ok=True)
@@ -342,13 +375,18 @@ def _count(name: str, db_path: Path, keep: list[str], state: Path, equivalents: 
     # the source the session mutated: its snapshot, else the workers' copy, else the checkout
     trees = [state / f"{name}.src", state / "tree", state / "worker-0", ROOT]
     mutant_filter = MutantFilter(keep, next(t for t in trees if t.is_dir()))
-    counts = dict.fromkeys(("mutants", "killed", "survived", "equivalent", "incompetent", "pending"), 0)
+    counts = dict.fromkeys(
+        ("mutants", "killed", "survived", "equivalent", "incompetent", "pending", "unsampled"), 0
+    )
     survivors = []
     with use_db(str(db_path), WorkDB.Mode.open) as db:
         results = dict(db.results)
         for item in db.work_items:
             result = results.get(item.job_id)
             skipped = result is not None and result.worker_outcome == WorkerOutcome.SKIPPED
+            if skipped and result.output == UNSAMPLED:
+                counts["unsampled"] += 1
+                continue
             if skipped or mutant_filter.skips(item.mutations[0]):
                 continue
             counts["mutants"] += 1

@@ -701,6 +701,17 @@ def _near_potential(bx, by, bw, xi, yi, skip, kappa, series):
     return pot
 
 
+@numba.njit(cache=True, inline="always")
+def _near_reach(node, first, sources, centre, side):
+    """A bound on the distance between a point of the leaf ``node`` and a point of a box of its near
+    list: max over the list of |c_s − c_node| + (side_s + side_node)/√2 (the half-diagonals)."""
+    reach = 0.0
+    for e in range(first[node], first[node + 1]):
+        s = sources[e]
+        reach = max(reach, abs(centre[s] - centre[node]) + 0.7071067811865476 * (side[s] + side[node]))
+    return reach
+
+
 @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def _p2p(xs, ys, ws, start, end, leaves, first, sources, tree, kappa, potential, out_f, out_g):
     """Direct sums over each leaf's near list: ∇Φ += −Σ_j w_j (d/r²) z K_1(z), Φ += Σ_j w_j K_0(z)
@@ -711,10 +722,7 @@ def _p2p(xs, ys, ws, start, end, leaves, first, sources, tree, kappa, potential,
     c4 = 0.25 * kappa * kappa
     for t in prange(leaves.shape[0]):
         node = leaves[t]
-        reach = 0.0
-        for e in range(first[node], first[node + 1]):
-            s = sources[e]
-            reach = max(reach, abs(centre[s] - centre[node]) + 0.7071067811865476 * (side[s] + side[node]))
+        reach = _near_reach(node, first, sources, centre, side)
         bx, by, bw, own = _near_block(node, xs, ys, ws, start, end, first, sources)
         series = kappa * reach <= 6.0
         short = kappa * reach <= 0.5
