@@ -5,8 +5,9 @@ points). glibc gives allocations above its mmap threshold, and the top of the he
 threshold, back to the system when they are freed, so the next evaluation touches new pages: one
 page fault per 4 KiB. On a 2-vCPU virtual machine (AMD EPYC, Zen 4) a fault cost about 6 µs, and
 the FMM at 10⁵ points made 3000–3500 of them per call: 49.7 → 39.5 ms (Laplace) and 91.4 → 77.8
-ms (Yukawa, κ = 1) per call, medians of 11, once freed memory stays mapped. :func:`keep_freed_memory` sets those
-two thresholds; the ``kellersegel`` command and its worker processes call it, a library user may.
+ms (Yukawa, κ = 1) per call, medians of 11, once freed memory stays mapped.
+:func:`keep_freed_memory` sets those two thresholds; the ``kellersegel`` command and its worker
+processes call it, a library user may.
 The cost is resident memory that is not returned between steps (at most what a step allocates).
 """
 

@@ -175,8 +175,8 @@ def test_m2m_gives_the_parents_multipole_of_the_childs_sources(quadrant):
     w = rng.uniform(0.5, 1.5, 40)
     scales = np.array([min(2 * kappa * h, 1.0), min(kappa * h, 1.0)])
     mult = np.zeros((2, p + 1), np.complex128)
-    both = np.array([0, 1])
-    Y._p2m(z, w, np.zeros(2, np.int64), np.full(2, 40), both, np.array([parent, parent + a]), kappa, scales, p, mult)
+    centres = np.array([parent, parent + a])
+    Y._p2m(z, w, np.zeros(2, np.int64), np.full(2, 40), np.array([0, 1]), centres, kappa, scales, p, mult)
     ext = np.empty(2 * p + 1, np.complex128)
     Y._extended(mult[1], p, ext)
     translated = Y._m2m_operator(kappa, a, scales[1], scales[0], p) @ ext
@@ -233,7 +233,8 @@ def test_the_near_fields_reach_bounds_every_pair_of_a_leaf_and_its_near_boxes(rn
         near = np.concatenate([np.arange(start[s], end[s]) for s in boxes])
         own = np.arange(start[node], end[node])
         reach = Y._near_reach(node, first, sources, centre, side)
-        by_points.append(reach / np.hypot(xs[own, None] - xs[None, near], ys[own, None] - ys[None, near]).max())
+        pairs = np.hypot(xs[own, None] - xs[None, near], ys[own, None] - ys[None, near])
+        by_points.append(reach / pairs.max())
         half = 0.5 * (side[boxes] + side[node])
         d = centre[boxes] - centre[node]
         by_corners.append(reach / np.hypot(np.abs(d.real) + half, np.abs(d.imag) + half).max())
