@@ -80,6 +80,12 @@ def _run_child(server: socket.socket, conn: socket.socket, args: list[str]) -> N
             numba.config.DISABLE_JIT = True  # read by numba.njit when kellersegel is imported
             os.environ["NUMBA_DISABLE_JIT"] = "1"  # and by the worker processes a test spawns
             args = args[1:]
+        if args[:1] == ["--numba-checked"]:  # compiled with bounds checking (an IndexError, not UB)
+            import numba
+
+            numba.config.BOUNDSCHECK = True  # read when kellersegel's functions are compiled
+            os.environ["NUMBA_BOUNDSCHECK"] = "1"  # and by the worker processes a test spawns
+            args = args[1:]
         if args[:1] == ["--select"]:  # the tests that execute the mutated statement (coverage_map.py)
             from coverage_map import budget
             from coverage_map import select as select_tests
@@ -123,7 +129,7 @@ def run(args: list[str]) -> int:
     status = int(code) if mark else 3
     why = next((ln for ln in text.splitlines() if ln.startswith("mutation test selection:")), "")
     with open(TIMES, "a", encoding="utf-8") as log:  # where a pass spends its time
-        selected = args[1:] if args[:1] == ["--numba-interpreted"] else args
+        selected = args[1:] if args[:1] in (["--numba-interpreted"], ["--numba-checked"]) else args
         unit = (
             Path(selected[1]).name.removesuffix(".map.json") if selected[:1] == ["--select"] else "baseline"
         )

@@ -103,17 +103,23 @@ def _test_command(unit: dict) -> str:
     server = "tools/mutation/forkserver.py"
     name = unit["name"]
     selection = f"--select {STATE / (name + '.map.json')} {STATE / (name + '.src')} "
-    mode = "--numba-interpreted " if _interpreted(unit) else ""
+    mode = {"compiled": "", "interpreted": "--numba-interpreted ", "checked": "--numba-checked "}[_mode(unit)]
     return f"{sys.executable} {server} run {mode}{selection}{_pytest_args(unit)}"
 
 
-def _interpreted(unit: dict) -> bool:
-    """``numba = "interpreted"`` in units.toml: the unit's tests run with numba's JIT off
-    (``NUMBA_DISABLE_JIT``), the ``@njit`` functions as the Python they are written in."""
+def _mode(unit: dict) -> str:
+    """``numba`` in units.toml: "compiled" (the default); "interpreted", the unit's tests run with
+    numba's JIT off (``NUMBA_DISABLE_JIT``), the ``@njit`` functions as the Python they are written
+    in; "checked", compiled with bounds checking (``NUMBA_BOUNDSCHECK``), so that a mutant that
+    indexes past an array's end raises instead of reading or writing whatever lies beyond it."""
     mode = unit.get("numba", "compiled")
-    if mode not in ("compiled", "interpreted"):
-        sys.exit(f"unit {unit['name']}: numba = {mode!r}; allowed: compiled, interpreted")
-    return mode == "interpreted"
+    if mode not in ("compiled", "interpreted", "checked"):
+        sys.exit(f"unit {unit['name']}: numba = {mode!r}; allowed: compiled, interpreted, checked")
+    return mode
+
+
+def _interpreted(unit: dict) -> bool:
+    return _mode(unit) == "interpreted"
 
 
 def _coverage_map(unit: dict, copy: Path) -> float:
