@@ -64,6 +64,7 @@ class BenchRow:
     direct_seconds: float | None  # the direct engine in the same run (None: not timed)
     max_rel_error: float  # against direct (on a subset of targets when direct was not timed)
     error_targets: int
+    spread: tuple[float, float]  # the fastest and the slowest repeat [s]
 
     @property
     def speedup(self) -> float | None:
@@ -79,13 +80,19 @@ class StepRow:
     peak_rss_mib: float  # of this process, after the steps
 
 
-def _median_time(fn, repeats: int, warmup=None) -> tuple[float, object]:
+def _repeat_times(fn, repeats: int, warmup=None) -> tuple[list[float], object]:
+    """Seconds of each of ``repeats`` calls of ``fn`` after one warm-up call, and the last result."""
     out = (warmup or fn)()  # compilation
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - start)
+    return times, out
+
+
+def _median_time(fn, repeats: int, warmup=None) -> tuple[float, object]:
+    times, out = _repeat_times(fn, repeats, warmup)
     return statistics.median(times), out
 
 
@@ -122,11 +129,12 @@ def bench_engines(
             t_direct = None
             if n <= direct_max:
                 direct = make_engine("direct", kernel)
-                t_direct, ref = _median_time(
+                direct_times, ref = _repeat_times(
                     lambda: direct.evaluate(x, w).gradient,  # noqa: B023
                     repeats if n <= 20_000 else 1,
                     warmup=lambda: direct.evaluate(x[:100], w),  # noqa: B023
                 )
+                t_direct = statistics.median(direct_times)
                 idx = np.arange(n)
             else:
                 idx = np.sort(np.random.default_rng(seed + 1).choice(n, subset, replace=False))
@@ -137,17 +145,19 @@ def bench_engines(
                 if cls.unsupported_reason(kernel) or (engine_name == "numpy" and n > numpy_max):
                     continue
                 if engine_name == "direct" and t_direct is not None:
-                    rows.append(BenchRow(name, n, "direct", t_direct, t_direct, 0.0, n))
+                    spread = (min(direct_times), max(direct_times))
+                    rows.append(BenchRow(name, n, "direct", t_direct, t_direct, 0.0, n, spread))
                     continue
                 engine = make_engine(engine_name, kernel)
                 reps = 1 if engine_name == "numpy" else repeats
-                t, g = _median_time(
+                times, g = _repeat_times(
                     lambda: engine.evaluate(x, w).gradient,  # noqa: B023
                     reps,
                     warmup=lambda: engine.evaluate(x[:100], w),  # noqa: B023
                 )
                 err = float(np.max(np.abs(g[idx] - ref)) / scale)
-                rows.append(BenchRow(name, n, engine_name, t, t_direct, err, idx.size))
+                t, spread = statistics.median(times), (min(times), max(times))
+                rows.append(BenchRow(name, n, engine_name, t, t_direct, err, idx.size, spread))
     return rows
 
 
@@ -337,24 +347,30 @@ def print_table(rows: list[BenchRow]) -> None:
 
 
 def auto_verdict(rows: list[BenchRow], picks: dict[tuple[str, int], str], source: str) -> str:
-    """Whether ``auto`` picked the fastest of direct, fmm and spectral at each (kernel, N) timed
-    with all its candidates (as measured in the same run)."""
-    good, total, misses = 0, 0, []
+    """Whether ``auto`` picked the fastest (by median) of direct, fmm and spectral at each
+    (kernel, N) timed with all its candidates, as measured in the same run. A slower pick whose
+    fastest repeat beats the fastest engine's slowest repeat is a tie: the repeats cannot order
+    the two."""
+    good, total, ties, misses = 0, 0, [], []
     for (kernel, n), pick in picks.items():
-        timed = {r.engine: r.seconds for r in rows if (r.kernel, r.n) == (kernel, n)}
-        timed = {e: t for e, t in timed.items() if e in ("direct", "fmm", "spectral")}
+        timed = {r.engine: r for r in rows if (r.kernel, r.n) == (kernel, n)}
+        timed = {e: r for e, r in timed.items() if e in ("direct", "fmm", "spectral")}
         if pick not in timed or "direct" not in timed:
             continue
         total += 1
-        fastest = min(timed, key=timed.get)
+        fastest = min(timed, key=lambda e: timed[e].seconds)
         if fastest == pick:
             good += 1
-        else:
-            misses.append(
-                f"{kernel} at N = {n}: {pick} {timed[pick]:.3g} s, {fastest} {timed[fastest]:.3g} s"
-            )
+            continue
+        ours, best = timed[pick], timed[fastest]
+        text = f"{kernel} at N = {n}: {pick} {ours.seconds:.3g} s, {fastest} {best.seconds:.3g} s"
+        (ties if ours.spread[0] <= best.spread[1] else misses).append(text)
     text = f"auto ({source} costs) picked the fastest engine at {good} of {total} (kernel, N)"
-    return text + ("; slower picks: " + "; ".join(misses) if misses else "")
+    if ties:
+        text += f"; {len(ties)} slower by less than the repeats' spread (ties): " + "; ".join(ties)
+    if misses:
+        text += f"; {len(misses)} slower beyond the repeats' spread: " + "; ".join(misses)
+    return text
 
 
 def print_compare(rows: list[CompareRow], tolerance: float) -> None:
