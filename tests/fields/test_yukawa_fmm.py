@@ -63,6 +63,15 @@ def test_agrees_with_pyfmmlib_for_yukawa_and_with_the_laplace_fmm_in_the_laplace
     assert rel(-np.stack([df.real, -df.imag], axis=1) / (2 * np.pi), lap) < 1e-7
 
 
+def test_no_point_and_one_point():
+    # one point: no other source, so Φ = 0 and ∇Φ = 0, one row each; none: empty results
+    phi, grad = yukawa_fmm(np.zeros((1, 2)), np.ones(1), 1.0, potential=True)
+    assert phi.shape == (1,) and grad.shape == (1, 2)
+    assert phi[0] == 0 and np.all(grad == 0)
+    phi, grad = yukawa_fmm(np.zeros((0, 2)), np.ones(0), 1.0, potential=True)
+    assert phi.shape == (0,) and grad.shape == (0, 2)
+
+
 def test_clusters_and_outliers(rng):
     x = rng.standard_normal((3000, 2))
     x[:500] = [2.0, 1.0] + 1e-6 * rng.standard_normal((500, 2))  # a cluster 20 levels down
