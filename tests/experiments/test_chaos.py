@@ -122,5 +122,44 @@ def test_the_coupling_configuration_puts_both_limits_on_one_grid():
     assert mollified.pde.solver == "auto" and coupling_config(mollified).pde.solver == "grid"
     exact = config_from_dict({**CONFIG, "particles": {"n": 300, "kernel": "exact"}})
     assert coupling_config(exact) is exact
+    # θ > 0: no mollified limit is built (its split needs θ = 0), so the solver stays as given
+    memory = config_from_dict({**CONFIG, "model": {"chi": 4 * math.pi, "theta": 0.5}})
+    assert memory.pde.solver == "auto" and coupling_config(memory) is memory
     with pytest.raises(ConfigError, match="'radial' has no mollified form"):
         coupling_config(config_from_dict({**CONFIG, "pde": {"solver": "radial"}}))
+
+
+def test_the_l1_distance_is_of_the_normalised_densities():
+    """(χ, M) and (χ/2, 2M) give the same drifts χ(M/N)Σ∇K, hence the same particles, and limits
+    ρ that differ by the factor 2 only: ∫|ρ_KDE − ρ|/M is the same number for both."""
+    config = config_from_dict({**CONFIG, "time": {"t_end": 0.1, "dt": 0.01, "save_every": 0.05}})
+    double = config_from_dict(
+        {
+            **CONFIG,
+            "model": {"chi": 2 * math.pi, "mass": 2.0},
+            "time": {"t_end": 0.1, "dt": 0.01, "save_every": 0.05},
+        }
+    )
+    one = measure_replica(plan_run(config), 0, solve_limit(config))
+    two = measure_replica(plan_run(double), 0, solve_limit(double))
+    np.testing.assert_allclose(two.max_error, one.max_error, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(two.l1, one.l1, rtol=1e-6)
+
+
+def test_the_reference_rates_and_the_fitted_metrics():
+    """The report's dotted references are the i.i.d. rates in N: N^{-1/2} for the coupling errors
+    of the total and the fluctuation (a central limit) and for W1 and W2 against ρ (up to the
+    logarithm of dimension 2), N^{-1/3} for the binned KDE's L1 (measured above); the
+    mollification part has no i.i.d. reference. Rates are fitted for every panel metric and for
+    the max-norm parts and the stopped error."""
+    from kellersegel.experiments.chaos import ChaosMeasurement as C
+
+    rates = {name: C.metadata(name)["reference_rate"] for name in (*C.names("series"), *C.names("scalar"))}
+    half = ("power_error", "fluctuation_power_error", "max_error", "w1", "w2")
+    assert {name: rates[name] for name in half} == dict.fromkeys(half, 0.5)
+    assert rates["l1"] == 1 / 3 and rates["mollification_power_error"] is None
+    fitted = {name for name in (*C.names("series"), *C.names("scalar"), *C.names("threshold"))
+              if C.metadata(name)["fit"] is True}  # fmt: skip
+    with_panel = {n for n in C.names("series") + C.names("scalar") if C.metadata(n)["panel"] is not None}
+    assert fitted == with_panel | {"fluctuation_max_error", "mollification_max_error", "stopped_error"}
+    assert "min_distance" not in fitted and "stopping_time" not in fitted
