@@ -62,6 +62,31 @@ def test_cell_average_of_the_log_kernel():
     assert abs(cell_average_green(h, lam) - (cell_average_green(h, 0.0) + offset)) < 1e-6
 
 
+@pytest.mark.parametrize(
+    ("kind", "lam", "epsilon"),
+    [("mollified", 0.0, 1e-4), ("mollified", 0.0, 0.03), ("mollified", 1.0, 0.4),
+     ("cutoff", 0.0, 0.03), ("cutoff", 1.0, 0.4)],
+)  # fmt: skip
+def test_cell_average_of_a_kernel_with_a_scale_is_the_double_integral_over_the_cell(kind, lam, epsilon):
+    """(1/h²) ∫_0^{h/√2} φ(r²) L(r) dr, L the circle's length inside the cell, equals the plain
+    double integral of φ(x² + y²) over the cell (scipy's dblquad on a quarter) to 1e-10, for
+    ε ≪ h, ε < h and ε > h/2: a wrong length L(r) or upper limit fails it. (The break points at
+    ε, 3ε, 10ε and h/2 are not needed for this accuracy: without them it passes too.)"""
+    from scipy import integrate
+
+    from kellersegel.kernels import make_kernel
+    from kellersegel.pde.signal import cell_average_kernel
+
+    h = 0.1
+    kernel = make_kernel(kind, lam, epsilon)
+
+    def phi(y, x):
+        return float(kernel.potential_profile(x * x + y * y))
+
+    quarter = integrate.dblquad(phi, 0.0, h / 2, 0.0, h / 2, epsabs=0, epsrel=1e-13)[0]
+    assert cell_average_kernel(kernel, h) == pytest.approx(4 * quarter / h**2, rel=1e-10)
+
+
 @pytest.mark.parametrize("lam", [0.0, 1.0])
 def test_free_space_signal_of_a_gaussian_converges_at_second_order(lam):
     # ∇c for ρ = Gaussian(σ² = 1): λ = 0 closed form ∂r c = −(1 − e^{−r²/2})/(2πr); λ > 0: the
@@ -170,7 +195,7 @@ def test_interpolation_reproduces_grid_values_and_is_linear_in_time():
 def test_compiled_spline_is_scipys_inside_and_outside_the_grid():
     """Several coefficient arrays at once give ndimage.map_coordinates(order 3, 'nearest') at
     points inside, near and far outside the grid (a wrong B-spline weight, stencil offset or edge
-    rule moves them by O(1)); a NaN point gives NaN."""
+    rule moves them by O(1)); a point with a NaN coordinate gives NaN."""
     from scipy import ndimage
 
     from kellersegel.pde.solution import _cubic_spline_at
@@ -186,7 +211,8 @@ def test_compiled_spline_is_scipys_inside_and_outside_the_grid():
     for f, c in enumerate(arrays):
         expected = ndimage.map_coordinates(c, index.T, order=3, mode="nearest", prefilter=False)
         np.testing.assert_allclose(found[f], expected, rtol=0, atol=1e-13)
-    assert np.isnan(_cubic_spline_at(arrays, np.array([[np.nan, 1.0]]))).all()
+    # a NaN in either coordinate gives NaN in every array
+    assert np.isnan(_cubic_spline_at(arrays, np.array([[np.nan, 1.0], [1.0, np.nan]]))).all()
 
 
 def test_supercritical_data_concentrate_before_the_virial_time():
