@@ -211,8 +211,11 @@ def test_compiled_spline_is_scipys_inside_and_outside_the_grid():
     for f, c in enumerate(arrays):
         expected = ndimage.map_coordinates(c, index.T, order=3, mode="nearest", prefilter=False)
         np.testing.assert_allclose(found[f], expected, rtol=0, atol=1e-13)
-    # a NaN in either coordinate gives NaN in every array
-    assert np.isnan(_cubic_spline_at(arrays, np.array([[np.nan, 1.0], [1.0, np.nan]]))).all()
+    # a NaN in either coordinate gives NaN in every array, and the points after it their values
+    nan_first = np.concatenate([[[np.nan, 1.0], [1.0, np.nan]], index[:50]])
+    found = _cubic_spline_at(arrays, nan_first)
+    assert np.isnan(found[:, :2]).all()
+    np.testing.assert_array_equal(found[:, 2:], _cubic_spline_at(arrays, index[:50]))
 
 
 def test_supercritical_data_concentrate_before_the_virial_time():
