@@ -11,13 +11,12 @@ same points) through finufft's simple interface, as the field does it, against t
 """
 
 import sys
-import time
 
 import finufft
 import numpy as np
 
 from kellersegel._memory import keep_freed_memory
-from kellersegel.experiments.bench import machine_description
+from kellersegel.experiments.bench import interleaved_times, machine_description
 from kellersegel.fields.spectral import SpectralEngine
 from kellersegel.kernels import GaussianMollifiedKernel
 
@@ -28,13 +27,14 @@ TOLERANCE = 1e-7
 def _best(calls: dict, repeats: int) -> dict:
     for call in calls.values():  # warm-up (compilation, the symbol, finufft's FFTW plans)
         call()
-    times = {name: [] for name in calls}
-    for _ in range(repeats):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            call()
-            times[name].append(time.perf_counter() - start)
+    times, _ = interleaved_times(calls, repeats)
     return {name: min(t) for name, t in times.items()}
+
+
+def _transform_inputs(grid, x, weights):
+    """finufft's inputs on ``grid``: the scaled points, complex weights, two zero lattice vectors."""
+    shape = (grid.modes, grid.modes)
+    return (*grid.scaled(x), weights.astype(np.complex128), np.zeros((2, *shape), np.complex128), shape)
 
 
 def main() -> None:
@@ -50,10 +50,7 @@ def main() -> None:
     for threads in (1, 2):
         engine = SpectralEngine(kernel, tolerance=TOLERANCE, threads=threads)
         grid = engine.grid(x, x)
-        shape = (grid.modes, grid.modes)
-        gx, gy = grid.scaled(x)
-        c = weights.astype(np.complex128)
-        vectors = np.zeros((2, *shape), np.complex128)
+        gx, gy, c, vectors, shape = _transform_inputs(grid, x, weights)
         opts = {"nthreads": threads, "eps": TOLERANCE}
 
         def raw(gx=gx, gy=gy, c=c, shape=shape, vectors=vectors, opts=opts):
@@ -66,11 +63,9 @@ def main() -> None:
             f"finufft type 1 + type 2 {best['raw']:.3f} s, ratio {best['engine'] / best['raw']:.3f}"
         )
 
-    grid = SpectralEngine(kernel, tolerance=TOLERANCE).grid(x, x)
-    shape = (grid.modes, grid.modes)
-    gx, gy = grid.scaled(x)
-    c = weights.astype(np.complex128)
-    vectors = np.zeros((2, *shape), np.complex128)
+    gx, gy, c, vectors, shape = _transform_inputs(
+        SpectralEngine(kernel, tolerance=TOLERANCE).grid(x, x), x, weights
+    )
     opts = {"nthreads": 1, "eps": TOLERANCE}
     type1 = finufft.Plan(1, shape, n_trans=1, isign=-1, **opts)
     type2 = finufft.Plan(2, shape, n_trans=2, isign=1, **opts)

@@ -4,7 +4,13 @@ figure draws one line per implementation; `bench engines`' verdict on auto's pic
 import numpy as np
 from matplotlib.figure import Figure
 
-from kellersegel.experiments.bench import BenchRow, auto_verdict, bench_compare, fmm2d_unavailable
+from kellersegel.experiments.bench import (
+    BenchRow,
+    auto_verdict,
+    bench_compare,
+    bench_engines,
+    fmm2d_unavailable,
+)
 from kellersegel.plotting.bench_figures import plot_bench_compare
 
 
@@ -51,3 +57,10 @@ def test_auto_verdict_counts_the_fastest_by_median_and_tells_ties_from_misses():
     # the tie rule compares the pick's fastest repeat with the winner's slowest, not the medians
     rows[3] = _row("fmm", 5000, 4.45, 4.51, 4.60)
     assert "2 slower beyond the repeats' spread" in auto_verdict(rows, picks, "measured")
+
+
+def test_every_engine_row_keeps_its_repeats_range_about_the_median():
+    rows = bench_engines([400], kernels=["exact"], engines=["direct", "fmm"], repeats=3)
+    assert [r.engine for r in rows] == ["direct", "fmm"]
+    for r in rows:
+        assert 0 < r.spread[0] <= r.seconds <= r.spread[1]

@@ -132,14 +132,9 @@ def test_the_coupling_configuration_puts_both_limits_on_one_grid():
 def test_the_l1_distance_is_of_the_normalised_densities():
     """(χ, M) and (χ/2, 2M) give the same drifts χ(M/N)Σ∇K, hence the same particles, and limits
     ρ that differ by the factor 2 only: ∫|ρ_KDE − ρ|/M is the same number for both."""
-    config = config_from_dict({**CONFIG, "time": {"t_end": 0.1, "dt": 0.01, "save_every": 0.05}})
-    double = config_from_dict(
-        {
-            **CONFIG,
-            "model": {"chi": 2 * math.pi, "mass": 2.0},
-            "time": {"t_end": 0.1, "dt": 0.01, "save_every": 0.05},
-        }
-    )
+    short = {**CONFIG, "time": {"t_end": 0.1, "dt": 0.01, "save_every": 0.05}}
+    config = config_from_dict(short)
+    double = config_from_dict({**short, "model": {"chi": 2 * math.pi, "mass": 2.0}})
     one = measure_replica(plan_run(config), 0, solve_limit(config))
     two = measure_replica(plan_run(double), 0, solve_limit(double))
     np.testing.assert_allclose(two.max_error, one.max_error, rtol=1e-6, atol=1e-12)

@@ -19,6 +19,7 @@ against direct sums on 1000 random targets.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import resource
@@ -43,6 +44,7 @@ __all__ = [
     "bench_engines",
     "bench_kernels",
     "bench_step",
+    "interleaved_times",
     "machine_description",
     "print_table",
 ]
@@ -80,20 +82,26 @@ class StepRow:
     peak_rss_mib: float  # of this process, after the steps
 
 
-def _repeat_times(fn, repeats: int, warmup=None) -> tuple[list[float], object]:
-    """Seconds of each of ``repeats`` calls of ``fn`` after one warm-up call, and the last result."""
-    out = (warmup or fn)()  # compilation
-    times = []
+def interleaved_times(calls: dict, repeats: int) -> tuple[dict, dict]:
+    """Seconds of each call in ``repeats`` rounds that call every entry of ``calls`` (no
+    arguments) in turn, so that the ratios between them see the same state of the machine; and
+    each call's last result."""
+    times: dict = {key: [] for key in calls}
+    out = {}
     for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
+        for key, fn in calls.items():
+            start = time.perf_counter()
+            out[key] = fn()
+            times[key].append(time.perf_counter() - start)
     return times, out
 
 
-def _median_time(fn, repeats: int, warmup=None) -> tuple[float, object]:
-    times, out = _repeat_times(fn, repeats, warmup)
-    return statistics.median(times), out
+def _repeat_times(fn, repeats: int, warmup=None) -> tuple[float, tuple[float, float], object]:
+    """Median seconds of ``repeats`` calls of ``fn`` after one warm-up call, the fastest and the
+    slowest of them, and the last result."""
+    (warmup or fn)()  # compilation
+    times, out = interleaved_times({0: fn}, repeats)
+    return statistics.median(times[0]), (min(times[0]), max(times[0])), out[0]
 
 
 def _kernel(name: str, n: int):
@@ -129,12 +137,11 @@ def bench_engines(
             t_direct = None
             if n <= direct_max:
                 direct = make_engine("direct", kernel)
-                direct_times, ref = _repeat_times(
+                t_direct, direct_spread, ref = _repeat_times(
                     lambda: direct.evaluate(x, w).gradient,  # noqa: B023
                     repeats if n <= 20_000 else 1,
                     warmup=lambda: direct.evaluate(x[:100], w),  # noqa: B023
                 )
-                t_direct = statistics.median(direct_times)
                 idx = np.arange(n)
             else:
                 idx = np.sort(np.random.default_rng(seed + 1).choice(n, subset, replace=False))
@@ -145,18 +152,16 @@ def bench_engines(
                 if cls.unsupported_reason(kernel) or (engine_name == "numpy" and n > numpy_max):
                     continue
                 if engine_name == "direct" and t_direct is not None:
-                    spread = (min(direct_times), max(direct_times))
-                    rows.append(BenchRow(name, n, "direct", t_direct, t_direct, 0.0, n, spread))
+                    rows.append(BenchRow(name, n, "direct", t_direct, t_direct, 0.0, n, direct_spread))
                     continue
                 engine = make_engine(engine_name, kernel)
                 reps = 1 if engine_name == "numpy" else repeats
-                times, g = _repeat_times(
+                t, spread, g = _repeat_times(
                     lambda: engine.evaluate(x, w).gradient,  # noqa: B023
                     reps,
                     warmup=lambda: engine.evaluate(x[:100], w),  # noqa: B023
                 )
                 err = float(np.max(np.abs(g[idx] - ref)) / scale)
-                t, spread = statistics.median(times), (min(times), max(times))
                 rows.append(BenchRow(name, n, engine_name, t, t_direct, err, idx.size, spread))
     return rows
 
@@ -268,15 +273,10 @@ def bench_compare(
         w = np.full(n, 1.0 / n)
         idx = np.sort(np.random.default_rng(seed + 1).choice(n, min(subset, n), replace=False))
         timed = _compared(lams, n <= direct_max)
-        times: dict = {key: [] for key in timed}
-        out = {}
         for (_, lam), fn in timed.items():
             fn(x[:200], w[:200], lam, tolerance)  # compilation
-        for _ in range(repeats):
-            for key, fn in timed.items():
-                start = time.perf_counter()
-                out[key] = fn(x, w, key[1], tolerance)
-                times[key].append(time.perf_counter() - start)
+        calls = {key: functools.partial(fn, x, w, key[1], tolerance) for key, fn in timed.items()}
+        times, out = interleaved_times(calls, repeats)
         for lam in lams:
             ref = _direct_on_subset(make_kernel("exact", lam, None), x, 1.0 / n, idx)
             scale = np.max(np.abs(ref))
@@ -299,7 +299,7 @@ def bench_step(
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, 2))
     dw = np.sqrt(1e-3) * rng.standard_normal((n, 2))
-    t, _ = _median_time(lambda: stepper.step(x, 0.0, 1e-3, dw), repeats)
+    t, _, _ = _repeat_times(lambda: stepper.step(x, 0.0, 1e-3, dw), repeats)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return StepRow(kernel, n, name, t, peak)
 
