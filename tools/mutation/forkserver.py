@@ -24,6 +24,13 @@ from pathlib import Path
 
 SOCKET = "mutation.sock"
 TIMES = "mutation-times.tsv"  # per test run: seconds, exit status, the test selection
+# numba's modes: the flag, the numba.config setting it turns on and its environment variable.
+# Interpreted: the JIT off (a unit whose tests run faster uncompiled); checked: compiled with
+# bounds checking (an IndexError, not undefined behaviour, for an index past an array's end).
+NUMBA_MODES = {
+    "--numba-interpreted": ("DISABLE_JIT", "NUMBA_DISABLE_JIT"),
+    "--numba-checked": ("BOUNDSCHECK", "NUMBA_BOUNDSCHECK"),
+}
 PRELOAD = (
     "numpy",
     "scipy.special",
@@ -74,17 +81,12 @@ def _run_child(server: socket.socket, conn: socket.socket, args: list[str]) -> N
         import pytest
 
         plugins = []
-        if args[:1] == ["--numba-interpreted"]:  # a unit whose tests run faster uncompiled
+        if args[:1] and args[0] in NUMBA_MODES:  # a numba mode of the unit (run.py's units.toml)
             import numba
 
-            numba.config.DISABLE_JIT = True  # read by numba.njit when kellersegel is imported
-            os.environ["NUMBA_DISABLE_JIT"] = "1"  # and by the worker processes a test spawns
-            args = args[1:]
-        if args[:1] == ["--numba-checked"]:  # compiled with bounds checking (an IndexError, not UB)
-            import numba
-
-            numba.config.BOUNDSCHECK = True  # read when kellersegel's functions are compiled
-            os.environ["NUMBA_BOUNDSCHECK"] = "1"  # and by the worker processes a test spawns
+            setting, variable = NUMBA_MODES[args[0]]
+            setattr(numba.config, setting, True)  # read when kellersegel's functions are compiled
+            os.environ[variable] = "1"  # and by the worker processes a test spawns
             args = args[1:]
         if args[:1] == ["--select"]:  # the tests that execute the mutated statement (coverage_map.py)
             from coverage_map import budget
@@ -129,7 +131,7 @@ def run(args: list[str]) -> int:
     status = int(code) if mark else 3
     why = next((ln for ln in text.splitlines() if ln.startswith("mutation test selection:")), "")
     with open(TIMES, "a", encoding="utf-8") as log:  # where a pass spends its time
-        selected = args[1:] if args[:1] in (["--numba-interpreted"], ["--numba-checked"]) else args
+        selected = args[1:] if args[:1] and args[0] in NUMBA_MODES else args
         unit = (
             Path(selected[1]).name.removesuffix(".map.json") if selected[:1] == ["--select"] else "baseline"
         )

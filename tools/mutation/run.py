@@ -103,23 +103,22 @@ def _test_command(unit: dict) -> str:
     server = "tools/mutation/forkserver.py"
     name = unit["name"]
     selection = f"--select {STATE / (name + '.map.json')} {STATE / (name + '.src')} "
-    mode = {"compiled": "", "interpreted": "--numba-interpreted ", "checked": "--numba-checked "}[_mode(unit)]
-    return f"{sys.executable} {server} run {mode}{selection}{_pytest_args(unit)}"
+    return f"{sys.executable} {server} run {_NUMBA_FLAGS[_mode(unit)]}{selection}{_pytest_args(unit)}"
+
+
+# ``numba`` in units.toml, and the forkserver flag of each mode: "compiled" (the default);
+# "interpreted", the unit's tests run with numba's JIT off (``NUMBA_DISABLE_JIT``), the ``@njit``
+# functions as the Python they are written in; "checked", compiled with bounds checking
+# (``NUMBA_BOUNDSCHECK``), so that a mutant that indexes past an array's end raises instead of
+# reading or writing whatever lies beyond it.
+_NUMBA_FLAGS = {"compiled": "", "interpreted": "--numba-interpreted ", "checked": "--numba-checked "}
 
 
 def _mode(unit: dict) -> str:
-    """``numba`` in units.toml: "compiled" (the default); "interpreted", the unit's tests run with
-    numba's JIT off (``NUMBA_DISABLE_JIT``), the ``@njit`` functions as the Python they are written
-    in; "checked", compiled with bounds checking (``NUMBA_BOUNDSCHECK``), so that a mutant that
-    indexes past an array's end raises instead of reading or writing whatever lies beyond it."""
     mode = unit.get("numba", "compiled")
-    if mode not in ("compiled", "interpreted", "checked"):
-        sys.exit(f"unit {unit['name']}: numba = {mode!r}; allowed: compiled, interpreted, checked")
+    if mode not in _NUMBA_FLAGS:
+        sys.exit(f"unit {unit['name']}: numba = {mode!r}; allowed: {', '.join(_NUMBA_FLAGS)}")
     return mode
-
-
-def _interpreted(unit: dict) -> bool:
-    return _mode(unit) == "interpreted"
 
 
 def _coverage_map(unit: dict, copy: Path) -> float:
@@ -128,7 +127,7 @@ def _coverage_map(unit: dict, copy: Path) -> float:
     start = time.perf_counter()
     out = STATE / f"{unit['name']}.map.json"
     command = [sys.executable, "tools/mutation/coverage_map.py", str(out), *unit["modules"], "--"]
-    env = _worker_env(copy) | ({"NUMBA_DISABLE_JIT": "1"} if _interpreted(unit) else {})
+    env = _worker_env(copy) | ({"NUMBA_DISABLE_JIT": "1"} if _mode(unit) == "interpreted" else {})
     proc = subprocess.run(
         [*command, *_split(_pytest_args(unit))],
         cwd=copy,
